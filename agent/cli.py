@@ -1,0 +1,91 @@
+"""The robot-agent command line (CONTRACT section 4). Exit codes: 0 ok, 1 runtime failure,
+2 bad usage or bad configuration."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from agent.config import DEFAULT_CONFIG_PATH, Config, ConfigError, load_config
+from agent.secrets import CREDENTIALS, SecretError, read_secret
+
+log = logging.getLogger("agent")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="robot-agent", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the daemon")
+    run.add_argument("--sim", action="store_true", help="simulate GPIO (pin_factory = mock)")
+    check = sub.add_parser("check-config", help="validate a configuration file")
+    for p in (run, check):
+        p.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"{args.config}: {problem}", file=sys.stderr)
+        return 2
+    if args.command == "check-config":
+        print(f"{args.config}: ok ({len(config.devices)} devices, {len(config.actions)} "
+              f"actions, {len(config.sensors)} sensors)")
+        return 0
+    return run_daemon(config, sim=args.sim)
+
+
+def load_secrets(config: Config) -> dict[str, bytes]:
+    found = {
+        "mqtt_password": read_secret(config.mqtt.password_file, CREDENTIALS["mqtt_password"]),
+        "signing_key": read_secret(config.safety.signing_key_file, CREDENTIALS["signing_key"]),
+    }
+    return {name: value for name, value in found.items() if value is not None}
+
+
+def pin_factory(config: Config, sim: bool) -> Any:
+    if sim or config.gpio.pin_factory == "mock":
+        from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+        return MockFactory(pin_class=MockPWMPin)
+    return None  # gpiozero picks the Pi's own
+
+
+def run_daemon(config: Config, sim: bool) -> int:
+    from agent.daemon import Daemon
+    from agent.latch import state_dir
+
+    try:
+        secrets = load_secrets(config)
+        daemon = Daemon(config, pin_factory=pin_factory(config, sim), state_dir=state_dir(),
+                        secrets=secrets)
+    except SecretError as exc:
+        log.error("%s", exc)
+        return 2
+    except Exception as exc:  # e.g. no GPIO on this machine: say so plainly
+        log.error("cannot start: %s: %s (on a machine without GPIO, use --sim)",
+                  type(exc).__name__, exc)
+        return 1
+
+    def stop(signum: int, frame: object) -> None:
+        log.info("received %s: stopping", signal.Signals(signum).name)
+        daemon.stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        daemon.start()
+        return daemon.run_until_stopped()
+    except BaseException:
+        log.exception("fatal error: making every output safe")
+        daemon.shutdown("internal_error", "fatal error")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

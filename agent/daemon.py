@@ -1,0 +1,409 @@
+"""The daemon: wires config, gate, outputs, sensors, e-stop and MQTT together.
+
+Threads: the MQTT network thread (e-stop, reset and sensors are handled right there, because they
+are quick and must not wait behind anything); a command worker fed by a bounded queue; the
+interpreter worker (agent.asking); the executor's supervisor. The main thread watches them all.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agent import __version__
+from agent.clock import Clock, SystemClock
+from agent.config import Config
+from agent.devices import Output, build_outputs
+from agent.executor import Executor
+from agent.gate import Gate
+from agent.inbound import Command, Malformed, parse_command, parse_json, request_id
+from agent.latch import Latch, LatchState
+from agent.link import Inbound, Link
+from agent.records import Outcome, log_record, to_json
+from agent.sensors import Sensors
+from agent.signing import WINDOW_S, Verifier
+
+log = logging.getLogger(__name__)
+
+COMMAND_QUEUE = 64
+SENSOR_WARN_EVERY_S = 5.0
+HEALTH_EVERY_S = 0.5
+
+
+@dataclass(frozen=True)
+class Reply:
+    topic: str
+    correlation: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    """Work received on the MQTT thread, with what the e-stop looked like when it arrived."""
+    inbound: Inbound
+    received: float  # monotonic
+    estop_epoch: int
+    engaged: bool
+
+
+class Daemon:
+    def __init__(self, config: Config, *, pin_factory: Any, state_dir: Path,
+                 clock: Clock | None = None, secrets: dict[str, bytes] | None = None) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        secrets = secrets or {}
+        p = config.prefix
+        self.topics = {name: f"{p}/{name}" for name in (
+            "status", "cmd", "ask", "plan", "result", "estop", "estop/reset", "estop/state",
+            "events")}
+        self.inbound_topics = {self.topics[t] for t in ("cmd", "ask", "plan", "estop",
+                                                        "estop/reset")}
+        self.sensors = Sensors(config.sensors, self.clock)
+        self.inbound_topics |= set(self.sensors.by_topic)
+        self.latch = Latch(state_dir)
+        self.estop_epoch = 0
+        self.gate = Gate(config, self.sensors, self.clock, lambda: self.latch.engaged)
+        self.verifier = Verifier(secrets.get("signing_key"))
+        self.meta = {"policy_version": config.policy_version,
+                     "device_class": config.device.class_, "model": ""}
+        self.model_state = "loading"
+        self.cloud_state = "disabled"
+        self.link = Link(config.mqtt, f"robot-agent-{config.device.id}", self.clock,
+                         self._on_message, self._on_connect,
+                         (self.topics["status"], to_json({"state": "offline"})),
+                         password=(secrets["mqtt_password"].decode()
+                                   if "mqtt_password" in secrets else None))
+        self.outputs = build_outputs(config.devices, pin_factory, self._forward)
+        self.executor = Executor(self.outputs, self.clock, self.gate.interlock_problem,
+                                 self._publish_state)
+        self.executor.halted = self.latch.engaged
+        self.button = self._make_button(pin_factory)
+        self.commands: queue.Queue[Job] = queue.Queue(COMMAND_QUEUE)
+        self.stopping = threading.Event()
+        self.fault = ""
+        self.sensor_warned: dict[str, float] = {}
+        self.workers: list[threading.Thread] = [
+            threading.Thread(target=self._serve, args=(self.commands, self._run_command),
+                             name="commands", daemon=True)]
+        self.ask_handler: Callable[[Job], None] | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self.latch.engaged:
+            s = self.latch.state
+            log.warning("starting with the e-stop engaged (%s: %s)", s.source, s.reason)
+        self.executor.start_supervisor()
+        for worker in self.workers:
+            worker.start()
+        subs = [(t, 1) for t in sorted(self.inbound_topics - set(self.sensors.by_topic))]
+        subs += [(t, 0) for t in sorted(self.sensors.by_topic)]
+        self.link.start(subs)
+
+    def add_worker(self, name: str, jobs: queue.Queue[Job], handle: Callable[[Job], None]) -> None:
+        self.workers.append(threading.Thread(target=self._serve, args=(jobs, handle),
+                                             name=name, daemon=True))
+
+    def health_problem(self) -> str:
+        """Why the daemon is not healthy, or '' when every thread is alive."""
+        if self.fault:
+            return self.fault
+        if not self.link.alive():
+            return "the MQTT network thread died"
+        if not self.executor.thread.is_alive():
+            return "the action supervisor thread died"
+        dead = [w.name for w in self.workers if not w.is_alive()]
+        return f"worker thread died: {', '.join(dead)}" if dead else ""
+
+    def run_until_stopped(self) -> int:
+        """Block until a signal (exit 0) or a fault (exit 1); outputs are safe either way."""
+        while not self.stopping.wait(HEALTH_EVERY_S):
+            problem = self.health_problem()
+            if problem:
+                log.error("fault: %s; making every output safe and exiting", problem)
+                self.shutdown("internal_error", problem)
+                return 1
+        self.shutdown("shutdown", "the daemon is stopping")
+        return 0
+
+    def shutdown(self, reason: str, detail: str) -> None:
+        for run, why, text in self.executor.halt(reason, detail):
+            run.on_end("failed", why, text)
+        self.link.stop((self.topics["status"], to_json({"state": "offline"})))
+        self.executor.close()
+        if self.button is not None:
+            self.button.close()
+
+    # ---- MQTT thread -----------------------------------------------------------------------
+
+    def _on_connect(self) -> None:
+        self.publish_status()
+        self._publish_estop_state()
+        for out in self.outputs.values():
+            self._publish_state(out)
+
+    def _on_message(self, msg: Inbound) -> None:
+        topic = msg.topic
+        if topic == self.topics["estop"]:
+            self.engage("mqtt", _estop_reason(msg.payload))
+        elif topic in self.sensors.by_topic:
+            self._on_sensor(self.sensors.by_topic[topic], msg.payload)
+        elif topic == self.topics["estop/reset"]:
+            self._reset(msg)
+        elif topic == self.topics["cmd"]:
+            self._enqueue(self.commands, msg)
+        elif topic == self.topics["ask"] and self.ask_handler is not None:
+            self.ask_handler(self._job(msg))
+        elif topic in (self.topics["ask"], self.topics["plan"]):
+            self._refuse_unparsed(msg, "offline", "this robot has no planner configured",
+                                  input_kind=topic.rsplit("/", 1)[1])
+
+    def _job(self, msg: Inbound) -> Job:
+        return Job(msg, self.clock.monotonic(), self.estop_epoch, self.latch.engaged)
+
+    def _enqueue(self, jobs: queue.Queue[Job], msg: Inbound) -> None:
+        try:
+            jobs.put_nowait(self._job(msg))
+        except queue.Full:
+            self._refuse_unparsed(msg, "busy", "too many requests waiting; try again shortly")
+
+    def _refuse_unparsed(self, msg: Inbound, reason: str, detail: str,
+                         input_kind: str = "cmd") -> None:
+        """Answer a message that never reached its worker, with its id if it has one."""
+        rid, reply = None, None
+        try:
+            data = parse_json(msg.payload, self.config.mqtt.max_payload_bytes)
+            rid = request_id(data)
+            reply = self._reply_target(msg, data)
+        except Malformed:
+            pass
+        self.report(Outcome(rid or "", input_kind, "refused", "refuse", reason, detail), reply)
+
+    def _on_sensor(self, name: str, payload: bytes) -> None:
+        problem = self.sensors.update(name, payload)
+        self.executor.poke()
+        if problem:
+            now = self.clock.monotonic()
+            if now - self.sensor_warned.get(name, -SENSOR_WARN_EVERY_S) >= SENSOR_WARN_EVERY_S:
+                self.sensor_warned[name] = now
+                self.report(Outcome(f"sensor:{name}", "sensor", "refused", "refuse",
+                                    "malformed", f"sensor {name}: {problem}; treated as no "
+                                    "reading (interlocks on it refuse)"), reply=None,
+                            result=False)
+
+    # ---- e-stop ----------------------------------------------------------------------------
+
+    def engage(self, source: str, reason: str) -> None:
+        """Outputs safe, latch set and saved, and only then the world is told."""
+        started = self.clock.monotonic()
+        cancelled = self.executor.halt("estop_engaged", f"e-stop engaged ({source})")
+        self.estop_epoch += 1
+        previous = self.latch.state
+        if not previous.engaged:
+            self.latch.set(LatchState(True, source, reason, self.clock.time()))
+        self._publish_estop_state()
+        for run, why, text in cancelled:
+            run.on_end("failed", why, text)
+        self.report(Outcome(f"estop:{self.estop_epoch}", "estop", "done", "execute", None,
+                            f"e-stop engaged by {source}: {reason}", action="estop",
+                            latency_ms=(self.clock.monotonic() - started) * 1000), reply=None,
+                    result=False)
+        if not previous.engaged:
+            self.publish_status()
+
+    def _reset(self, msg: Inbound) -> None:
+        started = self.clock.monotonic()
+        outcome = Outcome("", "reset", "refused", "refuse", action="estop_reset")
+        reply = None
+        try:
+            data = parse_json(msg.payload, self.config.mqtt.max_payload_bytes)
+            if not isinstance(data, dict):
+                raise Malformed("malformed", "a reset is {\"id\",\"reason\"}")
+            outcome.id = request_id(data)
+            reply = self._reply_target(msg, data)
+            reason = data.get("reason")
+            if not isinstance(reason, str) or not reason.strip():
+                raise Malformed("malformed", "a reset needs a reason (who, and why it is safe)")
+            outcome.reason, outcome.detail = self._reset_refusal(data)
+            if not outcome.reason:
+                was = self.latch.state
+                self.latch.set(LatchState(False, "mqtt", reason[:200], self.clock.time()))
+                self.executor.release()
+                self._publish_estop_state()
+                self.publish_status()
+                outcome.status, outcome.decision = "done", "execute"
+                outcome.detail = (f"e-stop released (was {was.source}: {was.reason}); nothing "
+                                  "resumes: send new commands" if was.engaged
+                                  else "the e-stop was not engaged")
+        except Malformed as exc:
+            outcome.reason, outcome.detail = exc.reason, exc.detail
+        outcome.latency_ms = (self.clock.monotonic() - started) * 1000
+        self.report(outcome, reply)
+
+    def _reset_refusal(self, data: dict[str, Any]) -> tuple[str | None, str]:
+        if "sig" in data or self.config.safety.require_signed_reset:
+            if "sig" not in data:
+                return "signature_required", "this robot requires a signed reset"
+            reason, detail = self.verifier.verify(data, self.clock.time())
+            if reason:
+                return reason, detail
+        if self.button is not None and self.button.is_pressed:
+            return "estop_engaged", "the e-stop button is still pressed: release it first"
+        return None, ""
+
+    def _publish_estop_state(self) -> None:
+        s = self.latch.state
+        self.link.publish(self.topics["estop/state"], to_json(
+            {"engaged": s.engaged, "source": s.source, "reason": s.reason, "since": s.since}),
+            retain=True)
+
+    def _make_button(self, pin_factory: Any) -> Any:
+        pin = self.config.safety.estop_button_pin
+        if not pin:
+            return None
+        from gpiozero import Button
+
+        button = Button(pin, pull_up=True, bounce_time=None, pin_factory=pin_factory)
+        button.when_pressed = lambda: self.engage("button", "e-stop button pressed")
+        if button.is_pressed:
+            self.engage("button", "e-stop button held at start-up")
+        return button
+
+    # ---- commands --------------------------------------------------------------------------
+
+    def _serve(self, jobs: queue.Queue[Job], handle: Callable[[Job], None]) -> None:
+        while not self.stopping.is_set():
+            try:
+                job = jobs.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            try:
+                handle(job)
+            except Exception as exc:  # the worker survives; the request gets an answer
+                log.exception("internal error handling a message on %s", job.inbound.topic)
+                self._refuse_unparsed(job.inbound, "internal_error", type(exc).__name__)
+
+    def _run_command(self, job: Job) -> None:
+        try:
+            cmd = parse_command(job.inbound.payload, self.config.mqtt.max_payload_bytes)
+        except Malformed as exc:
+            outcome = Outcome(exc.request_id or "", "cmd", "refused", "refuse", exc.reason,
+                              exc.detail)
+            self._finish(outcome, job, self._safe_reply(job.inbound))
+            return
+        reply = self._reply_target(job.inbound, cmd.message)
+        outcome = Outcome(cmd.id, "cmd", "refused", "refuse",
+                          action=cmd.action if isinstance(cmd.action, str) else None)
+        refusal = self._envelope_refusal(cmd, job)
+        if refusal:
+            outcome.reason, outcome.detail = refusal
+            outcome.status = "duplicate" if refusal[0] == "duplicate" else "refused"
+            outcome.decision = "none" if refusal[0] == "duplicate" else "refuse"
+            self._finish(outcome, job, reply)
+            return
+        self.execute(outcome, cmd.params, cmd.signed, job, reply)
+
+    def _envelope_refusal(self, cmd: Command, job: Job) -> tuple[str, str] | None:
+        if cmd.signed:
+            reason, detail = self.verifier.verify(cmd.message, self.clock.time())
+            if reason:
+                return reason, detail
+        elif "ts" in cmd.message:
+            ts = cmd.message["ts"]
+            if isinstance(ts, bool) or not isinstance(ts, int | float):
+                return "malformed", "ts must be epoch seconds"
+            if abs(self.clock.time() - ts) > WINDOW_S:
+                return "replayed", f"ts is {self.clock.time() - ts:+.0f} s from now"
+        if not self.gate.claim_id(cmd.id):
+            return "duplicate", f"id {cmd.id} was already received; it is never run twice"
+        return None
+
+    def execute(self, outcome: Outcome, params: Any, signed: bool, job: Job,
+                reply: Reply | None) -> None:
+        """The gate, then the outputs; one result (two for a timed action), one record."""
+        verdict = self.gate.admit(outcome.action, params, signed)
+        outcome.params = verdict.params or (params if isinstance(params, dict) else {})
+        safe_op = self.gate.is_safe_op(verdict.action or "")
+        if verdict.allowed and not safe_op and (job.engaged or job.estop_epoch != self.estop_epoch):
+            verdict = Gate._refuse(verdict, "estop_engaged",
+                                   "sent before the last e-stop; send it again if still wanted")
+        if not verdict.allowed:
+            outcome.reason, outcome.detail = verdict.reason, verdict.detail
+            self._finish(outcome, job, reply)
+            return
+        action = self.config.actions[verdict.action or ""]
+        timed = verdict.duration_s is not None
+        outcome.status, outcome.decision = ("running" if timed else "done"), "execute"
+        outcome.detail = f"{action.op} on {action.device}" + (
+            f" for {verdict.duration_s:.2f} s" if timed else "")
+
+        def on_end(status: str, reason: str | None, detail: str) -> None:
+            end = Outcome(outcome.id, "supervision", status,
+                          "none" if status == "done" else "abort", reason, detail,
+                          outcome.action, outcome.params, outcome.route, outcome.text,
+                          outcome.confidence)
+            self._finish(end, job, reply, record=status != "done")
+
+        refused = self.executor.start(action, verdict.params, verdict.duration_s, on_end, safe_op)
+        if refused:
+            outcome.status, outcome.decision, outcome.reason = "refused", "refuse", refused
+            outcome.detail = "the e-stop engaged before the action could start"
+        self._finish(outcome, job, reply)
+
+    def _finish(self, outcome: Outcome, job: Job, reply: Reply | None,
+                record: bool = True) -> None:
+        outcome.latency_ms = (self.clock.monotonic() - job.received) * 1000
+        self.report(outcome, reply, record=record)
+
+    # ---- publishing ------------------------------------------------------------------------
+
+    def _reply_target(self, msg: Inbound, data: dict[str, Any]) -> Reply | None:
+        topic = data.get("reply_to") or msg.response_topic
+        if not isinstance(topic, str) or not topic or topic in self.inbound_topics:
+            return None  # never answer onto a topic this daemon acts on
+        if any(c in topic for c in "+#\0"):
+            return None
+        return Reply(topic, msg.correlation)
+
+    def _safe_reply(self, msg: Inbound) -> Reply | None:
+        if msg.response_topic and msg.response_topic not in self.inbound_topics:
+            return Reply(msg.response_topic, msg.correlation)
+        return None
+
+    def report(self, outcome: Outcome, reply: Reply | None, result: bool = True,
+               record: bool = True) -> None:
+        if result:
+            topic = reply.topic if reply else self.topics["result"]
+            self.link.publish(topic, to_json(outcome.result()),
+                              correlation=reply.correlation if reply else None)
+        if record:
+            rec = outcome.record(self.clock.time(), self.meta)
+            self.link.publish(self.topics["events"], to_json(rec))
+            log_record(rec)
+
+    def publish_status(self) -> None:
+        self.link.publish(self.topics["status"], to_json({
+            "state": "online", "version": __version__, "estop": self.latch.engaged,
+            "model": self.model_state, "cloud": self.cloud_state}), retain=True)
+
+    def _publish_state(self, output: Output) -> None:
+        self.link.publish(f"{self.config.prefix}/state/{output.name}", to_json(output.state()),
+                          retain=True)
+
+    def _forward(self, topic: str, payload: str) -> None:
+        self.link.publish(topic, payload)
+
+
+def _estop_reason(payload: bytes) -> str:
+    text = payload[:200].decode("utf-8", errors="replace").strip()
+    try:
+        data = parse_json(payload, 4096)
+        if isinstance(data, dict) and isinstance(data.get("reason"), str):
+            return data["reason"][:200]
+    except Malformed:
+        pass
+    return text or "(empty message)"

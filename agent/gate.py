@@ -1,0 +1,140 @@
+"""The one safety gate every action passes, whatever proposed it.
+
+Deterministic, built from the config alone, and it never raises on bad input: every refusal is a
+Verdict with a stable reason code and a sentence a technician can read.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.clock import Clock
+from agent.config import ActionConfig, Config
+from agent.devices import duration_s, op_spec
+from agent.params import ParamChecker
+from agent.sensors import Sensors
+
+RATE_WINDOW_S = 60.0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    reason: str | None = None
+    detail: str = ""
+    action: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    duration_s: float | None = None  # how long a timed action will run
+
+
+class Gate:
+    def __init__(self, config: Config, sensors: Sensors, clock: Clock,
+                 estop_engaged: Callable[[], bool]) -> None:
+        self.config = config
+        self.sensors = sensors
+        self.clock = clock
+        self.estop_engaged = estop_engaged
+        self.checkers = {
+            name: ParamChecker(action, config.devices[action.device])
+            for name, action in config.actions.items()
+        }
+        self.lock = threading.Lock()
+        self.global_window: deque[float] = deque()
+        self.action_windows: dict[str, deque[float]] = {n: deque() for n in config.actions}
+        self.seen_ids: OrderedDict[str, None] = OrderedDict()
+
+    def claim_id(self, request_id: str, keep: int = 10_000) -> bool:
+        """True the first time an id is seen; a repeat is a duplicate and never runs twice."""
+        with self.lock:
+            if request_id in self.seen_ids:
+                return False
+            self.seen_ids[request_id] = None
+            if len(self.seen_ids) > keep:
+                self.seen_ids.popitem(last=False)
+            return True
+
+    def is_safe_op(self, action: str) -> bool:
+        cfg = self.config.actions.get(action)
+        return cfg is not None and op_spec(self.config.devices[cfg.device].kind, cfg.op).safe
+
+    def check_static(self, action: Any, params: Any, signed: bool = False) -> Verdict:
+        """Allowlist, parameter schema and bounds, duration, risk: what holds whatever the state."""
+        if not isinstance(action, str) or action not in self.config.actions:
+            shown = action if isinstance(action, str) else type(action).__name__
+            return Verdict(False, "unknown_action", f"no action named {str(shown)[:80]!r}")
+        cfg = self.config.actions[action]
+        checked = self.checkers[action].check(params)
+        if checked.params is None:
+            return Verdict(False, checked.reason, checked.detail, action)
+        device = self.config.devices[cfg.device]
+        duration = duration_s(device, cfg.op, checked.params)
+        if duration is not None and duration > cfg.max_duration_s:
+            return Verdict(False, "out_of_bounds",
+                           f"{action} would run {duration:.1f} s, over its limit of "
+                           f"{cfg.max_duration_s:g} s", action, checked.params)
+        if cfg.risk == "high" and not signed:
+            return Verdict(False, "signature_required",
+                           f"{action} is high-risk: send it as a signed command on cmd",
+                           action, checked.params)
+        return Verdict(True, None, "", action, checked.params, duration)
+
+    def admit(self, action: Any, params: Any, signed: bool = False) -> Verdict:
+        """The full gate: static checks, then e-stop, interlocks and rate limits, in that order.
+
+        An admitted action is counted against the rate limits; a refused one is not.
+        """
+        verdict = self.check_static(action, params, signed)
+        if not verdict.allowed:
+            return verdict
+        name = verdict.action or ""
+        safe_op = self.is_safe_op(name)
+        if self.estop_engaged() and not safe_op:
+            return self._refuse(verdict, "estop_engaged",
+                                "the e-stop is engaged: reset it on estop/reset first")
+        problem = self.interlock_problem(self.config.actions[name], verdict.params)
+        if problem:
+            return self._refuse(verdict, *problem)
+        if safe_op:
+            return verdict
+        return self._take_rate(verdict)
+
+    def interlock_problem(self, action: ActionConfig, params: dict[str, Any]
+                          ) -> tuple[str, str] | None:
+        """(reason, detail) if an interlock of this action forbids it now."""
+        for lock in action.interlocks:
+            if any(params.get(k) != v for k, v in lock.when.items()):
+                continue
+            value, why = self.sensors.fresh_value(lock.sensor)
+            if value is None:
+                return "stale_sensor", why
+            if lock.min is not None and value < lock.min:
+                return "interlock", f"{lock.sensor} is {value:g}, below the minimum {lock.min:g}"
+            if lock.max is not None and value > lock.max:
+                return "interlock", f"{lock.sensor} is {value:g}, above the maximum {lock.max:g}"
+        return None
+
+    def _take_rate(self, verdict: Verdict) -> Verdict:
+        name = verdict.action or ""
+        limit = self.config.actions[name].rate_per_min
+        now = self.clock.monotonic()
+        with self.lock:
+            windows = [(self.global_window, self.config.safety.max_actions_per_min, "all actions")]
+            if limit is not None:
+                windows.append((self.action_windows[name], limit, name))
+            for window, cap, label in windows:
+                while window and window[0] <= now - RATE_WINDOW_S:
+                    window.popleft()
+                if len(window) >= cap:
+                    return self._refuse(verdict, "rate_limited",
+                                        f"{label}: {cap} per minute already used")
+            for window, _, _ in windows:
+                window.append(now)
+        return verdict
+
+    @staticmethod
+    def _refuse(verdict: Verdict, reason: str, detail: str) -> Verdict:
+        return Verdict(False, reason, detail, verdict.action, verdict.params, verdict.duration_s)

@@ -1,0 +1,155 @@
+"""The MQTT connection: one network thread of our own, reconnect with capped exponential backoff
+and jitter, subscriptions renewed on every connect, a last will, and a heartbeat that shows the
+thread is alive.
+
+paho's callbacks run on this thread: the handler given here must return quickly (the daemon
+parses, answers or hands work to bounded queues). Publishing is safe from any thread: with an
+external-loop write hook registered, paho queues the packet and wakes this thread to send it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import ssl
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from agent.clock import Clock
+from agent.config import MqttConfig
+
+log = logging.getLogger(__name__)
+
+BACKOFF_FIRST_S = 0.5
+BACKOFF_CAP_S = 30.0
+LOOP_TIMEOUT_S = 0.1
+
+
+@dataclass(frozen=True)
+class Inbound:
+    topic: str
+    payload: bytes
+    response_topic: str | None
+    correlation: bytes | None
+
+
+def backoff_delay(attempt: int, rng: random.Random) -> float:
+    """Capped exponential backoff with jitter: half fixed, half random, so a fleet that lost its
+    broker together does not come back together."""
+    ceiling = min(BACKOFF_CAP_S, BACKOFF_FIRST_S * 2 ** min(attempt, 16))
+    return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+class Link:
+    def __init__(self, cfg: MqttConfig, client_id: str, clock: Clock,
+                 on_message: Callable[[Inbound], None], on_connect: Callable[[], None],
+                 will: tuple[str, str], password: str | None = None) -> None:
+        self.cfg = cfg
+        self.clock = clock
+        self.handle = on_message
+        self.connected_hook = on_connect
+        self.subscriptions: list[tuple[str, int]] = []
+        self.connected = threading.Event()
+        self.stopping = threading.Event()
+        self.heartbeat = clock.monotonic()
+        self.last_error = ""
+        self.rng = random.Random()
+        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
+                                  protocol=paho.MQTTv5)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        self.client.on_socket_register_write = lambda *_: None
+        self.client.on_socket_unregister_write = lambda *_: None
+        self.client.will_set(will[0], will[1], qos=1, retain=True)
+        if cfg.username:
+            self.client.username_pw_set(cfg.username, password)
+        if cfg.tls_ca_file:
+            self.client.tls_set(ca_certs=cfg.tls_ca_file, cert_reqs=ssl.CERT_REQUIRED)
+        self.thread = threading.Thread(target=self._run, name="mqtt", daemon=True)
+
+    def start(self, subscriptions: list[tuple[str, int]]) -> None:
+        self.subscriptions = subscriptions
+        self.thread.start()
+
+    def alive(self) -> bool:
+        return self.thread.is_alive()
+
+    def publish(self, topic: str, payload: str | bytes, qos: int = 1, retain: bool = False,
+                correlation: bytes | None = None) -> None:
+        props = None
+        if correlation is not None:
+            props = Properties(PacketTypes.PUBLISH)
+            props.CorrelationData = correlation
+        info = self.client.publish(topic, payload, qos=qos, retain=retain, properties=props)
+        if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
+            log.warning("publish to %s failed: %s", topic, paho.error_string(info.rc))
+
+    def stop(self, last: tuple[str, str] | None = None, timeout: float = 2.0) -> None:
+        """Publish a last message (e.g. offline status), disconnect, end the thread."""
+        if last is not None and self.connected.is_set():
+            info = self.client.publish(last[0], last[1], qos=1, retain=True)
+            try:
+                info.wait_for_publish(timeout)
+            except (RuntimeError, ValueError):
+                pass
+        self.stopping.set()
+        self.client.disconnect()
+        self.thread.join(timeout)
+
+    def _run(self) -> None:
+        attempt = 0
+        while not self.stopping.is_set():
+            self.heartbeat = self.clock.monotonic()
+            try:
+                self.client.connect(self.cfg.host, self.cfg.port, self.cfg.keepalive_s,
+                                    clean_start=True)
+                attempt = 0
+                while not self.stopping.is_set():
+                    self.heartbeat = self.clock.monotonic()
+                    rc = self.client.loop(LOOP_TIMEOUT_S)
+                    if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                        self.last_error = paho.error_string(rc)
+                        break
+            except (OSError, ssl.SSLError, ValueError) as exc:
+                self.last_error = str(exc) or type(exc).__name__
+            self.connected.clear()
+            if self.stopping.is_set():
+                break
+            delay = backoff_delay(attempt, self.rng)
+            attempt += 1
+            log.warning("MQTT broker %s:%d unreachable (%s); retrying in %.1f s",
+                        self.cfg.host, self.cfg.port, self.last_error, delay)
+            self.stopping.wait(delay)
+
+    def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
+                    props: Any) -> None:
+        if reason.is_failure:
+            self.last_error = f"broker refused the connection: {reason}"
+            log.error("%s", self.last_error)
+            return
+        if self.subscriptions:
+            client.subscribe(self.subscriptions)
+        self.connected.set()
+        log.info("connected to MQTT broker %s:%d", self.cfg.host, self.cfg.port)
+        self.connected_hook()
+
+    def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
+                       props: Any) -> None:
+        self.connected.clear()
+
+    def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
+        props = msg.properties
+        response_topic = getattr(props, "ResponseTopic", None) if props else None
+        correlation = getattr(props, "CorrelationData", None) if props else None
+        try:
+            self.handle(Inbound(msg.topic, msg.payload, response_topic, correlation))
+        except Exception:  # an exception here would end paho's loop: log it, keep serving
+            log.exception("handling a message on %s failed", msg.topic)

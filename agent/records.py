@@ -1,0 +1,87 @@
+"""What a decision looks like to the caller (the result) and to everyone else (the record).
+
+CONTRACT section 2 (result) and section 3 (decision record). The log line is what a technician
+reads in the journal: one line per decision, what was asked, what was decided, why.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger("agent.decisions")
+
+# The stable reason codes (CONTRACT section 2), plus the ones this project added (docs/CONTRACT.md).
+REASONS = frozenset("""
+estop_engaged unknown_action invalid_params out_of_bounds rate_limited interlock stale_sensor
+risk_high signature_required bad_signature replayed low_confidence offline busy malformed
+too_large duplicate internal_error superseded deadman shutdown
+""".split())
+
+
+@dataclass
+class Outcome:
+    id: str
+    input_kind: str  # cmd | ask | plan | estop | reset | sensor | supervision
+    status: str  # done running refused failed escalated confirm_required none duplicate
+    decision: str  # execute refuse escalate confirm none abort
+    reason: str | None = None
+    detail: str = ""
+    action: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    route: str = "direct"
+    text: str | None = None
+    confidence: float | None = None
+    latency_ms: float = 0.0
+    cloud_escalated: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)  # e.g. the question asked back
+
+    def result(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "status": self.status, "action": self.action, "params": self.params,
+            "route": self.route, "decision": self.decision, "reason": self.reason,
+            "detail": self.detail, "confidence": self.confidence,
+            "latency_ms": round(self.latency_ms, 3), **self.extra,
+        }
+
+    def record(self, ts: float, meta: dict[str, str]) -> dict[str, Any]:
+        return {
+            "id": self.id, "ts": round(ts, 3), "input_kind": self.input_kind, "text": self.text,
+            "route": self.route, "action": self.action, "params": self.params,
+            "confidence": self.confidence, "decision": self.decision, "reason": self.reason,
+            "detail": self.detail, "status": self.status,
+            "latency_ms": round(self.latency_ms, 3), "cloud_escalated": self.cloud_escalated,
+            **meta,
+        }
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def log_line(record: dict[str, Any]) -> str:
+    """One line a technician can read: decision and reason first, then what was asked."""
+    parts = [f"{record['decision']}", f"reason={record['reason'] or '-'}",
+             f"id={record['id']}", f"kind={record['input_kind']}", f"route={record['route']}"]
+    if record["action"]:
+        parts.append(f"action={record['action']}")
+    if record["params"]:
+        parts.append(f"params={to_json(record['params'])}")
+    if record["text"] is not None:
+        parts.append(f"text={to_json(record['text'][:200])}")
+    if record["confidence"] is not None:
+        parts.append(f"confidence={record['confidence']:.2f}")
+    parts.append(f"status={record['status']}")
+    parts.append(f"latency_ms={record['latency_ms']:.1f}")
+    if record["detail"]:
+        parts.append(f"detail={to_json(record['detail'][:300])}")
+    return " ".join(parts)
+
+
+def log_record(record: dict[str, Any]) -> None:
+    level = logging.INFO if record["decision"] in ("execute", "none") else logging.WARNING
+    if record["input_kind"] == "estop" or record["reason"] == "internal_error":
+        level = logging.ERROR if record["reason"] == "internal_error" else logging.WARNING
+    log.log(level, "%s", log_line(record))
