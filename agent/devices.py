@@ -277,7 +277,8 @@ def build_outputs(
             case "motor":
                 return gz.Motor(cfg.forward, cfg.backward, **f)
             case "robot":
-                return gz.Robot(left=cfg.left, right=cfg.right, **f)
+                return gz.Robot(left=gz.Motor(*cfg.left or (), **f),
+                                right=gz.Motor(*cfg.right or (), **f), **f)
             case "servo":
                 return gz.AngularServo(cfg.pin, initial_angle=None, min_angle=cfg.min_angle,
                                        max_angle=cfg.max_angle, **f)

@@ -1,0 +1,226 @@
+"""Structured commands over a real broker: what runs, what is refused, and that nothing moves."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from agent.signing import sign
+from tests.conftest import TEST_KEY, Client, Running
+
+CMD = "robots/t/cmd"
+RESULT = "robots/t/result"
+
+
+def drive_pins(d: Running) -> list[float]:
+    return [d.pin(n).state for n in (4, 14, 17, 18)]
+
+
+def still(d: Running) -> bool:
+    return all(v == 0 for v in drive_pins(d))
+
+
+def fresh_front(client: Client, value: float = 2.0) -> None:
+    client.publish("robots/t/sensors/front", str(value))
+
+
+def test_move_runs_then_stops_with_running_and_done_results(daemon: Running,
+                                                            client: Client) -> None:
+    fresh_front(client)
+    client.publish(CMD, {"id": "m1", "action": "move",
+                         "params": {"direction": "forward", "distance_m": 0.3}})
+    running = client.result("m1", "running")
+    assert running["decision"] == "execute" and running["route"] == "direct"
+    assert running["params"] == {"direction": "forward", "distance_m": 0.3}
+    assert drive_pins(daemon) == [1.0, 0, 1.0, 0]
+    state = client.wait_for("robots/t/state/drive", lambda s: s["op"] == "move")
+    assert state["left"] == 1.0
+    client.publish("robots/t/sensors/front", "2.0")  # keep the interlock fresh
+    done = client.result("m1", "done", timeout=3)
+    assert done["reason"] is None
+    assert still(daemon)
+
+
+def test_defaults_are_filled_in(daemon: Running, client: Client) -> None:
+    fresh_front(client)
+    client.publish(CMD, {"id": "d1", "action": "move"})
+    assert client.result("d1", "running")["params"] == {"direction": "forward", "distance_m": 0.3}
+
+
+@pytest.mark.parametrize("payload, reason", [
+    (b"{not json", "malformed"),
+    (b"\xff\xfe\x00garbage", "malformed"),
+    (b"[1, 2, 3]", "malformed"),
+    (b'{"action": "move"}', "malformed"),
+    (b'{"id": "x", "action": "move", "params": {}, "extra": 1}', "malformed"),
+    (b'{"id": "x", "action": "fly"}', "unknown_action"),
+    (b'{"id": "x", "action": 7}', "unknown_action"),
+    (b'{"id": "x", "action": "move", "params": {"distance_m": "far"}}', "invalid_params"),
+    (b'{"id": "x", "action": "move", "params": {"distance_m": true}}', "invalid_params"),
+    (b'{"id": "x", "action": "move", "params": {"speed": 1}}', "invalid_params"),
+    (b'{"id": "x", "action": "move", "params": [1]}', "invalid_params"),
+    (b'{"id": "x", "action": "turn", "params": {"degrees": 90}}', "invalid_params"),
+    (b'{"id": "x", "action": "move", "params": {"direction": "up"}}', "invalid_params"),
+    (b'{"id": "x", "action": "move", "params": {"distance_m": 5}}', "out_of_bounds"),
+    (b'{"id": "x", "action": "move", "params": {"distance_m": -1}}', "out_of_bounds"),
+    (b'{"id": "x", "action": "move", "params": {"distance_m": NaN}}', "malformed"),
+    (b'{"id": "x", "action": "move", "params": {"distance_m": Infinity}}', "malformed"),
+    (b'{"id": "x", "action": "move", "params": {"distance_m": 1e999}}', "malformed"),
+    (b'{"id": "x", "action": "water"}', "signature_required"),
+    (b'{"id": "x", "action": "move", "ts": 1000}', "replayed"),
+    (b'{"id": "x", "action": "move", "sig": "00"}', "bad_signature"),
+    (b'{"id": "x", "action": "lights_color", "params": {"color": "mauve"}}', "invalid_params"),
+])
+def test_bad_commands_get_a_reason_and_nothing_moves(daemon: Running, client: Client,
+                                                     payload: bytes, reason: str) -> None:
+    fresh_front(client)
+    client.publish(CMD, payload)
+    result = client.wait_for(RESULT)
+    assert (result["status"], result["decision"], result["reason"]) == (
+        "refused", "refuse", reason), result
+    assert result["detail"]
+    assert still(daemon)
+    assert daemon.daemon.health_problem() == ""
+
+
+def test_oversized_payload_is_too_large(daemon: Running, client: Client) -> None:
+    client.publish(CMD, b'{"id":"big","action":"move","params":{"x":"' + b"a" * 5000 + b'"}}')
+    result = client.wait_for(RESULT)
+    assert result["reason"] == "too_large"
+    assert still(daemon)
+
+
+def test_repeated_id_is_duplicate_and_runs_once(daemon: Running, client: Client) -> None:
+    client.publish(CMD, {"id": "dup", "action": "lights_color", "params": {"color": "red"}})
+    assert client.result("dup")["status"] == "done"
+    daemon.pin(5).state = 0  # if it ran again, the red pin would be driven again
+    client.publish(CMD, {"id": "dup", "action": "lights_color", "params": {"color": "red"}})
+    again = client.result("dup", "duplicate")
+    assert again["reason"] == "duplicate"
+    assert daemon.pin(5).state == 0
+
+
+def test_interlock_refuses_forward_but_allows_backward(daemon: Running, client: Client) -> None:
+    fresh_front(client, 0.1)
+    client.publish(CMD, {"id": "f", "action": "move", "params": {"direction": "forward"}})
+    result = client.result("f")
+    assert result["reason"] == "interlock" and "0.1" in result["detail"]
+    client.publish(CMD, {"id": "b", "action": "move", "params": {"direction": "backward"}})
+    assert client.result("b")["status"] == "running"
+
+
+def test_missing_and_stale_sensor_refuse(daemon: Running, client: Client) -> None:
+    client.publish(CMD, {"id": "never", "action": "move"})
+    assert client.result("never")["reason"] == "stale_sensor"
+    fresh_front(client)
+    time.sleep(0.7)  # max_age_s is 0.5
+    client.publish(CMD, {"id": "old", "action": "move"})
+    result = client.result("old")
+    assert result["reason"] == "stale_sensor" and "stale" in result["detail"]
+    assert still(daemon)
+
+
+def test_non_number_sensor_payload_counts_as_no_reading(daemon: Running,
+                                                        client: Client) -> None:
+    fresh_front(client)
+    client.publish("robots/t/sensors/front", "banana")
+    event = client.wait_for("robots/t/events", lambda e: e["input_kind"] == "sensor")
+    assert event["reason"] == "malformed"
+    client.publish(CMD, {"id": "s", "action": "move"})
+    assert client.result("s")["reason"] == "stale_sensor"
+    client.publish("robots/t/sensors/front", '{"value": 1.5, "ts": %f}' % time.time())
+    client.publish(CMD, {"id": "s2", "action": "move"})
+    assert client.result("s2")["status"] == "running"
+
+
+def test_obstacle_mid_move_stops_at_once(daemon: Running, client: Client) -> None:
+    fresh_front(client)
+    client.publish(CMD, {"id": "long", "action": "move", "params": {"distance_m": 2.0}})
+    client.result("long", "running")
+    assert not still(daemon)
+    client.publish("robots/t/sensors/front", "0.1")
+    failed = client.result("long", "failed", timeout=1)
+    assert failed["reason"] == "interlock"
+    assert still(daemon)
+    event = client.wait_for("robots/t/events", lambda e: e["id"] == "long" and
+                            e["decision"] == "abort")
+    assert event["input_kind"] == "supervision"
+
+
+def test_sensor_going_stale_mid_move_stops_it(daemon: Running, client: Client) -> None:
+    fresh_front(client)
+    client.publish(CMD, {"id": "stale", "action": "move", "params": {"distance_m": 2.0}})
+    client.result("stale", "running")
+    failed = client.result("stale", "failed", timeout=2)
+    assert failed["reason"] == "stale_sensor"
+    assert still(daemon)
+
+
+def test_newer_motion_replaces_running_one(daemon: Running, client: Client) -> None:
+    fresh_front(client)
+    client.publish(CMD, {"id": "a", "action": "move", "params": {"distance_m": 2.0}})
+    client.result("a", "running")
+    client.publish(CMD, {"id": "b", "action": "turn", "params": {"direction": "left"}})
+    assert client.result("a", "failed")["reason"] == "superseded"
+    client.result("b", "running")
+    assert drive_pins(daemon) == [0, 1.0, 1.0, 0]  # left: left wheel back, right wheel forward
+    client.result("b", "done", timeout=2)
+    assert still(daemon)
+
+
+def test_per_action_rate_limit_but_stop_is_never_limited(daemon: Running,
+                                                         client: Client) -> None:
+    for i in range(3):
+        client.publish(CMD, {"id": f"t{i}", "action": "turn",
+                             "params": {"direction": "left", "degrees": 1}})
+        assert client.result(f"t{i}")["status"] == "running"
+    client.publish(CMD, {"id": "t3", "action": "turn", "params": {"direction": "left"}})
+    assert client.result("t3")["reason"] == "rate_limited"
+    for i in range(5):
+        client.publish(CMD, {"id": f"s{i}", "action": "stop"})
+        assert client.result(f"s{i}")["status"] == "done"
+
+
+def test_signed_high_risk_command_runs_once(daemon: Running, client: Client) -> None:
+    msg = {"id": "w1", "action": "water", "params": {"duration_s": 0.2}, "ts": time.time()}
+    msg["sig"] = sign(msg, TEST_KEY)
+    client.publish(CMD, msg)
+    assert client.result("w1")["status"] == "running"
+    assert daemon.pin(23).state == 1
+    client.result("w1", "done")
+    assert daemon.pin(23).state == 0
+    client.publish(CMD, msg)
+    assert client.result("w1", "refused")["reason"] == "replayed"
+    tampered = {**msg, "params": {"duration_s": 5}}
+    client.forget()
+    client.publish(CMD, tampered)
+    assert client.result("w1", "refused")["reason"] == "bad_signature"
+
+
+def test_reply_to_and_mqtt5_response_topic(daemon: Running, client: Client) -> None:
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    client.publish(CMD, {"id": "r1", "action": "stop", "reply_to": "app/replies"})
+    assert client.result("r1", topic="app/replies")["status"] == "done"
+    props = Properties(PacketTypes.PUBLISH)
+    props.ResponseTopic = "app/v5"
+    props.CorrelationData = b"corr-7"
+    client.publish(CMD, '{"id": "r2", "action": "stop"}', properties=props)
+    _, payload, received = client.wait_raw("app/v5")
+    assert received.CorrelationData == b"corr-7"
+    # A reply_to pointing at a topic the daemon acts on is ignored: answers go to result.
+    client.publish(CMD, {"id": "r3", "action": "stop", "reply_to": "robots/t/estop"})
+    assert client.result("r3")["status"] == "done"
+    assert not daemon.daemon.latch.engaged
+
+
+def test_every_decision_is_an_event_with_policy_fields(daemon: Running, client: Client) -> None:
+    client.publish(CMD, {"id": "ev", "action": "fly"})
+    event = client.wait_for("robots/t/events", lambda e: e["id"] == "ev")
+    assert event["decision"] == "refuse" and event["reason"] == "unknown_action"
+    assert event["policy_version"] == "test-1" and event["device_class"] == "test"
+    for key in ("ts", "input_kind", "route", "action", "params", "confidence", "latency_ms",
+                "cloud_escalated", "model", "text"):
+        assert key in event
