@@ -1,0 +1,207 @@
+"""The e-stop: anything engages it, outputs are safe before anyone is told, it latches across
+restarts, and a reset never restarts motion."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.signing import sign
+from tests.conftest import TEST_KEY, Broker, Client, Running, make_config, start_daemon
+
+ESTOP = "robots/t/estop"
+STATE = "robots/t/estop/state"
+
+
+def engaged(s: Any) -> bool:
+    return bool(s.get("engaged"))
+
+
+@pytest.mark.parametrize("payload", [b"", b"\xff\x00garbage", b"{", b'{"reason": "test"}',
+                                     b"x" * 100_000])
+def test_any_message_engages_and_stops_motion(daemon: Running, client: Client,
+                                              payload: bytes) -> None:
+    client.publish("robots/t/sensors/front", "2.0")
+    client.publish("robots/t/cmd", {"id": "m", "action": "move", "params": {"distance_m": 2}})
+    client.result("m", "running")
+    client.publish(ESTOP, payload)
+    state = client.wait_for(STATE, engaged)
+    assert state["source"] == "mqtt" and state["since"] > 0
+    assert all(daemon.pin(n).state == 0 for n in (4, 14, 17, 18))
+    assert client.result("m", "failed")["reason"] == "estop_engaged"
+    assert client.wait_for("robots/t/status", lambda s: s.get("estop") is True)
+
+
+def test_outputs_are_safe_before_the_engaged_state_is_published(daemon: Running,
+                                                                client: Client) -> None:
+    pins_when_told: list[list[float]] = []
+    inner = client.client.on_message
+
+    def on_message(c: Any, u: Any, msg: Any) -> None:
+        if msg.topic == STATE and json.loads(msg.payload).get("engaged"):
+            pins_when_told.append([daemon.pin(n).state for n in (4, 14, 17, 18, 5, 23)])
+        inner(c, u, msg)  # type: ignore[misc]
+
+    client.client.on_message = on_message
+    for i in range(20):
+        client.publish("robots/t/sensors/front", "2.0")
+        client.publish("robots/t/cmd", {"id": f"m{i}", "action": "move",
+                                        "params": {"distance_m": 2}})
+        client.publish("robots/t/cmd", {"id": f"c{i}", "action": "lights_color",
+                                        "params": {"color": "red"}})
+        client.result(f"c{i}", "done")
+        client.publish(ESTOP, "")
+        client.wait_for(STATE, engaged)
+        client.publish("robots/t/estop/reset", {"id": f"r{i}", "reason": "test"})
+        client.result(f"r{i}", "done")
+        client.forget()
+    assert len(pins_when_told) >= 20
+    assert all(v == 0 for pins in pins_when_told for v in pins)
+
+
+def test_commands_refused_while_engaged_except_stop(daemon: Running, client: Client) -> None:
+    client.publish(ESTOP, "")
+    client.wait_for(STATE, engaged)
+    client.publish("robots/t/sensors/front", "2.0")
+    client.publish("robots/t/cmd", {"id": "m", "action": "move"})
+    assert client.result("m")["reason"] == "estop_engaged"
+    client.publish("robots/t/cmd", {"id": "s", "action": "stop"})
+    assert client.result("s")["status"] == "done"
+    assert all(daemon.pin(n).state == 0 for n in (4, 14, 17, 18))
+
+
+def test_reset_releases_but_never_resumes(daemon: Running, client: Client) -> None:
+    client.publish("robots/t/sensors/front", "2.0")
+    client.publish("robots/t/cmd", {"id": "m", "action": "move", "params": {"distance_m": 2}})
+    client.result("m", "running")
+    client.publish(ESTOP, "stop!")
+    client.wait_for(STATE, engaged)
+    client.publish("robots/t/estop/reset", {"id": "r", "reason": "area clear, checked by Ana"})
+    result = client.result("r")
+    assert result["status"] == "done" and "nothing resumes" in result["detail"]
+    assert client.wait_for(STATE, lambda s: s["engaged"] is False)
+    time.sleep(0.3)
+    assert all(daemon.pin(n).state == 0 for n in (4, 14, 17, 18))
+    client.publish("robots/t/sensors/front", "2.0")
+    client.publish("robots/t/cmd", {"id": "m2", "action": "move"})
+    assert client.result("m2")["status"] == "running"
+
+
+@pytest.mark.parametrize("payload, reason", [
+    (b"nope", "malformed"),
+    (b'{"id": "r"}', "malformed"),
+    (b'{"reason": "x"}', "malformed"),
+])
+def test_bad_resets_are_refused_and_the_latch_holds(daemon: Running, client: Client,
+                                                    payload: bytes, reason: str) -> None:
+    client.publish(ESTOP, "")
+    client.wait_for(STATE, engaged)
+    client.publish("robots/t/estop/reset", payload)
+    assert client.wait_for("robots/t/result")["reason"] == reason
+    assert daemon.daemon.latch.engaged
+
+
+def test_latch_survives_a_restart(broker: Broker, client: Client, tmp_path: Path) -> None:
+    state_dir = tmp_path / "state"
+    first = start_daemon(make_config(broker.port), state_dir, client)
+    client.publish(ESTOP, '{"reason": "bumper hit"}')
+    client.wait_for(STATE, engaged)
+    assert first.stop() == 0
+    client.forget()
+    second = start_daemon(make_config(broker.port), state_dir, client)
+    try:
+        state = client.wait_for(STATE, lambda s: "engaged" in s)
+        assert state["engaged"] and state["reason"] == "bumper hit"
+        client.publish("robots/t/sensors/front", "2.0")
+        client.publish("robots/t/cmd", {"id": "m", "action": "move"})
+        assert client.result("m")["reason"] == "estop_engaged"
+    finally:
+        second.stop()
+
+
+def test_unreadable_latch_file_starts_engaged(broker: Broker, client: Client,
+                                              tmp_path: Path) -> None:
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    (state_dir / "estop.json").write_text("{corrupt")
+    running = start_daemon(make_config(broker.port), state_dir, client)
+    try:
+        state = client.wait_for(STATE, lambda s: "engaged" in s)
+        assert state["engaged"] and state["source"] == "startup"
+    finally:
+        running.stop()
+
+
+def test_estop_still_engages_when_the_state_dir_is_unwritable(broker: Broker, client: Client,
+                                                              tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the state directory should be")
+    running = start_daemon(make_config(broker.port), blocker / "state", client)
+    try:
+        client.publish(ESTOP, "")
+        assert client.wait_for(STATE, engaged)["engaged"]
+        assert running.daemon.health_problem() == ""
+    finally:
+        running.stop()
+
+
+def test_signed_reset_when_required(broker: Broker, client: Client, tmp_path: Path) -> None:
+    config = make_config(broker.port).model_copy(update={"safety": make_config(
+        broker.port).safety.model_copy(update={"require_signed_reset": True})})
+    running = start_daemon(config, tmp_path / "state", client)
+    try:
+        client.publish(ESTOP, "")
+        client.wait_for(STATE, engaged)
+        client.publish("robots/t/estop/reset", {"id": "u", "reason": "x"})
+        assert client.result("u")["reason"] == "signature_required"
+        bad = {"id": "b", "reason": "x", "ts": time.time(), "sig": "ab" * 32}
+        client.publish("robots/t/estop/reset", bad)
+        assert client.result("b")["reason"] == "bad_signature"
+        good: dict[str, Any] = {"id": "g", "reason": "checked", "ts": time.time()}
+        good["sig"] = sign(good, TEST_KEY)
+        client.publish("robots/t/estop/reset", good)
+        assert client.result("g")["status"] == "done"
+        client.publish("robots/t/estop/reset", good)
+        assert client.result("g", "refused")["reason"] == "replayed"
+    finally:
+        running.stop()
+
+
+def test_hardware_button_engages_and_blocks_reset_while_held(broker: Broker, client: Client,
+                                                             tmp_path: Path) -> None:
+    config = make_config(broker.port).model_copy(update={"safety": make_config(
+        broker.port).safety.model_copy(update={"estop_button_pin": 26})})
+    running = start_daemon(config, tmp_path / "state", client)
+    try:
+        button = running.pin(26)
+        button.drive_low()  # pressed: the button pulls the pin to ground
+        state = client.wait_for(STATE, engaged)
+        assert state["source"] == "button"
+        client.publish("robots/t/estop/reset", {"id": "r", "reason": "x"})
+        assert client.result("r")["reason"] == "estop_engaged"
+        button.drive_high()
+        client.publish("robots/t/estop/reset", {"id": "r2", "reason": "released"})
+        assert client.result("r2")["status"] == "done"
+    finally:
+        running.stop()
+
+
+def test_command_queued_before_estop_never_runs_after_reset(daemon: Running,
+                                                            client: Client) -> None:
+    from agent.daemon import Job
+    from agent.link import Inbound
+
+    client.publish("robots/t/sensors/front", "2.0")
+    d = daemon.daemon
+    job = Job(Inbound("robots/t/cmd", b'{"id":"q","action":"move"}', None, None),
+              d.clock.monotonic(), d.estop_epoch, d.latch.engaged)
+    d.engage("cli", "test")
+    client.publish("robots/t/estop/reset", {"id": "r", "reason": "x"})
+    client.result("r", "done")
+    d._run_command(job)
+    assert client.result("q")["reason"] == "estop_engaged"
+    assert all(daemon.pin(n).state == 0 for n in (4, 14, 17, 18))

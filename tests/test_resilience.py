@@ -1,0 +1,141 @@
+"""Faults: the broker going away, signals, a full queue, a stuck supervisor, a dead thread."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+from agent.clock import SystemClock
+from agent.devices import build_outputs
+from agent.executor import Executor
+from tests.conftest import BASE_CONFIG, ROOT, Broker, Client, Running, make_config
+
+
+def test_broker_restart_reconnects_resubscribes_and_never_runs_twice(
+        daemon: Running, broker: Broker, client: Client) -> None:
+    client.publish("robots/t/cmd", {"id": "before", "action": "lights_color",
+                                    "params": {"color": "red"}})
+    assert client.result("before")["status"] == "done"
+    broker.stop()
+    broker.start()
+    assert _wait(lambda: daemon.daemon.link.connected.is_set(), 15), "daemon did not reconnect"
+    from tests.conftest import connect_client
+
+    fresh = connect_client(broker.port)
+    try:
+        assert fresh.wait_for("robots/t/status", lambda s: s.get("state") == "online")
+        # The control stack re-sends what it never saw acknowledged, with the same id.
+        fresh.publish("robots/t/cmd", {"id": "before", "action": "lights_color",
+                                       "params": {"color": "red"}})
+        assert fresh.result("before")["status"] == "duplicate"
+        fresh.publish("robots/t/cmd", {"id": "after", "action": "lights_off"})
+        assert fresh.result("after")["status"] == "done"
+        fresh.publish("robots/t/estop", "")
+        assert fresh.wait_for("robots/t/estop/state", lambda s: s["engaged"])
+    finally:
+        fresh.client.loop_stop()
+    assert daemon.daemon.health_problem() == ""
+
+
+def test_daemon_waits_for_a_broker_that_is_down_at_start(tmp_path: Path) -> None:
+    from tests.conftest import free_port, start_daemon
+
+    port = free_port()
+    conf = tmp_path / "m.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n")
+    started: list[Running] = []
+    thread = threading.Thread(target=lambda: started.append(
+        start_daemon(make_config(port), tmp_path / "state")))
+    thread.start()
+    time.sleep(1.5)
+    assert not started  # still waiting, not crashed
+    late = Broker(port, conf)
+    late.start()
+    try:
+        thread.join(20)
+        assert started and started[0].daemon.health_problem() == ""
+    finally:
+        if started:
+            started[0].stop()
+        late.stop()
+
+
+def test_sigterm_leaves_every_output_safe_and_exits_0(broker: Broker, client: Client,
+                                                      tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(BASE_CONFIG.format(port=broker.port))
+    env = {**os.environ, "ROBOT_AGENT_STATE_DIR": str(tmp_path / "state")}
+    proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "run", "--config", str(config),
+                             "--sim"], cwd=ROOT, env=env, stderr=subprocess.PIPE)
+    try:
+        client.wait_for("robots/t/status", lambda s: s.get("state") == "online", timeout=15)
+        client.publish("robots/t/sensors/front", "2.0")
+        client.publish("robots/t/cmd", {"id": "m", "action": "move", "params": {"distance_m": 2}})
+        client.publish("robots/t/cmd", {"id": "c", "action": "lights_color",
+                                        "params": {"color": "blue"}})
+        client.result("c", "done")
+        assert client.wait_for("robots/t/state/lamp", lambda s: s["on"])["color"] == [0, 0, 1]
+        client.forget()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+    finally:
+        proc.kill()
+    assert client.result("m", "failed")["reason"] == "shutdown"
+    assert client.wait_for("robots/t/state/drive", lambda s: s["left"] == 0 and s["right"] == 0)
+    assert client.wait_for("robots/t/state/lamp", lambda s: not s["on"])
+    assert client.wait_for("robots/t/status", lambda s: s == {"state": "offline"})
+
+
+def test_full_command_queue_answers_busy(daemon: Running, client: Client) -> None:
+    with daemon.daemon.executor.lock:  # the worker blocks on its first output change
+        for i in range(80):
+            client.publish("robots/t/cmd", {"id": f"b{i}", "action": "lights_off"}, qos=0)
+        busy = client.wait_for("robots/t/result", lambda r: r["reason"] == "busy")
+    assert busy["status"] == "refused" and busy["id"].startswith("b")
+    assert client.result("b0")["status"] == "done"
+
+
+def test_deadman_makes_the_device_safe_when_the_supervisor_is_stuck() -> None:
+    config = make_config(1883)
+    factory = MockFactory(pin_class=MockPWMPin)
+    outputs = build_outputs(config.devices, factory, lambda t, p: None)
+    ended: list[tuple[str, Any]] = []
+    executor = Executor(outputs, SystemClock(), lambda a, p: None, lambda o: None)
+    # The supervisor thread is never started: only the deadman timer can stop this.
+    action = config.actions["move"].model_copy(update={"max_duration_s": 0.3})
+    started = time.monotonic()
+    executor.start(action, {"direction": "forward", "distance_m": 100.0}, 100.0,
+                   lambda s, r, d: ended.append((s, r)), safe_op=False)
+    assert factory.pin(4).state == 1.0
+    assert _wait(lambda: bool(ended), 3)
+    assert time.monotonic() - started < 1.0
+    assert ended == [("failed", "deadman")]
+    assert factory.pin(4).state == 0
+
+
+def test_a_dead_network_thread_is_a_fault_not_ignored(daemon: Running, client: Client) -> None:
+    client.publish("robots/t/cmd", {"id": "c", "action": "lights_color",
+                                    "params": {"color": "green"}})
+    client.result("c", "done")
+    assert daemon.pin(6).state == 1
+    daemon.daemon.link.stopping.set()  # the loop thread ends as if it had died
+    daemon.thread.join(10)
+    assert daemon.exit_code == [1]
+    assert daemon.pin(6).state == 0
+
+
+def _wait(predicate: Any, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
