@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from agent import __version__
 from agent.config import DEFAULT_CONFIG_PATH, Config, ConfigError, load_config
 from agent.secrets import CREDENTIALS, SecretError, read_secret
 
@@ -18,6 +19,7 @@ log = logging.getLogger("agent")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="robot-agent", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"robot-agent {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the daemon")
     run.add_argument("--sim", action="store_true", help="simulate GPIO (pin_factory = mock)")

@@ -403,7 +403,7 @@ def _estop_reason(payload: bytes) -> str:
     try:
         data = parse_json(payload, 4096)
         if isinstance(data, dict) and isinstance(data.get("reason"), str):
-            return data["reason"][:200]
+            return str(data["reason"])[:200]
     except Malformed:
         pass
     return text or "(empty message)"

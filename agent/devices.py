@@ -267,8 +267,7 @@ def build_outputs(
             case "pwm_led":
                 return gz.PWMLED(cfg.pin, **f)
             case "rgb_led":
-                r, g, b = cfg.pins or ()
-                return gz.RGBLED(r, g, b, **f)
+                return gz.RGBLED(*cfg.pins or (), **f)
             case "buzzer":
                 return gz.Buzzer(cfg.pin, **f)
             case "relay":

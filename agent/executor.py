@@ -158,9 +158,10 @@ class Executor:
                 if problem is None:
                     ended.append((run, "done", None, ""))
                 else:
-                    ended.append((run, "failed", problem[0], f"stopped while running: {problem[1]}"))
-        for run, status, reason, detail in ended:
-            run.on_end(status, reason, detail)
+                    ended.append((run, "failed", problem[0],
+                                  f"stopped while running: {problem[1]}"))
+        for run, status, code, detail in ended:
+            run.on_end(status, code, detail)
 
     def halt_running(self, reason: str, detail: str) -> list[tuple[Running, str, str]]:
         """Stop what is running without latching the e-stop."""

@@ -9,6 +9,7 @@ external-loop write hook registered, paho queues the packet and wakes this threa
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import ssl
@@ -43,8 +44,8 @@ class Inbound:
 def backoff_delay(attempt: int, rng: random.Random) -> float:
     """Capped exponential backoff with jitter: half fixed, half random, so a fleet that lost its
     broker together does not come back together."""
-    ceiling = min(BACKOFF_CAP_S, BACKOFF_FIRST_S * 2 ** min(attempt, 16))
-    return ceiling / 2 + rng.uniform(0, ceiling / 2)
+    ceiling = min(BACKOFF_CAP_S, BACKOFF_FIRST_S * 2.0 ** min(attempt, 16))
+    return ceiling / 2 + rng.uniform(0.0, ceiling / 2)
 
 
 class Link:
@@ -86,7 +87,7 @@ class Link:
                 correlation: bytes | None = None) -> None:
         props = None
         if correlation is not None:
-            props = Properties(PacketTypes.PUBLISH)
+            props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
             props.CorrelationData = correlation
         info = self.client.publish(topic, payload, qos=qos, retain=retain, properties=props)
         if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
@@ -96,10 +97,8 @@ class Link:
         """Publish a last message (e.g. offline status), disconnect, end the thread."""
         if last is not None and self.connected.is_set():
             info = self.client.publish(last[0], last[1], qos=1, retain=True)
-            try:
+            with contextlib.suppress(RuntimeError, ValueError):  # not connected any more
                 info.wait_for_publish(timeout)
-            except (RuntimeError, ValueError):
-                pass
         self.stopping.set()
         self.client.disconnect()
         self.thread.join(timeout)

@@ -14,11 +14,14 @@ from typing import Any
 log = logging.getLogger("agent.decisions")
 
 # The stable reason codes (CONTRACT section 2), plus the ones this project added (docs/CONTRACT.md).
-REASONS = frozenset("""
-estop_engaged unknown_action invalid_params out_of_bounds rate_limited interlock stale_sensor
-risk_high signature_required bad_signature replayed low_confidence offline busy malformed
-too_large duplicate internal_error superseded deadman shutdown
-""".split())
+REASONS = frozenset((
+    "estop_engaged", "unknown_action", "invalid_params", "out_of_bounds", "rate_limited",
+    "interlock", "stale_sensor", "risk_high", "signature_required", "bad_signature",
+    "replayed", "low_confidence", "offline", "busy", "malformed", "too_large", "duplicate",
+    "internal_error",
+    # added by this project: see docs/CONTRACT.md
+    "superseded", "deadman", "shutdown",
+))
 
 
 @dataclass

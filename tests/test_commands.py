@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -129,7 +130,7 @@ def test_non_number_sensor_payload_counts_as_no_reading(daemon: Running,
     assert event["reason"] == "malformed"
     client.publish(CMD, {"id": "s", "action": "move"})
     assert client.result("s")["reason"] == "stale_sensor"
-    client.publish("robots/t/sensors/front", '{"value": 1.5, "ts": %f}' % time.time())
+    client.publish("robots/t/sensors/front", json.dumps({"value": 1.5, "ts": time.time()}))
     client.publish(CMD, {"id": "s2", "action": "move"})
     assert client.result("s2")["status"] == "running"
 
@@ -208,7 +209,7 @@ def test_reply_to_and_mqtt5_response_topic(daemon: Running, client: Client) -> N
     props.ResponseTopic = "app/v5"
     props.CorrelationData = b"corr-7"
     client.publish(CMD, '{"id": "r2", "action": "stop"}', properties=props)
-    _, payload, received = client.wait_raw("app/v5")
+    _, _, received = client.wait_raw("app/v5")
     assert received.CorrelationData == b"corr-7"
     # A reply_to pointing at a topic the daemon acts on is ignored: answers go to result.
     client.publish(CMD, {"id": "r3", "action": "stop", "reply_to": "robots/t/estop"})
