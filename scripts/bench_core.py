@@ -1,0 +1,181 @@
+"""Benchmark the daemon core: e-stop latency (idle and under a sensor flood), structured command
+latency, and the daemon's memory. Starts its own mosquitto and daemon; prints figures.
+
+    .venv/bin/python scripts/bench_core.py [--rounds 300] [--flood-rate 5000]
+
+E-stop latency is measured from just before the publish of P/estop to the receipt of the retained
+P/estop/state saying engaged, by a client on the same machine: it includes the broker, both
+directions of loopback TCP, and the daemon making every output safe and saving the latch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+
+ROOT = Path(__file__).resolve().parent.parent
+P = "robots/bench"
+
+FLOOD = """
+import sys, time
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+port, rate, topic = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+c = paho.Client(CallbackAPIVersion.VERSION2, client_id="flood")
+c.connect("127.0.0.1", port); c.loop_start()
+sent, start, batch = 0, time.monotonic(), max(1, rate // 200)
+while True:
+    for _ in range(batch):
+        c.publish(topic, "1.5", qos=0); sent += 1
+    ahead = sent / rate - (time.monotonic() - start)
+    if ahead > 0:
+        time.sleep(ahead)
+    if sent % rate == 0:
+        print(sent / (time.monotonic() - start), flush=True)
+"""
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def summary(name: str, ms: list[float]) -> str:
+    return (f"{name}: n={len(ms)} p50={pct(ms, 50):.2f} ms p95={pct(ms, 95):.2f} ms "
+            f"p99={pct(ms, 99):.2f} ms max={max(ms):.2f} ms")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class Probe:
+    """Publishes and waits for the matching reply, timing the round trip."""
+
+    def __init__(self, port: int) -> None:
+        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id="bench",
+                                  protocol=paho.MQTTv5)
+        self.cond = threading.Condition()
+        self.got: dict[str, tuple[float, Any]] = {}
+        self.client.on_message = self._on_message
+        self.client.connect("127.0.0.1", port)
+        self.client.subscribe([(f"{P}/estop/state", 1), (f"{P}/result", 1), (f"{P}/status", 1)])
+        self.client.loop_start()
+
+    def _on_message(self, c: Any, u: Any, msg: paho.MQTTMessage) -> None:
+        now = time.perf_counter()
+        with self.cond:
+            self.got[msg.topic] = (now, json.loads(msg.payload))
+            self.cond.notify_all()
+
+    def round_trip(self, topic: str, payload: str, reply: str, match: Any,
+                   timeout: float = 5.0) -> float:
+        with self.cond:
+            self.got.pop(reply, None)
+        start = time.perf_counter()
+        self.client.publish(topic, payload, qos=1)
+        with self.cond:
+            ok = self.cond.wait_for(lambda: reply in self.got and match(self.got[reply][1]),
+                                    timeout)
+            if not ok:
+                raise RuntimeError(f"no reply on {reply}")
+            return (self.got[reply][0] - start) * 1000
+
+
+def estop_rounds(probe: Probe, rounds: int) -> list[float]:
+    latencies = []
+    for i in range(rounds):
+        latencies.append(probe.round_trip(f"{P}/estop", "", f"{P}/estop/state",
+                                          lambda s: s["engaged"]))
+        probe.round_trip(f"{P}/estop/reset", json.dumps({"id": f"r{i}", "reason": "bench"}),
+                         f"{P}/estop/state", lambda s: not s["engaged"])
+    return latencies
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--commands", type=int, default=1000)
+    parser.add_argument("--flood-rate", type=int, default=5000)
+    args = parser.parse_args()
+    if shutil.which("mosquitto") is None:
+        sys.exit("mosquitto is not installed: run scripts/setup")
+    tmp = Path(tempfile.mkdtemp(prefix="bench-"))
+    port = free_port()
+    (tmp / "m.conf").write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n")
+    config = (ROOT / "deploy/examples/rover.toml").read_text()
+    config = config.replace("port = 1883", f"port = {port}").replace(
+        'prefix = "robots/rover-1"', f'prefix = "{P}"').replace("max_actions_per_min = 120",
+                                                               "max_actions_per_min = 100000")
+    (tmp / "config.toml").write_text(config)
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        procs.append(subprocess.Popen(["mosquitto", "-c", str(tmp / "m.conf")]))
+        time.sleep(0.5)
+        env = {**os.environ, "ROBOT_AGENT_STATE_DIR": str(tmp / "state")}
+        daemon = subprocess.Popen([sys.executable, "-m", "agent.cli", "run", "--config",
+                                   str(tmp / "config.toml"), "--sim"], env=env, cwd=ROOT,
+                                  stderr=subprocess.DEVNULL)
+        procs.append(daemon)
+        probe = Probe(port)
+        deadline = time.monotonic() + 30
+        while f"{P}/status" not in probe.got and time.monotonic() < deadline:
+            time.sleep(0.05)
+        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+              f"{platform.python_implementation()} {platform.python_version()}")
+        time.sleep(1.0)
+        print(f"daemon RSS after start: {rss_mb(daemon.pid):.0f} MB")
+        print(summary("e-stop latency, idle", estop_rounds(probe, args.rounds)))
+
+        cmd_ms = [probe.round_trip(f"{P}/cmd", json.dumps({"id": f"c{i}", "action": "stop"}),
+                                   f"{P}/result", lambda r, i=i: r["id"] == f"c{i}")
+                  for i in range(args.commands)]
+        print(summary("structured command -> result (stop)", cmd_ms))
+
+        flood = subprocess.Popen([sys.executable, "-c", FLOOD, str(port), str(args.flood_rate),
+                                  f"{P}/sensors/front_distance"], stdout=subprocess.PIPE,
+                                 text=True)
+        procs.append(flood)
+        time.sleep(2.0)
+        flooded = estop_rounds(probe, args.rounds)
+        achieved = flood.stdout.readline().strip() if flood.stdout else "?"
+        print(summary(f"e-stop latency, sensor flood at {args.flood_rate} msg/s "
+                      f"(flood measured {float(achieved):.0f} msg/s)", flooded))
+        cmd_flood = [probe.round_trip(f"{P}/cmd", json.dumps({"id": f"f{i}", "action": "stop"}),
+                                      f"{P}/result", lambda r, i=i: r["id"] == f"f{i}")
+                     for i in range(args.commands)]
+        print(summary("structured command -> result under the flood", cmd_flood))
+        print(f"daemon RSS after the flood: {rss_mb(daemon.pid):.0f} MB")
+        return 0
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+            proc.wait(10)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
