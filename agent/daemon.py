@@ -131,7 +131,10 @@ class Daemon:
         return 0
 
     def shutdown(self, reason: str, detail: str) -> None:
-        for run, why, text in self.executor.halt(reason, detail):
+        cancelled = self.executor.halt(reason, detail)
+        for out in self.outputs.values():
+            self._publish_state(out)
+        for run, why, text in cancelled:
             run.on_end("failed", why, text)
         self.link.stop((self.topics["status"], to_json({"state": "offline"})))
         self.executor.close()
@@ -206,6 +209,11 @@ class Daemon:
         if not previous.engaged:
             self.latch.set(LatchState(True, source, reason, self.clock.time()))
         self._publish_estop_state()
+        if not previous.engaged:
+            # On its own thread: paho sends the state only when this callback returns.
+            threading.Thread(target=self.latch.sync, name="latch-sync", daemon=True).start()
+        for out in self.outputs.values():
+            self._publish_state(out)
         for run, why, text in cancelled:
             run.on_end("failed", why, text)
         self.report(Outcome(f"estop:{self.estop_epoch}", "estop", "done", "execute", None,
@@ -232,6 +240,7 @@ class Daemon:
             if not outcome.reason:
                 was = self.latch.state
                 self.latch.set(LatchState(False, "mqtt", reason[:200], self.clock.time()))
+                self.latch.sync()
                 self.executor.release()
                 self._publish_estop_state()
                 self.publish_status()

@@ -92,8 +92,9 @@ class Executor:
     def halt(self, reason: str, detail: str) -> list[tuple[Running, str, str]]:
         """Latch halted, drive every output safe, cancel everything running.
 
-        Returns the cancelled actions so the caller reports them after it has announced the
-        halt: nobody is told outputs are safe before they are.
+        Returns the cancelled actions so the caller reports them, and publishes device states,
+        after it has announced the halt: the e-stop state goes out first, and nobody is told
+        outputs are safe before they are.
         """
         with self.lock:
             self.halted = True
@@ -115,6 +116,7 @@ class Executor:
         with self.lock:
             self._all_safe()
             for out in self.outputs.values():
+                self.on_state(out)
                 out.close()
 
     def poke(self) -> None:
@@ -128,8 +130,6 @@ class Executor:
                 out.safe()
             except Exception:  # one broken device must not keep the others from going safe
                 log.exception("could not drive %s safe", out.name)
-        for out in self.outputs.values():
-            self.on_state(out)
 
     def _supervise(self) -> None:
         while not self.closed.is_set():

@@ -38,19 +38,34 @@ class Latch:
         return self.state.engaged
 
     def set(self, state: LatchState) -> None:
-        """Change the latch in memory first, then on disk; a disk failure never blocks it."""
+        """Change the latch in memory, then on disk; a disk failure never blocks it.
+
+        The atomic rename makes the file survive a crash of this process at once; sync() makes
+        it survive a power cut, and is left to the caller so the e-stop can be announced first.
+        A power cut in between leaves the old file or an unreadable one; unreadable starts
+        engaged.
+        """
         self.state = state
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_suffix(".tmp")
-            with open(tmp, "w", encoding="utf-8") as f:
-                json.dump(asdict(state), f)
-                f.flush()
-                os.fsync(f.fileno())
+            tmp.write_text(json.dumps(asdict(state)), encoding="utf-8")
             os.replace(tmp, self.path)
         except OSError as exc:
             log.error("could not save the e-stop latch to %s: %s (it holds in memory)",
                       self.path, exc)
+
+    def sync(self) -> None:
+        """Make the saved latch durable across a power cut."""
+        try:
+            for target, flags in ((self.path, os.O_RDONLY), (self.path.parent, os.O_RDONLY)):
+                fd = os.open(target, flags)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        except OSError as exc:
+            log.error("could not sync the e-stop latch %s to disk: %s", self.path, exc)
 
     def _load(self) -> LatchState:
         try:

@@ -65,7 +65,8 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
         pytest.fail("mosquitto is not installed: run scripts/setup")
     port = free_port()
     conf = tmp_path / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                    "set_tcp_nodelay true\n")
     b = Broker(port, conf)
     b.start()
     yield b
