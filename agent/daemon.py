@@ -7,6 +7,7 @@ interpreter worker (agent.asking); the executor's supervisor. The main thread wa
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -19,7 +20,7 @@ from agent import __version__
 from agent.clock import Clock, SystemClock
 from agent.config import Config
 from agent.devices import Output, build_outputs
-from agent.executor import Executor
+from agent.executor import Executor, Running
 from agent.gate import Gate
 from agent.inbound import Command, Malformed, parse_command, parse_json, request_id
 from agent.latch import Latch, LatchState
@@ -39,6 +40,14 @@ HEALTH_EVERY_S = 0.5
 class Reply:
     topic: str
     correlation: bytes | None = None
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """What the e-stop leaves to do after it has announced itself."""
+    outcome: Outcome
+    cancelled: list[tuple[Running, str, str]]
+    first: bool  # it was not engaged before: save the latch durably, update the status
 
 
 @dataclass(frozen=True)
@@ -83,12 +92,16 @@ class Daemon:
         self.executor.halted = self.latch.engaged
         self.button = self._make_button(pin_factory)
         self.commands: queue.Queue[Job] = queue.Queue(COMMAND_QUEUE)
+        self.follow_ups: queue.Queue[FollowUp] = queue.Queue(COMMAND_QUEUE)
+        self.estop_lock = threading.Lock()
         self.stopping = threading.Event()
         self.fault = ""
         self.sensor_warned: dict[str, float] = {}
         self.workers: list[threading.Thread] = [
             threading.Thread(target=self._serve, args=(self.commands, self._run_command),
-                             name="commands", daemon=True)]
+                             name="commands", daemon=True),
+            threading.Thread(target=self._serve, args=(self.follow_ups, self._follow_up),
+                             name="estop-follow-up", daemon=True)]
         self.ask_handler: Callable[[Job], None] | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -201,26 +214,36 @@ class Daemon:
     # ---- e-stop ----------------------------------------------------------------------------
 
     def engage(self, source: str, reason: str) -> None:
-        """Outputs safe, latch set and saved, and only then the world is told."""
-        started = self.clock.monotonic()
-        cancelled = self.executor.halt("estop_engaged", f"e-stop engaged ({source})")
-        self.estop_epoch += 1
-        previous = self.latch.state
-        if not previous.engaged:
-            self.latch.set(LatchState(True, source, reason, self.clock.time()))
-        self._publish_estop_state()
-        if not previous.engaged:
-            # On its own thread: paho sends the state only when this callback returns.
-            threading.Thread(target=self.latch.sync, name="latch-sync", daemon=True).start()
+        """Outputs safe, latch set and saved, and only then the world is told.
+
+        Runs where the trigger arrives (the MQTT thread, the button's thread). Everything after
+        the announcement is handed to the follow-up worker, because paho sends the announcement
+        only once this callback has returned.
+        """
+        with self.estop_lock:
+            started = self.clock.monotonic()
+            cancelled = self.executor.halt("estop_engaged", f"e-stop engaged ({source})")
+            self.estop_epoch += 1
+            first = not self.latch.engaged
+            if first:
+                self.latch.set(LatchState(True, source, reason, self.clock.time()))
+            self._publish_estop_state()
+            latency_ms = (self.clock.monotonic() - started) * 1000
+        outcome = Outcome(f"estop:{self.estop_epoch}", "estop", "done", "execute", None,
+                          f"e-stop engaged by {source}: {reason}", action="estop",
+                          latency_ms=latency_ms)
+        with contextlib.suppress(queue.Full):  # a flood: engaged and announced already
+            self.follow_ups.put_nowait(FollowUp(outcome, cancelled, first))
+
+    def _follow_up(self, item: FollowUp) -> None:
+        if item.first:
+            self.latch.sync()
         for out in self.outputs.values():
             self._publish_state(out)
-        for run, why, text in cancelled:
+        for run, why, text in item.cancelled:
             run.on_end("failed", why, text)
-        self.report(Outcome(f"estop:{self.estop_epoch}", "estop", "done", "execute", None,
-                            f"e-stop engaged by {source}: {reason}", action="estop",
-                            latency_ms=(self.clock.monotonic() - started) * 1000), reply=None,
-                    result=False)
-        if not previous.engaged:
+        self.report(item.outcome, reply=None, result=False)
+        if item.first:
             self.publish_status()
 
     def _reset(self, msg: Inbound) -> None:
@@ -238,20 +261,24 @@ class Daemon:
                 raise Malformed("malformed", "a reset needs a reason (who, and why it is safe)")
             outcome.reason, outcome.detail = self._reset_refusal(data)
             if not outcome.reason:
-                was = self.latch.state
-                self.latch.set(LatchState(False, "mqtt", reason[:200], self.clock.time()))
-                self.latch.sync()
-                self.executor.release()
-                self._publish_estop_state()
-                self.publish_status()
-                outcome.status, outcome.decision = "done", "execute"
-                outcome.detail = (f"e-stop released (was {was.source}: {was.reason}); nothing "
-                                  "resumes: send new commands" if was.engaged
-                                  else "the e-stop was not engaged")
+                self._release(outcome, reason)
         except Malformed as exc:
             outcome.reason, outcome.detail = exc.reason, exc.detail
         outcome.latency_ms = (self.clock.monotonic() - started) * 1000
         self.report(outcome, reply)
+
+    def _release(self, outcome: Outcome, reason: str) -> None:
+        """Release the latch; no output changes, so nothing resumes."""
+        with self.estop_lock:
+            was = self.latch.state
+            self.latch.set(LatchState(False, "mqtt", reason[:200], self.clock.time()))
+            self.latch.sync()
+            self.executor.release()
+            self._publish_estop_state()
+        self.publish_status()
+        outcome.status, outcome.decision = "done", "execute"
+        outcome.detail = (f"e-stop released (was {was.source}: {was.reason}); nothing resumes: "
+                          "send new commands" if was.engaged else "the e-stop was not engaged")
 
     def _reset_refusal(self, data: dict[str, Any]) -> tuple[str | None, str]:
         if "sig" in data or self.config.safety.require_signed_reset:
@@ -284,7 +311,7 @@ class Daemon:
 
     # ---- commands --------------------------------------------------------------------------
 
-    def _serve(self, jobs: queue.Queue[Job], handle: Callable[[Job], None]) -> None:
+    def _serve(self, jobs: queue.Queue[Any], handle: Callable[[Any], None]) -> None:
         while not self.stopping.is_set():
             try:
                 job = jobs.get(timeout=0.5)
@@ -292,9 +319,10 @@ class Daemon:
                 continue
             try:
                 handle(job)
-            except Exception as exc:  # the worker survives; the request gets an answer
-                log.exception("internal error handling a message on %s", job.inbound.topic)
-                self._refuse_unparsed(job.inbound, "internal_error", type(exc).__name__)
+            except Exception as exc:  # the worker survives; a request gets an answer
+                log.exception("internal error in %s", threading.current_thread().name)
+                if isinstance(job, Job):
+                    self._refuse_unparsed(job.inbound, "internal_error", type(exc).__name__)
 
     def _run_command(self, job: Job) -> None:
         try:
