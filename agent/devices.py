@@ -147,7 +147,7 @@ class Output:
             self.hw.detach()
         elif kind in ("motor", "robot"):
             self.hw.stop()
-        elif kind != "mqtt":
+        else:
             self.hw.off()
         self.last_op = "safe"
 
