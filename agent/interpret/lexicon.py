@@ -1,0 +1,107 @@
+"""A small, general English lexicon for commands to robots and home devices.
+
+Words are grouped into concepts. Nothing here names a config's actions: an action's own
+name, description, examples, device, operation and enum values are mapped through the same
+groups, so a word matches an action when both lead to the same concept. What a user's config
+needs beyond this is best said in its actions' `examples`.
+
+Operation concepts say what to do; the rest say what to do it to.
+"""
+
+from __future__ import annotations
+
+from agent.interpret.text import FRACTIONS, SMALL, TENS, UNITS, stem
+
+OPERATIONS: dict[str, str] = {
+    "on": "on enable",
+    "off": "off disable deactivate shut kill",
+    "start": "start begin launch activate run brew prepare",
+    "stop": "stop halt freeze whoa abort cease",
+    "bright": "bright brighten brighter brightness increase raise up more boost intensify",
+    "dim": "dim dimmer dimmed darker decrease lower down reduce less low soften",
+    "color": "color colour colors colours hue shade tint",
+    "move": "move drive go roll travel advance forward forwards backward backwards ahead "
+            "reverse back",
+    "rotate": "rotate spin pivot swivel turn",
+    "sound": "beep honk horn buzz sound hoot toot",
+    "angle": "angle tilt point aim",
+}
+THINGS: dict[str, str] = {
+    "light": "light lights lamp lamps lighting bulb bulbs lantern headlight headlights "
+             "illumination",
+    "plug": "plug plugs socket sockets outlet outlets",
+    "coffee": "coffee espresso latte cappuccino",
+    "clean": "clean cleaning cleaner vacuum hoover sweep dust cleanup",
+    "water": "water watering irrigate sprinkler pump",
+    "distance": "distance far metre meter metres meters",
+}
+# Device kinds and operation names of CONTRACT section 1, mapped to concepts.
+# (A robot's or motor's operations differ too much, move, turn, stop, for its kind to say one.)
+KIND_CONCEPTS = {"led": "light", "pwm_led": "light", "rgb_led": "light", "buzzer": "sound",
+                 "servo": "angle"}
+OP_CONCEPTS = {"on": "on", "off": "off", "brighter": "bright", "dimmer": "dim",
+               "brightness": "bright", "color": "color", "pulse": "start", "run": "start",
+               "move": "move", "turn": "rotate", "stop": "stop", "beep": "sound",
+               "angle": "angle", "detach": "off"}
+# "turn" switches things unless it is about a direction: "turn on" vs "turn left".
+SWITCH_WORDS = frozenset({"on", "off", "up", "down"})
+
+FILLER = frozenset(["a", "an", "the", "please", "can", "could", "would", "will", "you", "me", "my", "i", "we", "our", "us", "your", "it", "this", "that", "these", "those", "to", "for", "of", "in", "into", "at", "by", "with", "and", "or", "but", "now", "just", "some", "any", "all", "every", "kindly", "hey", "ok", "okay", "so", "be", "is", "are", "am", "do", "does", "did", "have", "has", "get", "got", "let", "lets", "let's", "want", "wanna", "would", "like", "need", "i'd", "i'm", "here", "there", "up", "it's", "that's", "there's", "what's", "i've", "i'll", "you're"]) - {"up"}
+
+# Phrases whose words mean something else on their own.
+PHRASES = {("back", "up"): "backward", ("go", "back"): "backward", ("turn", "around"): "turn 180 degrees",
+           ("too", "bright"): "dim"}
+# Words that describe a state, not an operation ("it's dark" asks for light, not for dimming):
+# they get a concept of their own so no stem claims them.
+STATES = ("dark", "quiet", "loud", "hot", "cold")
+# Operations that stand for each other: turning on a coffee maker is starting it.
+SAME_OPERATION = {"on": "start", "start": "on"}
+
+CONCEPT_OF: dict[str, str] = {w: w for w in STATES}
+for _group in (OPERATIONS, THINGS):
+    for _concept, _words in _group.items():
+        for _word in _words.split():
+            CONCEPT_OF.setdefault(_word, _concept)
+for _group in (OPERATIONS, THINGS):  # stems only where no exact word claims them
+    for _concept, _words in _group.items():
+        for _word in _words.split():
+            CONCEPT_OF.setdefault(stem(_word), _concept)
+
+OPERATION_CONCEPTS = frozenset(OPERATIONS)
+NUMBER_WORDS = frozenset(SMALL) | frozenset(TENS) | frozenset(FRACTIONS) | {"a", "an"}
+
+
+def concept(word: str) -> str:
+    """The concept of a word: its group's name, or else its stem."""
+    return CONCEPT_OF.get(word) or CONCEPT_OF.get(stem(word)) or stem(word)
+
+
+def rephrase(words: list[str]) -> list[str]:
+    """Replace the phrases of PHRASES by what they mean."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        pair = tuple(words[i:i + 2])
+        if pair in PHRASES:
+            out += PHRASES[pair].split()  # type: ignore[index]
+            i += 2
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
+def concepts(words: list[str]) -> list[str]:
+    """Concepts of the content words of a request, in order; numbers and units left out."""
+    out = []
+    words = rephrase(words)
+    switching = bool(SWITCH_WORDS & set(words))
+    for i, word in enumerate(words):
+        after_number = i > 0 and (words[i - 1][0].isdigit() or words[i - 1] in NUMBER_WORDS)
+        if word in FILLER or word[0].isdigit() or (word in UNITS and after_number):
+            continue
+        c = concept(word)
+        if word == "turn" and switching:
+            continue  # "turn off the light": the operation is 'off', not a rotation
+        out.append(c)
+    return out

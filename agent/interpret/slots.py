@@ -1,0 +1,124 @@
+"""Parameters from words: enum values (with general synonyms) and numbers with units.
+
+A numeric parameter's unit comes from its name: `distance_m` is metres, `duration_s` seconds,
+`degrees` (or `*_deg`) degrees, `*_cm`/`*_mm` centimetres/millimetres, `*_ms`/`*_min`,
+`*_pct` percent, and `level`/`speed` fractions from 0 to 1. A number spoken with a unit is
+converted ("20 centimetres" -> distance_m 0.2); one spoken in a unit the action cannot take is
+a question back, never a guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.config import ActionConfig, ParamSpec
+from agent.interpret.lexicon import rephrase
+from agent.interpret.text import Quantity, quantities, tokens
+
+# General words for the values of common enums, used only when the enum has that value.
+VALUE_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "forward": ("forwards", "ahead", "straight", "front"),
+    "backward": ("backwards", "back", "reverse", "backup", "behind"),
+    "left": ("anticlockwise", "counterclockwise", "port"),
+    "right": ("clockwise", "starboard"),
+    "on": ("enable",), "off": ("disable",),
+}
+# Suffix of a parameter name -> (dimension, how many base units one of it is)
+NAME_UNITS: tuple[tuple[str, str, float], ...] = (
+    ("_cm", "length", 0.01), ("_mm", "length", 0.001), ("_km", "length", 1000.0),
+    ("_m", "length", 1.0), ("_ms", "time", 0.001), ("_min", "time", 60.0), ("_s", "time", 1.0),
+    ("_sec", "time", 1.0), ("_deg", "angle", 1.0), ("degrees", "angle", 1.0),
+    ("angle", "angle", 1.0), ("_pct", "percent", 1.0), ("percent", "percent", 1.0),
+    ("level", "fraction", 1.0), ("speed", "fraction", 1.0),
+)
+
+
+def unit_of(name: str) -> tuple[str | None, float]:
+    for suffix, dimension, factor in NAME_UNITS:
+        if name.endswith(suffix):
+            return dimension, factor
+    return None, 1.0
+
+
+@dataclass
+class Slots:
+    params: dict[str, Any] = field(default_factory=dict)
+    question: str = ""  # set when the words cannot be turned into parameters safely
+
+
+def extract(action: ActionConfig, text: str) -> Slots:
+    words = rephrase(tokens(text))
+    slots = Slots()
+    for name, spec in action.params.items():
+        if spec.enum is not None:
+            value = _enum_value(spec, words)
+            if value is _AMBIGUOUS:
+                slots.question = f"Which {name}: {_choices(spec)}?"
+            elif value is not None:
+                slots.params[name] = value
+    numeric = {n: s for n, s in action.params.items()
+               if s.type in ("number", "integer") and s.enum is None}
+    found = [q for q in quantities(words) if not _is_enum_number(q, words, action)]
+    for q in found:
+        name = _param_for(q, numeric, slots.params)
+        if name is None:
+            unit = q.dimension or "number"
+            wanted = ", ".join(numeric) or "no number"
+            slots.question = slots.question or (
+                f"I heard a {unit} ({q.value:g}) but this action takes {wanted}: "
+                "could you say it again?")
+            continue
+        dimension, factor = unit_of(name)
+        value = q.value / factor if q.dimension in ("length", "time", "angle") else q.value
+        if dimension == "fraction" and q.dimension == "percent":
+            value = q.value / 100
+        if numeric[name].type == "integer" and float(value).is_integer():
+            value = int(value)
+        slots.params[name] = round(value, 6) if isinstance(value, float) else value
+    for name, spec in action.params.items():
+        if name not in slots.params and spec.default is None and not slots.question:
+            slots.question = f"Which {name}{': ' + _choices(spec) if spec.enum else ''}?"
+    return slots
+
+
+_AMBIGUOUS = object()
+
+
+def _enum_value(spec: ParamSpec, words: list[str]) -> Any:
+    hits = []
+    text = " " + " ".join(words) + " "
+    for value in spec.enum or []:
+        spoken = [str(value).lower(), *VALUE_SYNONYMS.get(str(value).lower(), ())]
+        positions = [text.find(f" {s} ") for s in spoken if f" {s} " in text]
+        if positions:
+            hits.append((min(positions), value))
+    if not hits:
+        return None
+    values = {v for _, v in hits}
+    if len(values) == 1:
+        return hits[0][1]
+    # "from blue to white": the value after "to" is the one asked for
+    after_to = [v for pos, v in hits if text[:pos].rstrip().endswith(" to")]
+    return after_to[0] if len(after_to) == 1 else _AMBIGUOUS
+
+
+def _choices(spec: ParamSpec) -> str:
+    return ", ".join(str(v) for v in spec.enum or [])
+
+
+def _is_enum_number(q: Quantity, words: list[str], action: ActionConfig) -> bool:
+    """'one' in 'desk lamp one' or 'at one pm' is not an amount for this action."""
+    if q.dimension is not None:
+        return False
+    numeric = [s for s in action.params.values() if s.type in ("number", "integer")]
+    return not numeric
+
+
+def _param_for(q: Quantity, numeric: dict[str, ParamSpec], taken: dict[str, Any]) -> str | None:
+    free = [n for n in numeric if n not in taken]
+    if q.dimension is None:
+        return free[0] if len(free) == 1 else None
+    fitting = [n for n in free if unit_of(n)[0] == q.dimension or
+               (unit_of(n)[0] == "fraction" and q.dimension == "percent")]
+    return fitting[0] if len(fitting) == 1 else None

@@ -1,0 +1,152 @@
+"""Words, numbers and units in short spoken requests.
+
+Everything here is general English, not tied to any config: tokenising, a light stemmer,
+number words ("twenty five", "one and a half", "half a"), and quantities with units converted
+to base units (metres, degrees, seconds, fractions).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+SMALL = {
+    "zero": 0, "oh": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19,
+}
+TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+        "eighty": 80, "ninety": 90}
+FRACTIONS = {"half": 0.5, "quarter": 0.25, "third": 1 / 3}
+SCALES = {"hundred": 100, "thousand": 1000}
+
+# unit word -> (dimension, factor to the dimension's base unit)
+UNITS: dict[str, tuple[str, float]] = {}
+for _words, _dim, _factor in (
+    ("m meter meters metre metres", "length", 1.0),
+    ("cm centimeter centimeters centimetre centimetres cms", "length", 0.01),
+    ("mm millimeter millimeters millimetre millimetres", "length", 0.001),
+    ("km kilometer kilometers kilometre kilometres", "length", 1000.0),
+    ("in inch inches", "length", 0.0254),
+    ("ft foot feet", "length", 0.3048),
+    ("yd yard yards", "length", 0.9144),
+    ("deg degree degrees °", "angle", 1.0),
+    ("rad radian radians", "angle", 57.29577951308232),
+    ("turn turns revolution revolutions circle circles", "angle", 360.0),
+    ("s sec secs second seconds", "time", 1.0),
+    ("ms millisecond milliseconds", "time", 0.001),
+    ("min mins minute minutes", "time", 60.0),
+    ("h hr hrs hour hours", "time", 3600.0),
+    ("% percent per-cent", "percent", 1.0),
+):
+    for _w in _words.split():
+        UNITS[_w] = (_dim, _factor)
+
+TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+(?:'[a-z]+)?|°|%")
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case words and numbers; 'don't' stays one token, '20cm' becomes '20', 'cm'."""
+    text = text.lower().replace("’", "'").replace("-", " ")
+    return TOKEN.findall(text)
+
+
+def stem(word: str) -> str:
+    """A light stemmer for matching: lights -> light, brighten -> bright, cleaning -> clean."""
+    w = word
+    if w.endswith("'s"):
+        w = w[:-2]
+    for suffix in ("ness", "ing", "ed", "en", "er", "es", "s", "y"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3 and not w.endswith("ss"):
+            w = w[: -len(suffix)]
+            break
+    if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "aeiousl":
+        w = w[:-1]  # dimm -> dim, stopp -> stop
+    return w
+
+
+@dataclass(frozen=True)
+class Quantity:
+    value: float  # in the dimension's base unit (metres, degrees, seconds, percent)
+    dimension: str | None  # length | angle | time | percent | None (a bare number)
+    start: int  # token span
+    end: int
+
+
+def quantities(words: list[str]) -> list[Quantity]:
+    """Every number in the tokens, with its unit when one follows."""
+    found: list[Quantity] = []
+    i = 0
+    while i < len(words):
+        parsed = _number_at(words, i)
+        if parsed is None:
+            i += 1
+            continue
+        value, j = parsed
+        dimension = None
+        if j < len(words) and words[j] in UNITS:
+            dimension, factor = UNITS[words[j]]
+            value *= factor
+            j += 1
+        elif j + 1 < len(words) and words[j] == "of" and words[j + 1] in ("a", "an") and \
+                j + 2 < len(words) and words[j + 2] in UNITS:
+            dimension, factor = UNITS[words[j + 2]]  # "half of a metre"
+            value *= factor
+            j += 3
+        found.append(Quantity(value, dimension, i, j))
+        i = j
+    return found
+
+
+def _number_at(words: list[str], i: int) -> tuple[float, int] | None:
+    """A number starting at token i: (value, index after it), or None."""
+    w = words[i]
+    if re.fullmatch(r"\d+(?:\.\d+)?", w):
+        return float(w), i + 1
+    if w in ("a", "an") and i + 1 < len(words):
+        nxt = words[i + 1]
+        if nxt in UNITS and nxt not in ("m", "s", "h", "in", "min"):
+            return 1.0, i + 1  # "a metre", "a second"
+        if nxt in FRACTIONS:  # "a half", "a quarter turn"
+            return FRACTIONS[nxt], i + 2
+        if nxt in SCALES:
+            return _words_number(words, i + 1)
+        return None
+    if w in FRACTIONS:
+        j = i + 1
+        if j < len(words) and words[j] in ("a", "an"):
+            j += 1  # "half a metre"
+        return FRACTIONS[w], j
+    if w in SMALL or w in TENS or w in SCALES:
+        return _words_number(words, i)
+    return None
+
+
+def _words_number(words: list[str], i: int) -> tuple[float, int]:
+    total, current, j = 0.0, 0.0, i
+    while j < len(words):
+        w = words[j]
+        if w in SMALL:
+            current += SMALL[w]
+        elif w in TENS:
+            current += TENS[w]
+        elif w in SCALES:
+            current = max(current, 1.0) * SCALES[w]
+            total += current
+            current = 0.0
+        elif w == "and" and j + 1 < len(words) and (words[j + 1] in SMALL or
+                                                    words[j + 1] in TENS):
+            pass  # "a hundred and twenty"
+        else:
+            break
+        j += 1
+    value = total + current
+    if j + 2 < len(words) and words[j] == "point" and words[j + 1] in SMALL:
+        value += SMALL[words[j + 1]] / 10  # "one point five"
+        j += 2
+    elif j + 2 < len(words) and words[j] == "and" and words[j + 1] == "a" and \
+            words[j + 2] in FRACTIONS:
+        value += FRACTIONS[words[j + 2]]  # "one and a half"
+        j += 3
+    return value, j
