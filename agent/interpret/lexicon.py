@@ -46,11 +46,18 @@ OP_CONCEPTS = {"on": "on", "off": "off", "brighter": "bright", "dimmer": "dim",
 # "turn" switches things unless it is about a direction: "turn on" vs "turn left".
 SWITCH_WORDS = frozenset({"on", "off", "up", "down"})
 
-FILLER = frozenset(["a", "an", "the", "please", "can", "could", "would", "will", "you", "me", "my", "i", "we", "our", "us", "your", "it", "this", "that", "these", "those", "to", "for", "of", "in", "into", "at", "by", "with", "and", "or", "but", "now", "just", "some", "any", "all", "every", "kindly", "hey", "ok", "okay", "so", "be", "is", "are", "am", "do", "does", "did", "have", "has", "get", "got", "let", "lets", "let's", "want", "wanna", "would", "like", "need", "i'd", "i'm", "here", "there", "up", "it's", "that's", "there's", "what's", "i've", "i'll", "you're"]) - {"up"}
+FILLER = frozenset((
+    "a", "an", "the", "please", "can", "could", "would", "will", "you", "me", "my", "i", "we",
+    "our", "us", "your", "it", "this", "that", "these", "those", "to", "for", "of", "in", "into",
+    "at", "by", "with", "and", "or", "but", "now", "just", "some", "any", "all", "every",
+    "kindly", "hey", "ok", "okay", "so", "be", "is", "are", "am", "do", "does", "did", "have",
+    "has", "get", "got", "let", "lets", "let's", "want", "wanna", "would", "like", "need", "i'd",
+    "i'm", "here", "there", "it's", "that's", "there's", "what's", "i've", "i'll", "you're",
+))
 
 # Phrases whose words mean something else on their own.
-PHRASES = {("back", "up"): "backward", ("go", "back"): "backward", ("turn", "around"): "turn 180 degrees",
-           ("too", "bright"): "dim"}
+PHRASES = {("back", "up"): "backward", ("go", "back"): "backward",
+           ("turn", "around"): "turn 180 degrees", ("too", "bright"): "dim"}
 # Words that describe a state, not an operation ("it's dark" asks for light, not for dimming):
 # they get a concept of their own so no stem claims them.
 STATES = ("dark", "quiet", "loud", "hot", "cold")
@@ -83,7 +90,7 @@ def rephrase(words: list[str]) -> list[str]:
     while i < len(words):
         pair = tuple(words[i:i + 2])
         if pair in PHRASES:
-            out += PHRASES[pair].split()  # type: ignore[index]
+            out += PHRASES[pair].split()
             i += 2
         else:
             out.append(words[i])

@@ -52,30 +52,31 @@ def extract(action: ActionConfig, text: str) -> Slots:
     slots = Slots()
     for name, spec in action.params.items():
         if spec.enum is not None:
-            value = _enum_value(spec, words)
-            if value is _AMBIGUOUS:
+            chosen = _enum_value(spec, words)
+            if chosen is _AMBIGUOUS:
                 slots.question = f"Which {name}: {_choices(spec)}?"
-            elif value is not None:
-                slots.params[name] = value
+            elif chosen is not None:
+                slots.params[name] = chosen
     numeric = {n: s for n, s in action.params.items()
                if s.type in ("number", "integer") and s.enum is None}
     found = [q for q in quantities(words) if not _is_enum_number(q, words, action)]
     for q in found:
-        name = _param_for(q, numeric, slots.params)
-        if name is None:
+        target = _param_for(q, numeric, slots.params)
+        if target is None:
             unit = q.dimension or "number"
             wanted = ", ".join(numeric) or "no number"
             slots.question = slots.question or (
                 f"I heard a {unit} ({q.value:g}) but this action takes {wanted}: "
                 "could you say it again?")
             continue
-        dimension, factor = unit_of(name)
-        value = q.value / factor if q.dimension in ("length", "time", "angle") else q.value
+        dimension, factor = unit_of(target)
+        value: float | int = (q.value / factor if q.dimension in ("length", "time", "angle")
+                              else q.value)
         if dimension == "fraction" and q.dimension == "percent":
             value = q.value / 100
-        if numeric[name].type == "integer" and float(value).is_integer():
+        if numeric[target].type == "integer" and float(value).is_integer():
             value = int(value)
-        slots.params[name] = round(value, 6) if isinstance(value, float) else value
+        slots.params[target] = round(value, 6) if isinstance(value, float) else value
     for name, spec in action.params.items():
         if name not in slots.params and spec.default is None and not slots.question:
             slots.question = f"Which {name}{': ' + _choices(spec) if spec.enum else ''}?"

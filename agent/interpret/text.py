@@ -48,7 +48,7 @@ TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+(?:'[a-z]+)?|°|%")
 
 def tokens(text: str) -> list[str]:
     """Lower-case words and numbers; 'don't' stays one token, '20cm' becomes '20', 'cm'."""
-    text = text.lower().replace("’", "'").replace("-", " ")
+    text = text.lower().replace("\u2019", "'").replace("-", " ")  # curly apostrophe
     return TOKEN.findall(text)
 
 
