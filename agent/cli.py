@@ -24,7 +24,13 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="run the daemon")
     run.add_argument("--sim", action="store_true", help="simulate GPIO (pin_factory = mock)")
     check = sub.add_parser("check-config", help="validate a configuration file")
-    for p in (run, check):
+    interpret = sub.add_parser("interpret", help="interpret text with no MQTT and no GPIO")
+    interpret.add_argument("--offline", action="store_true", help="as if the cloud were down")
+    interpret.add_argument("--jsonl", type=Path, metavar="IN",
+                           help="one request a line: {\"text\": ...} or plain text; - is stdin")
+    interpret.add_argument("--no-model", action="store_true", help="the matcher alone")
+    interpret.add_argument("text", nargs="*", help="a request, if no --jsonl")
+    for p in (run, check, interpret):
         p.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
@@ -39,7 +45,63 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.config}: ok ({len(config.devices)} devices, {len(config.actions)} "
               f"actions, {len(config.sensors)} sensors)")
         return 0
+    if args.command == "interpret":
+        return interpret_texts(config, args)
     return run_daemon(config, sim=args.sim)
+
+
+def interpret_texts(config: Config, args: argparse.Namespace) -> int:
+    """One JSON line per request, in order; judged against the static policy only."""
+    import json
+
+    from agent.clock import SystemClock
+    from agent.gate import Gate
+    from agent.interpret.interpreter import Interpreter
+    from agent.interpret.route import decide
+    from agent.sensors import Sensors
+
+    if args.jsonl is None and not args.text:
+        print("interpret: give a TEXT or --jsonl IN", file=sys.stderr)
+        return 2
+    scorer = None
+    if not args.no_model:
+        from agent.interpret.model import ModelError, load_scorer
+
+        try:
+            scorer = load_scorer(config)
+        except ModelError as exc:
+            log.error("%s", exc)
+            return 1
+    interpreter = Interpreter(config, scorer)
+    gate = Gate(config, Sensors(config.sensors, SystemClock()), SystemClock(), lambda: False)
+    cloud = "offline" if args.offline else "disabled"
+    for text in _requests(args):
+        out = decide(interpreter.interpret(text), config, gate.check_static, "", cloud)
+        line = {"text": text, "action": out.action, "params": out.params,
+                "confidence": out.confidence, "route": out.route, "decision": out.decision,
+                "reason": out.reason, "latency_ms": round(out.latency_ms, 3)}
+        if "question" in out.extra:
+            line["question"] = out.extra["question"]
+        print(json.dumps(line, ensure_ascii=False), flush=True)
+    return 0
+
+
+def _requests(args: argparse.Namespace) -> Any:
+    import json
+
+    if args.jsonl is None:
+        yield " ".join(args.text)
+        return
+    lines = (sys.stdin.read() if str(args.jsonl) == "-"
+             else args.jsonl.read_text(encoding="utf-8")).splitlines()
+    for raw in lines:
+        if not raw.strip():
+            continue
+        try:
+            item = json.loads(raw)
+        except json.JSONDecodeError:
+            item = raw.strip()
+        yield str(item.get("text", "")) if isinstance(item, dict) else str(item)
 
 
 def load_secrets(config: Config) -> dict[str, bytes]:
@@ -59,6 +121,7 @@ def pin_factory(config: Config, sim: bool) -> Any:
 
 
 def run_daemon(config: Config, sim: bool) -> int:
+    from agent.asking import Asking
     from agent.daemon import Daemon
     from agent.latch import state_dir
 
@@ -66,6 +129,7 @@ def run_daemon(config: Config, sim: bool) -> int:
         secrets = load_secrets(config)
         daemon = Daemon(config, pin_factory=pin_factory(config, sim), state_dir=state_dir(),
                         secrets=secrets)
+        Asking(daemon)
     except SecretError as exc:
         log.error("%s", exc)
         return 2

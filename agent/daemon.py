@@ -50,13 +50,14 @@ class FollowUp:
     first: bool  # it was not engaged before: save the latch durably, update the status
 
 
-@dataclass(frozen=True)
+@dataclass
 class Job:
     """Work received on the MQTT thread, with what the e-stop looked like when it arrived."""
     inbound: Inbound
     received: float  # monotonic
     estop_epoch: int
     engaged: bool
+    handler: Callable[[Job], None] | None = None  # else the queue's own
 
 
 class Daemon:
@@ -171,7 +172,7 @@ class Daemon:
         elif topic == self.topics["estop/reset"]:
             self._reset(msg)
         elif topic == self.topics["cmd"]:
-            self._enqueue(self.commands, msg)
+            self.enqueue_job(self.commands, self._job(msg))
         elif topic == self.topics["ask"] and self.ask_handler is not None:
             self.ask_handler(self._job(msg))
         elif topic in (self.topics["ask"], self.topics["plan"]):
@@ -181,11 +182,15 @@ class Daemon:
     def _job(self, msg: Inbound) -> Job:
         return Job(msg, self.clock.monotonic(), self.estop_epoch, self.latch.engaged)
 
-    def _enqueue(self, jobs: queue.Queue[Job], msg: Inbound) -> None:
+    def enqueue_job(self, jobs: queue.Queue[Job], job: Job,
+                    handler: Callable[[Job], None] | None = None) -> None:
+        job.handler = handler
         try:
-            jobs.put_nowait(self._job(msg))
+            jobs.put_nowait(job)
         except queue.Full:
-            self._refuse_unparsed(msg, "busy", "too many requests waiting; try again shortly")
+            kind = job.inbound.topic.rsplit("/", 1)[-1]
+            self._refuse_unparsed(job.inbound, "busy", "too many requests waiting; try again "
+                                  "shortly", input_kind=kind)
 
     def _refuse_unparsed(self, msg: Inbound, reason: str, detail: str,
                          input_kind: str = "cmd") -> None:
@@ -194,7 +199,7 @@ class Daemon:
         try:
             data = parse_json(msg.payload, self.config.mqtt.max_payload_bytes)
             rid = request_id(data)
-            reply = self._reply_target(msg, data)
+            reply = self.reply_target(msg, data)
         except Malformed:
             pass
         self.report(Outcome(rid or "", input_kind, "refused", "refuse", reason, detail), reply)
@@ -255,7 +260,7 @@ class Daemon:
             if not isinstance(data, dict):
                 raise Malformed("malformed", "a reset is {\"id\",\"reason\"}")
             outcome.id = request_id(data)
-            reply = self._reply_target(msg, data)
+            reply = self.reply_target(msg, data)
             reason = data.get("reason")
             if not isinstance(reason, str) or not reason.strip():
                 raise Malformed("malformed", "a reset needs a reason (who, and why it is safe)")
@@ -318,7 +323,7 @@ class Daemon:
             except queue.Empty:
                 continue
             try:
-                handle(job)
+                (job.handler if isinstance(job, Job) and job.handler else handle)(job)
             except Exception as exc:  # the worker survives; a request gets an answer
                 log.exception("internal error in %s", threading.current_thread().name)
                 if isinstance(job, Job):
@@ -330,9 +335,9 @@ class Daemon:
         except Malformed as exc:
             outcome = Outcome(exc.request_id or "", "cmd", "refused", "refuse", exc.reason,
                               exc.detail)
-            self._finish(outcome, job, self._safe_reply(job.inbound))
+            self.finish(outcome, job, self.safe_reply(job.inbound))
             return
-        reply = self._reply_target(job.inbound, cmd.message)
+        reply = self.reply_target(job.inbound, cmd.message)
         outcome = Outcome(cmd.id, "cmd", "refused", "refuse",
                           action=cmd.action if isinstance(cmd.action, str) else None)
         refusal = self._envelope_refusal(cmd, job)
@@ -340,7 +345,7 @@ class Daemon:
             outcome.reason, outcome.detail = refusal
             outcome.status = "duplicate" if refusal[0] == "duplicate" else "refused"
             outcome.decision = "none" if refusal[0] == "duplicate" else "refuse"
-            self._finish(outcome, job, reply)
+            self.finish(outcome, job, reply)
             return
         self.execute(outcome, cmd.params, cmd.signed, job, reply)
 
@@ -370,7 +375,7 @@ class Daemon:
                                    "sent before the last e-stop; send it again if still wanted")
         if not verdict.allowed:
             outcome.reason, outcome.detail = verdict.reason, verdict.detail
-            self._finish(outcome, job, reply)
+            self.finish(outcome, job, reply)
             return
         action = self.config.actions[verdict.action or ""]
         timed = verdict.duration_s is not None
@@ -383,22 +388,22 @@ class Daemon:
                           "none" if status == "done" else "abort", reason, detail,
                           outcome.action, outcome.params, outcome.route, outcome.text,
                           outcome.confidence)
-            self._finish(end, job, reply, record=status != "done")
+            self.finish(end, job, reply, record=status != "done")
 
         refused = self.executor.start(action, verdict.params, verdict.duration_s, on_end, safe_op)
         if refused:
             outcome.status, outcome.decision, outcome.reason = "refused", "refuse", refused
             outcome.detail = "the e-stop engaged before the action could start"
-        self._finish(outcome, job, reply)
+        self.finish(outcome, job, reply)
 
-    def _finish(self, outcome: Outcome, job: Job, reply: Reply | None,
+    def finish(self, outcome: Outcome, job: Job, reply: Reply | None,
                 record: bool = True) -> None:
         outcome.latency_ms = (self.clock.monotonic() - job.received) * 1000
         self.report(outcome, reply, record=record)
 
     # ---- publishing ------------------------------------------------------------------------
 
-    def _reply_target(self, msg: Inbound, data: dict[str, Any]) -> Reply | None:
+    def reply_target(self, msg: Inbound, data: dict[str, Any]) -> Reply | None:
         topic = data.get("reply_to") or msg.response_topic
         if not isinstance(topic, str) or not topic or topic in self.inbound_topics:
             return None  # never answer onto a topic this daemon acts on
@@ -406,7 +411,7 @@ class Daemon:
             return None
         return Reply(topic, msg.correlation)
 
-    def _safe_reply(self, msg: Inbound) -> Reply | None:
+    def safe_reply(self, msg: Inbound) -> Reply | None:
         if msg.response_topic and msg.response_topic not in self.inbound_topics:
             return Reply(msg.response_topic, msg.correlation)
         return None

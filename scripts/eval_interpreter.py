@@ -13,10 +13,12 @@ import resource
 import sys
 from pathlib import Path
 
+from agent.clock import SystemClock
 from agent.config import load_config
 from agent.gate import Gate
 from agent.interpret.interpreter import Interpreter
 from agent.interpret.route import decide
+from agent.sensors import Sensors
 
 
 def pct(values: list[float], q: float) -> float:
@@ -49,7 +51,7 @@ def main() -> int:
 
         scorer = load_scorer(config)
     interpreter = Interpreter(config, scorer)
-    gate = Gate(config, None, None, lambda: False)  # type: ignore[arg-type]
+    gate = Gate(config, Sensors(config.sensors, SystemClock()), SystemClock(), lambda: False)
     rows = [json.loads(line) for line in args.data.read_text().splitlines() if line.strip()]
     right = wrong = 0
     latencies = []

@@ -244,10 +244,15 @@ class Running:
 
 
 def start_daemon(config: Config, state_dir: Path, client: Client | None = None,
-                 secrets: dict[str, bytes] | None = None) -> Running:
+                 secrets: dict[str, bytes] | None = None, asking: bool = False,
+                 load_model: bool = False) -> Running:
     factory = MockFactory(pin_class=MockPWMPin)
     daemon = Daemon(config, pin_factory=factory, state_dir=state_dir,
                     secrets=secrets if secrets is not None else {"signing_key": TEST_KEY})
+    if asking:
+        from agent.asking import Asking
+
+        Asking(daemon, load_model=load_model)
     daemon.start()
     code: list[int] = []
     thread = threading.Thread(target=lambda: code.append(daemon.run_until_stopped()),

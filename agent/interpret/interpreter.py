@@ -76,16 +76,24 @@ class Interpreter:
             return self._unmatched(text)
         best = ranked[0]
         confidence, why = self._confidence(best, ranked[1] if len(ranked) > 1 else None, words)
-        slots = extract(self.config.actions[best.action], text)
-        alternatives = [m.action for m in ranked[1:3] if m.score > 0]
-        if confidence < self.config.model.execute_threshold and self.scorer and alternatives:
-            why += self._model_opinion(text, [best.action, *alternatives])
-        return Interpretation(text, best.action, slots.params, confidence, slots.question, why,
+        action = best.action
+        tied = [m.action for m in ranked[1:] if m.score == best.score]
+        if tied and self.scorer is not None:
+            # The matcher cannot tell; the model picks which one to ask about, never to run.
+            probs = self.scorer.score(text, [action, *tied])
+            action = max(probs, key=lambda a: probs[a])
+            why += f"; the model would ask about {action} ({probs[action]:.2f})"
+        slots = extract(self.config.actions[action], text)
+        alternatives = [m.action for m in ranked[:3] if m.score > 0 and m.action != action]
+        return Interpretation(text, action, slots.params, confidence, slots.question, why,
                               alternatives)
 
     def _is_stop(self, words: list[str]) -> bool:
         text = " ".join(words)
         return bool(STOP_WORDS & set(words)) or any(p in text for p in STOP_PHRASES)
+
+    def is_stop_text(self, text: str) -> bool:
+        return self._is_stop(tokens(text))
 
     def _confidence(self, best: Match, second: Match | None, words: list[str]
                     ) -> tuple[float, str]:
@@ -129,12 +137,9 @@ class Interpreter:
             return Interpretation(text, None, confidence=0.0,
                                   why=f"no action shares a word; model: none {probs[best]:.2f}")
         # The model alone is never enough to act: at most it suggests a question.
+        confidence = min(probs[best], 0.8) * 0.9
+        why = f"no action shares a word; the model suggests {best} ({probs[best]:.2f})"
+        if confidence < self.config.model.escalate_threshold:
+            return Interpretation(text, None, confidence=confidence, why=why)
         return Interpretation(text, best, extract(self.config.actions[best], text).params,
-                              min(probs[best], 0.8) * 0.9,
-                              why=f"only the model suggests it ({probs[best]:.2f})")
-
-    def _model_opinion(self, text: str, candidates: list[str]) -> str:
-        assert self.scorer is not None
-        probs = self.scorer.score(text, candidates)
-        ranked = sorted(probs, key=lambda a: -probs[a])
-        return f"; model prefers {ranked[0]} ({probs[ranked[0]]:.2f})"
+                              confidence, why=why)
