@@ -49,6 +49,11 @@ while True:
 """
 
 
+# A mix as a user might send: clear commands, an out-of-scope question, an unclear one.
+ASKS = ["turn left 45 degrees", "switch the headlight on", "stop", "what time is it",
+        "back up 20 centimetres", "make it nicer"]
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
@@ -149,8 +154,13 @@ def main() -> int:
             time.sleep(0.05)
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
               f"{platform.python_implementation()} {platform.python_version()}")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and probe.got[f"{P}/status"][1].get("model") not in (
+                "ready", "failed"):
+            time.sleep(0.1)
         time.sleep(1.0)
-        print(f"daemon RSS after start: {rss_mb(daemon.pid):.0f} MB")
+        model = probe.got[f"{P}/status"][1].get("model")
+        print(f"daemon RSS after start, model {model}: {rss_mb(daemon.pid):.0f} MB")
         print(summary("e-stop latency, idle", estop_rounds(probe, args.rounds)))
 
         cmd_ms = [probe.round_trip(f"{P}/cmd", json.dumps({"id": f"c{i}", "action": "stop"}),
@@ -172,6 +182,11 @@ def main() -> int:
                      for i in range(args.commands)]
         print(summary("structured command -> result under the flood", cmd_flood))
         print(f"daemon RSS after the flood: {rss_mb(daemon.pid):.0f} MB")
+        ask_ms = [probe.round_trip(f"{P}/ask", json.dumps({"id": f"a{i}", "text": text}),
+                                   f"{P}/result", lambda r, i=i: r["id"] == f"a{i}")
+                  for i, text in enumerate(ASKS * 20)]
+        print(summary("ask -> first result (text through matcher, model and gate)", ask_ms))
+        print(f"daemon RSS after {len(ask_ms)} asks: {rss_mb(daemon.pid):.0f} MB")
         return 0
     finally:
         for proc in reversed(procs):
