@@ -12,6 +12,7 @@ from typing import Any
 
 from agent import __version__
 from agent.config import DEFAULT_CONFIG_PATH, Config, ConfigError, load_config
+from agent.journal import setup_logging
 from agent.secrets import CREDENTIALS, SecretError, read_secret
 
 log = logging.getLogger("agent")
@@ -33,8 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     for p in (run, check, interpret):
         p.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging()
     try:
         config = load_config(args.config)
     except ConfigError as exc:
@@ -123,13 +123,19 @@ def pin_factory(config: Config, sim: bool) -> Any:
 def run_daemon(config: Config, sim: bool) -> int:
     from agent.asking import Asking
     from agent.daemon import Daemon
+    from agent.journal import DecisionLog, journal_sender
     from agent.latch import state_dir
+    from agent.service import Service, systemd_notify, watchdog_interval
 
     try:
         secrets = load_secrets(config)
         daemon = Daemon(config, pin_factory=pin_factory(config, sim), state_dir=state_dir(),
                         secrets=secrets)
         Asking(daemon)
+        daemon.decision_log = DecisionLog(journal_sender())
+        notify = systemd_notify()
+        if notify is not None:
+            Service(daemon, notify, watchdog_interval()).start()
     except SecretError as exc:
         log.error("%s", exc)
         return 2

@@ -23,9 +23,10 @@ from agent.devices import Output, build_outputs
 from agent.executor import Executor, Running
 from agent.gate import Gate
 from agent.inbound import Command, Malformed, parse_command, parse_json, request_id
+from agent.journal import DecisionLog
 from agent.latch import Latch, LatchState
 from agent.link import Inbound, Link
-from agent.records import Outcome, log_record, to_json
+from agent.records import Outcome, to_json
 from agent.sensors import Sensors
 from agent.signing import WINDOW_S, Verifier
 
@@ -62,8 +63,10 @@ class Job:
 
 class Daemon:
     def __init__(self, config: Config, *, pin_factory: Any, state_dir: Path,
-                 clock: Clock | None = None, secrets: dict[str, bytes] | None = None) -> None:
+                 clock: Clock | None = None, secrets: dict[str, bytes] | None = None,
+                 hung_after_s: float = 30.0) -> None:
         self.config = config
+        self.hung_after_s = hung_after_s  # a thread silent this long is stuck: a fault
         self.clock = clock or SystemClock()
         secrets = secrets or {}
         p = config.prefix
@@ -104,6 +107,9 @@ class Daemon:
             threading.Thread(target=self._serve, args=(self.follow_ups, self._follow_up),
                              name="estop-follow-up", daemon=True)]
         self.ask_handler: Callable[[Job], None] | None = None
+        self.busy_since: dict[str, float] = {}  # worker name -> when its current job began
+        self.shutdown_hooks: list[Callable[[], None]] = []
+        self.decision_log = DecisionLog()
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -123,15 +129,23 @@ class Daemon:
                                              name=name, daemon=True))
 
     def health_problem(self) -> str:
-        """Why the daemon is not healthy, or '' when every thread is alive."""
+        """Why the daemon is not healthy, or '' when every thread is alive and moving."""
         if self.fault:
             return self.fault
+        now = self.clock.monotonic()
         if not self.link.alive():
             return "the MQTT network thread died"
+        if now - self.link.heartbeat > self.hung_after_s:
+            return f"the MQTT network thread is stuck ({now - self.link.heartbeat:.0f} s)"
         if not self.executor.thread.is_alive():
             return "the action supervisor thread died"
+        if now - self.executor.heartbeat > self.hung_after_s:
+            return f"the action supervisor is stuck ({now - self.executor.heartbeat:.0f} s)"
         dead = [w.name for w in self.workers if not w.is_alive()]
-        return f"worker thread died: {', '.join(dead)}" if dead else ""
+        if dead:
+            return f"worker thread died: {', '.join(dead)}"
+        stuck = [n for n, t in list(self.busy_since.items()) if now - t > self.hung_after_s]
+        return f"worker thread stuck: {', '.join(stuck)}" if stuck else ""
 
     def run_until_stopped(self) -> int:
         """Block until a signal (exit 0) or a fault (exit 1); outputs are safe either way."""
@@ -139,12 +153,17 @@ class Daemon:
             problem = self.health_problem()
             if problem:
                 log.error("fault: %s; making every output safe and exiting", problem)
+                self.report(Outcome("fault", "fault", "failed", "abort", "internal_error",
+                                    f"{problem}: outputs made safe, exiting for a restart"),
+                            reply=None, result=False)
                 self.shutdown("internal_error", problem)
                 return 1
         self.shutdown("shutdown", "the daemon is stopping")
         return 0
 
     def shutdown(self, reason: str, detail: str) -> None:
+        for hook in self.shutdown_hooks:
+            hook()
         cancelled = self.executor.halt(reason, detail)
         for out in self.outputs.values():
             self._publish_state(out)
@@ -322,12 +341,16 @@ class Daemon:
                 job = jobs.get(timeout=0.5)
             except queue.Empty:
                 continue
+            name = threading.current_thread().name
+            self.busy_since[name] = self.clock.monotonic()
             try:
                 (job.handler if isinstance(job, Job) and job.handler else handle)(job)
             except Exception as exc:  # the worker survives; a request gets an answer
-                log.exception("internal error in %s", threading.current_thread().name)
+                log.exception("internal error in %s", name)
                 if isinstance(job, Job):
                     self._refuse_unparsed(job.inbound, "internal_error", type(exc).__name__)
+            finally:
+                self.busy_since.pop(name, None)
 
     def _run_command(self, job: Job) -> None:
         try:
@@ -425,7 +448,7 @@ class Daemon:
         if record:
             rec = outcome.record(self.clock.time(), self.meta)
             self.link.publish(self.topics["events"], to_json(rec))
-            log_record(rec)
+            self.decision_log(rec)
 
     def publish_status(self) -> None:
         self.link.publish(self.topics["status"], to_json({

@@ -136,7 +136,11 @@ class Link:
             attempt += 1
             log.warning("MQTT broker %s:%d unreachable (%s); retrying in %.1f s",
                         self.cfg.host, self.cfg.port, self.last_error, delay)
-            self.stopping.wait(delay)
+            deadline = self.clock.monotonic() + delay
+            while not self.stopping.wait(min(1.0, max(0.0, deadline - self.clock.monotonic()))):
+                self.heartbeat = self.clock.monotonic()  # waiting is not being stuck
+                if self.clock.monotonic() >= deadline:
+                    break
 
     def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
                     props: Any) -> None:

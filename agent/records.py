@@ -7,11 +7,8 @@ reads in the journal: one line per decision, what was asked, what was decided, w
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass, field
 from typing import Any
-
-log = logging.getLogger("agent.decisions")
 
 # The stable reason codes (CONTRACT section 2), plus the ones this project added (docs/CONTRACT.md).
 REASONS = frozenset((
@@ -81,10 +78,3 @@ def log_line(record: dict[str, Any]) -> str:
     if record["detail"]:
         parts.append(f"detail={to_json(record['detail'][:300])}")
     return " ".join(parts)
-
-
-def log_record(record: dict[str, Any]) -> None:
-    level = logging.INFO if record["decision"] in ("execute", "none") else logging.WARNING
-    if record["input_kind"] == "estop" or record["reason"] == "internal_error":
-        level = logging.ERROR if record["reason"] == "internal_error" else logging.WARNING
-    log.log(level, "%s", log_line(record))

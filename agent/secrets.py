@@ -15,15 +15,20 @@ class SecretError(Exception):
 
 
 def read_secret(path: str, credential: str, env: str = "") -> bytes | None:
-    """The configured file, else the systemd credential, else an environment variable."""
+    """The configured file, else the systemd credential, else an environment variable.
+
+    An empty secret is no secret (the installer leaves empty credential files for what is
+    not configured, because LoadCredential= needs the file to exist)."""
+    value: bytes | None = None
     if path:
         try:
-            return Path(path).read_bytes()
+            value = Path(path).read_bytes()
         except OSError as exc:
             raise SecretError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    cred_dir = os.environ.get("CREDENTIALS_DIRECTORY")
-    if cred_dir and (Path(cred_dir) / credential).is_file():
-        return (Path(cred_dir) / credential).read_bytes()
-    if env and os.environ.get(env):
-        return os.environ[env].encode()
-    return None
+    else:
+        cred_dir = os.environ.get("CREDENTIALS_DIRECTORY")
+        if cred_dir and (Path(cred_dir) / credential).is_file():
+            value = (Path(cred_dir) / credential).read_bytes()
+        elif env and os.environ.get(env):
+            value = os.environ[env].encode()
+    return value if value and value.strip() else None
