@@ -31,7 +31,19 @@ def main(argv: list[str] | None = None) -> int:
                            help="one request a line: {\"text\": ...} or plain text; - is stdin")
     interpret.add_argument("--no-model", action="store_true", help="the matcher alone")
     interpret.add_argument("text", nargs="*", help="a request, if no --jsonl")
-    for p in (run, check, interpret):
+    estop = sub.add_parser("estop", help="engage the e-stop of a running daemon")
+    estop.add_argument("--reason", default="robot-agent estop from the command line")
+    reset = sub.add_parser("reset", help="release the e-stop (nothing resumes)")
+    reset.add_argument("--reason", required=True, help="who checked what, e.g. 'area clear, Ana'")
+    reset.add_argument("--sign", action="store_true", help="sign with the configured key")
+    status = sub.add_parser("status", help="the daemon's status and e-stop state")
+    send = sub.add_parser("send", help="send a structured command and wait for its result")
+    send.add_argument("action")
+    send.add_argument("params", nargs="*", metavar="NAME=VALUE",
+                      help="parameters; values are JSON where they parse (0.5, true), else text")
+    send.add_argument("--sign", action="store_true", help="sign with the configured key")
+    doctor = sub.add_parser("doctor", help="check config, broker, model, GPIO, cloud, clock")
+    for p in (run, check, interpret, estop, reset, status, send, doctor):
         p.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH)
     args = parser.parse_args(argv)
     setup_logging()
@@ -39,7 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config)
     except ConfigError as exc:
         for problem in exc.problems:
-            print(f"{args.config}: {problem}", file=sys.stderr)
+            if args.command == "doctor":
+                print(f"config   FAIL {args.config}: {problem}")
+            else:
+                print(f"{args.config}: {problem}", file=sys.stderr)
         return 2
     if args.command == "check-config":
         print(f"{args.config}: ok ({len(config.devices)} devices, {len(config.actions)} "
@@ -47,7 +62,41 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "interpret":
         return interpret_texts(config, args)
-    return run_daemon(config, sim=args.sim)
+    if args.command == "run":
+        return run_daemon(config, sim=args.sim)
+    return field_command(config, args)
+
+
+def field_command(config: Config, args: argparse.Namespace) -> int:
+    import json
+
+    from agent import field
+    from agent.doctor import doctor
+
+    if args.command == "doctor":
+        print(f"config   ok   {args.config}")
+        return doctor(config)
+    try:
+        if args.command == "estop":
+            return field.estop(config, args.reason)
+        if args.command == "reset":
+            return field.reset(config, args.reason, args.sign)
+        if args.command == "status":
+            return field.status(config)
+        params: dict[str, Any] = {}
+        for item in args.params:
+            name, sep, value = item.partition("=")
+            if not sep:
+                print(f"send: {item!r} is not NAME=VALUE", file=sys.stderr)
+                return 2
+            try:
+                params[name] = json.loads(value)
+            except json.JSONDecodeError:
+                params[name] = value
+        return field.send(config, args.action, params, args.sign)
+    except (OSError, RuntimeError, SecretError) as exc:
+        print(f"{args.command}: {exc}", file=sys.stderr)
+        return 1
 
 
 def interpret_texts(config: Config, args: argparse.Namespace) -> int:

@@ -185,7 +185,7 @@ class Daemon:
     def _on_message(self, msg: Inbound) -> None:
         topic = msg.topic
         if topic == self.topics["estop"]:
-            self.engage("mqtt", _estop_reason(msg.payload))
+            self.engage(*_estop_source_reason(msg.payload))
         elif topic in self.sensors.by_topic:
             self._on_sensor(self.sensors.by_topic[topic], msg.payload)
         elif topic == self.topics["estop/reset"]:
@@ -463,12 +463,13 @@ class Daemon:
         self.link.publish(topic, payload)
 
 
-def _estop_reason(payload: bytes) -> str:
+def _estop_source_reason(payload: bytes) -> tuple[str, str]:
+    """('cli' when robot-agent estop sent it, else 'mqtt'; the reason given, or the text)."""
     text = payload[:200].decode("utf-8", errors="replace").strip()
     try:
         data = parse_json(payload, 4096)
-        if isinstance(data, dict) and isinstance(data.get("reason"), str):
-            return str(data["reason"])[:200]
     except Malformed:
-        pass
-    return text or "(empty message)"
+        return "mqtt", text or "(empty message)"
+    if isinstance(data, dict) and isinstance(data.get("reason"), str):
+        return ("cli" if data.get("source") == "cli" else "mqtt"), str(data["reason"])[:200]
+    return "mqtt", text or "(empty message)"

@@ -1,0 +1,149 @@
+"""`robot-agent doctor`: check each part a robot needs, one line each, with what to do."""
+
+from __future__ import annotations
+
+import glob
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from agent.config import Config
+from agent.latch import state_dir
+from agent.secrets import CREDENTIALS, SecretError, read_secret
+
+Check = Callable[[Config], tuple[bool, str]]
+
+
+def check_broker(config: Config) -> tuple[bool, str]:
+    import paho.mqtt.client as paho
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    cfg = config.mqtt
+    try:
+        password = read_secret(cfg.password_file, CREDENTIALS["mqtt_password"])
+    except SecretError as exc:
+        return False, f"{exc}: check mqtt.password_file"
+    client = paho.Client(CallbackAPIVersion.VERSION2,
+                         client_id=f"robot-agent-doctor-{os.getpid()}", protocol=paho.MQTTv5)
+    if cfg.username:
+        client.username_pw_set(cfg.username, password.decode() if password else None)
+    if cfg.tls_ca_file:
+        client.tls_set(ca_certs=cfg.tls_ca_file)
+    answer: list[str] = []
+    client.on_connect = lambda c, u, f, reason, p: answer.append(str(reason))
+    try:
+        client.connect(cfg.host, cfg.port, keepalive=10)
+    except (OSError, ValueError) as exc:
+        return False, (f"cannot reach {cfg.host}:{cfg.port} ({exc}): is mosquitto running? "
+                       "(systemctl status mosquitto)")
+    deadline = time.monotonic() + 5
+    while not answer and time.monotonic() < deadline:
+        client.loop(0.1)
+    client.disconnect()
+    if not answer:
+        return False, f"{cfg.host}:{cfg.port} did not answer the MQTT handshake in 5 s"
+    if answer[0] != "Success":
+        return False, (f"{cfg.host}:{cfg.port} refused the connection: {answer[0]}: check "
+                       "mqtt.username and the password file or credential")
+    return True, f"{cfg.host}:{cfg.port} accepts {cfg.username or 'anonymous'}"
+
+
+def check_model(config: Config) -> tuple[bool, str]:
+    from agent.interpret.model import ModelError, resolve
+
+    try:
+        path, name = resolve(config)
+    except (ModelError, OSError) as exc:
+        return False, f"{exc}: run scripts/fetch_model.py, or fix model.path"
+    return True, f"{name} at {path}"
+
+
+def check_gpio(config: Config) -> tuple[bool, str]:
+    if config.gpio.pin_factory == "mock":
+        return True, "simulated pins (pin_factory = mock)"
+    chips = sorted(glob.glob("/dev/gpiochip*"))
+    if not chips:
+        return False, "no /dev/gpiochip*: not a Pi? use pin_factory = \"mock\" to simulate"
+    denied = [c for c in chips if not os.access(c, os.R_OK | os.W_OK)]
+    if denied:
+        return False, (f"no access to {', '.join(denied)}: add this user to the gpio group "
+                       "(sudo usermod -aG gpio $USER) and log in again")
+    return True, f"{', '.join(chips)} accessible"
+
+
+def check_cloud(config: Config) -> tuple[bool, str]:
+    if not config.cloud.enabled:
+        return True, "disabled"
+    import httpx
+
+    try:
+        key = read_secret(config.cloud.api_key_file, CREDENTIALS["cloud_api_key"],
+                          "ROBOT_AGENT_CLOUD_API_KEY")
+    except SecretError as exc:
+        return False, f"{exc}: check cloud.api_key_file"
+    headers = {"Authorization": f"Bearer {key.decode().strip()}"} if key else {}
+    url = config.cloud.base_url.rstrip("/") + "/models"
+    try:
+        response = httpx.get(url, headers=headers, timeout=min(config.cloud.timeout_s, 10))
+    except httpx.HTTPError as exc:
+        return False, f"{url}: {type(exc).__name__}: check the network and cloud.base_url"
+    if response.status_code in (401, 403):
+        return False, f"{url} says {response.status_code}: check the API key"
+    if response.status_code >= 400:
+        return False, f"{url} answered HTTP {response.status_code}"
+    return True, f"{config.cloud.base_url} reachable"
+
+
+def check_clock(config: Config) -> tuple[bool, str]:
+    year = time.gmtime().tm_year
+    if year < 2025:
+        return False, (f"the clock says {year}: signed commands and timestamps will be "
+                       "refused; enable NTP (timedatectl set-ntp true)")
+    return True, time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+
+
+def check_state_dir(config: Config) -> tuple[bool, str]:
+    directory = state_dir()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / ".doctor"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        return False, (f"{directory} is not writable ({exc.strerror}): the e-stop latch cannot "
+                       "survive a restart; fix its owner or ROBOT_AGENT_STATE_DIR")
+    latch = Path(directory) / "estop.json"
+    return True, f"{directory} writable" + (" (latch file present)" if latch.exists() else "")
+
+
+def check_signing(config: Config) -> tuple[bool, str]:
+    needs = config.safety.require_signed_reset or any(
+        a.risk == "high" for a in config.actions.values())
+    try:
+        key = read_secret(config.safety.signing_key_file, CREDENTIALS["signing_key"])
+    except SecretError as exc:
+        return False, f"{exc}: check safety.signing_key_file"
+    if needs and key is None:
+        return False, ("high-risk actions or signed resets are configured but there is no "
+                       "signing key: set safety.signing_key_file")
+    return True, "key present" if key else "not needed (no high-risk actions, no signed reset)"
+
+
+CHECKS: list[tuple[str, Check]] = [
+    ("broker", check_broker), ("model", check_model), ("gpio", check_gpio),
+    ("cloud", check_cloud), ("clock", check_clock), ("state", check_state_dir),
+    ("signing", check_signing),
+]
+
+
+def doctor(config: Config, checks: list[tuple[str, Check]] = CHECKS) -> int:
+    failed = 0
+    for name, check in checks:
+        try:
+            ok, message = check(config)
+        except Exception as exc:  # a check that breaks is a failed check, not a crash
+            ok, message = False, f"{type(exc).__name__}: {exc}"
+        failed += not ok
+        print(f"{name:8} {'ok  ' if ok else 'FAIL'} {message}", flush=True)
+    return 1 if failed else 0

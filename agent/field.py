@@ -1,0 +1,149 @@
+"""Field commands: talk to a running daemon over MQTT with the robot's own config
+(`robot-agent estop | reset | status | send`)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import queue
+import ssl
+import time
+import uuid
+from typing import Any
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+
+from agent.config import Config
+from agent.secrets import CREDENTIALS, read_secret
+from agent.signing import sign
+
+
+class FieldClient:
+    """A short-lived MQTT client that publishes and waits for an answer."""
+
+    def __init__(self, config: Config, timeout: float = 5.0) -> None:
+        self.config = config
+        self.prefix = config.prefix
+        self.timeout = timeout
+        self.inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self.client = paho.Client(CallbackAPIVersion.VERSION2,
+                                  client_id=f"robot-agent-cli-{uuid.uuid4().hex[:8]}",
+                                  protocol=paho.MQTTv5)
+        cfg = config.mqtt
+        if cfg.username:
+            password = read_secret(cfg.password_file, CREDENTIALS["mqtt_password"])
+            self.client.username_pw_set(cfg.username, password.decode() if password else None)
+        if cfg.tls_ca_file:
+            self.client.tls_set(ca_certs=cfg.tls_ca_file, cert_reqs=ssl.CERT_REQUIRED)
+        self.client.on_message = self._on_message
+
+    def __enter__(self) -> FieldClient:
+        cfg = self.config.mqtt
+        self.client.connect(cfg.host, cfg.port, keepalive=30)
+        self.client.loop_start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def _on_message(self, client: Any, userdata: Any, msg: paho.MQTTMessage) -> None:
+        with contextlib.suppress(ValueError):  # not JSON: not an answer to us
+            self.inbox.put((msg.topic, json.loads(msg.payload)))
+
+    def subscribe(self, *topics: str) -> None:
+        # The broker handles one connection's packets in order: this subscription is in place
+        # before anything published after it.
+        self.client.subscribe([(f"{self.prefix}/{t}", 1) for t in topics])
+
+    def publish(self, topic: str, payload: Any) -> None:
+        info = self.client.publish(f"{self.prefix}/{topic}", json.dumps(payload), qos=1)
+        info.wait_for_publish(self.timeout)
+
+    def wait(self, topic: str, match: Any = lambda _: True) -> Any | None:
+        deadline = time.monotonic() + self.timeout
+        full = f"{self.prefix}/{topic}"
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                got_topic, data = self.inbox.get(timeout=remaining)
+            except queue.Empty:
+                return None
+            if got_topic == full and match(data):
+                return data
+        return None
+
+    def signed(self, message: dict[str, Any]) -> dict[str, Any]:
+        key = read_secret(self.config.safety.signing_key_file, CREDENTIALS["signing_key"])
+        if key is None:
+            raise RuntimeError("no signing key: set safety.signing_key_file")
+        message = {**message, "ts": time.time()}
+        message["sig"] = sign(message, key)
+        return message
+
+
+def estop(config: Config, reason: str) -> int:
+    with FieldClient(config) as c:
+        c.subscribe("estop/state")
+        c.publish("estop", {"reason": reason, "source": "cli"})
+        state = c.wait("estop/state", lambda s: s.get("engaged") is True)
+    if state is None:
+        print("estop: sent, but no engaged state came back: is the daemon running?")
+        return 1
+    print(f"e-stop ENGAGED ({state['source']}: {state['reason']})")
+    return 0
+
+
+def reset(config: Config, reason: str, signed: bool) -> int:
+    rid = f"cli-reset-{uuid.uuid4().hex[:8]}"
+    message: dict[str, Any] = {"id": rid, "reason": reason}
+    with FieldClient(config) as c:
+        if signed or config.safety.require_signed_reset:
+            message = c.signed(message)
+        c.subscribe("result")
+        c.publish("estop/reset", message)
+        result = c.wait("result", lambda r: r.get("id") == rid)
+    return _print_result(result)
+
+
+def send(config: Config, action: str, params: dict[str, Any], signed: bool) -> int:
+    rid = f"cli-{uuid.uuid4().hex[:8]}"
+    message: dict[str, Any] = {"id": rid, "action": action, "params": params}
+    wait_s = config.actions[action].max_duration_s + 2 if action in config.actions else 5.0
+    with FieldClient(config, timeout=wait_s) as c:
+        if signed:
+            message = c.signed(message)
+        c.subscribe("result")
+        c.publish("cmd", message)
+        result = c.wait("result", lambda r: r.get("id") == rid)
+        code = _print_result(result)
+        if result is not None and result.get("status") == "running":
+            code = _print_result(c.wait("result", lambda r: r.get("id") == rid and
+                                        r.get("status") != "running"))
+    return code
+
+
+def status(config: Config) -> int:
+    with FieldClient(config, timeout=2.0) as c:
+        c.subscribe("status", "estop/state")
+        state = c.wait("status")
+        latch = c.wait("estop/state")
+    if state is None:
+        print(f"status: nothing on {config.prefix}/status: the daemon has never run here, or "
+              "the broker lost its retained messages")
+        return 1
+    print(f"daemon: {state.get('state')}  version {state.get('version', '?')}  model "
+          f"{state.get('model', '?')}  cloud {state.get('cloud', '?')}")
+    if latch is not None:
+        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(latch.get("since", 0)))
+        print(f"e-stop: {'ENGAGED' if latch['engaged'] else 'released'} since {since} "
+              f"({latch.get('source')}: {latch.get('reason')})")
+    return 0 if state.get("state") == "online" else 1
+
+
+def _print_result(result: Any) -> int:
+    if result is None:
+        print("no result came back: is the daemon running?")
+        return 1
+    print(json.dumps(result))
+    return 0 if result.get("status") in ("done", "running") else 1
