@@ -28,8 +28,9 @@ from agent.config import Config
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-CATALOGUE = ROOT / "models" / "catalogue.toml"
+# The catalogue of a checkout, else of an installation (deploy/install.sh puts it there).
+CATALOGUES = (Path(__file__).resolve().parent.parent.parent / "models" / "catalogue.toml",
+              Path("/opt/robot-agent/models/catalogue.toml"))
 DEFAULT_MODEL = "smollm2-135m-instruct-q4_1"
 MARK = "\u241f"  # where the request goes in the rendered prompt
 
@@ -39,8 +40,11 @@ class ModelError(Exception):
 
 
 def catalogue() -> dict[str, dict[str, Any]]:
-    with open(CATALOGUE, "rb") as f:
-        return dict(tomllib.load(f)["models"])
+    for path in CATALOGUES:
+        if path.is_file():
+            with open(path, "rb") as f:
+                return dict(tomllib.load(f)["models"])
+    raise ModelError(f"no model catalogue at {' or '.join(map(str, CATALOGUES))}")
 
 
 def bundled_path(entry: dict[str, Any]) -> Path:

