@@ -82,7 +82,9 @@ class Asking:
             return
         interp = self.interpreter.interpret(ask.text)
         outcome = decide(interp, d.config, d.gate.check_static, ask.id, d.cloud_state)
-        if outcome.decision == "execute":
+        if d.planner is not None and outcome.reason in ("low_confidence", "offline"):
+            d.planner.escalate(job, outcome, reply)
+        elif outcome.decision == "execute":
             d.execute(outcome, outcome.params, False, job, reply)
         else:
             d.finish(outcome, job, reply)

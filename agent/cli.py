@@ -181,6 +181,10 @@ def run_daemon(config: Config, sim: bool) -> int:
         daemon = Daemon(config, pin_factory=pin_factory(config, sim), state_dir=state_dir(),
                         secrets=secrets)
         Asking(daemon)
+        if config.cloud.enabled:
+            from agent.planner import Planner
+
+            Planner(daemon)
         daemon.decision_log = DecisionLog(journal_sender())
         notify = systemd_notify()
         if notify is not None:

@@ -60,6 +60,7 @@ class CloudConfig(Strict):
     model: str = "meta-llama/llama-4-scout"
     api_key_file: str = ""
     timeout_s: Annotated[float, Field(gt=0, le=300)] = 15
+    max_plan_s: Annotated[float, Field(gt=0, le=3600)] = 120  # a plan never runs longer
 
 
 Pin = Annotated[int, Field(ge=0, le=27)]

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,6 +108,9 @@ class Daemon:
             threading.Thread(target=self._serve, args=(self.follow_ups, self._follow_up),
                              name="estop-follow-up", daemon=True)]
         self.ask_handler: Callable[[Job], None] | None = None
+        self.plan_handler: Callable[[Job], None] | None = None
+        self.planner: Any = None  # agent.planner.Planner when the cloud is enabled
+        self.recent: deque[dict[str, Any]] = deque(maxlen=20)  # the last decision records
         self.busy_since: dict[str, float] = {}  # worker name -> when its current job began
         self.shutdown_hooks: list[Callable[[], None]] = []
         self.decision_log = DecisionLog()
@@ -194,8 +198,11 @@ class Daemon:
             self.enqueue_job(self.commands, self._job(msg))
         elif topic == self.topics["ask"] and self.ask_handler is not None:
             self.ask_handler(self._job(msg))
+        elif topic == self.topics["plan"] and self.plan_handler is not None:
+            self.plan_handler(self._job(msg))
         elif topic in (self.topics["ask"], self.topics["plan"]):
-            self._refuse_unparsed(msg, "offline", "this robot has no planner configured",
+            self._refuse_unparsed(msg, "offline", "the cloud planner is not enabled on this "
+                                  "robot ([cloud] enabled = false)",
                                   input_kind=topic.rsplit("/", 1)[1])
 
     def _job(self, msg: Inbound) -> Job:
@@ -388,8 +395,11 @@ class Daemon:
         return None
 
     def execute(self, outcome: Outcome, params: Any, signed: bool, job: Job,
-                reply: Reply | None) -> None:
-        """The gate, then the outputs; one result (two for a timed action), one record."""
+                reply: Reply | None,
+                finished: Callable[[str, str | None, str], None] | None = None) -> None:
+        """The gate, then the outputs; one result (two for a timed action), one record.
+
+        outcome is updated in place; finished, if given, hears how a timed action ended."""
         verdict = self.gate.admit(outcome.action, params, signed)
         outcome.params = verdict.params or (params if isinstance(params, dict) else {})
         safe_op = self.gate.is_safe_op(verdict.action or "")
@@ -410,8 +420,11 @@ class Daemon:
             end = Outcome(outcome.id, "supervision", status,
                           "none" if status == "done" else "abort", reason, detail,
                           outcome.action, outcome.params, outcome.route, outcome.text,
-                          outcome.confidence)
+                          outcome.confidence, cloud_escalated=outcome.cloud_escalated,
+                          extra=dict(outcome.extra))
             self.finish(end, job, reply, record=status != "done")
+            if finished is not None:
+                finished(status, reason, detail)
 
         refused = self.executor.start(action, verdict.params, verdict.duration_s, on_end, safe_op)
         if refused:
@@ -447,13 +460,16 @@ class Daemon:
                               correlation=reply.correlation if reply else None)
         if record:
             rec = outcome.record(self.clock.time(), self.meta)
+            self.recent.append(rec)
             self.link.publish(self.topics["events"], to_json(rec))
             self.decision_log(rec)
 
     def publish_status(self) -> None:
         self.link.publish(self.topics["status"], to_json({
             "state": "online", "version": __version__, "estop": self.latch.engaged,
-            "model": self.model_state, "cloud": self.cloud_state}), retain=True)
+            "model": self.model_state, "cloud": self.cloud_state,
+            **({"cloud_usage": vars(self.planner.client.usage)} if self.planner else {})}),
+            retain=True)
 
     def _publish_state(self, output: Output) -> None:
         self.link.publish(f"{self.config.prefix}/state/{output.name}", to_json(output.state()),

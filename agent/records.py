@@ -17,7 +17,7 @@ REASONS = frozenset((
     "replayed", "low_confidence", "offline", "busy", "malformed", "too_large", "duplicate",
     "internal_error",
     # added by this project: see docs/CONTRACT.md
-    "superseded", "deadman", "shutdown",
+    "superseded", "deadman", "shutdown", "cloud_error", "plan_timeout",
 ))
 
 

@@ -253,6 +253,10 @@ def start_daemon(config: Config, state_dir: Path, client: Client | None = None,
         from agent.asking import Asking
 
         Asking(daemon, load_model=load_model)
+    if config.cloud.enabled:
+        from agent.planner import Planner
+
+        Planner(daemon)
     daemon.start()
     code: list[int] = []
     thread = threading.Thread(target=lambda: code.append(daemon.run_until_stopped()),

@@ -1,0 +1,70 @@
+"""A scripted OpenAI-compatible server on loopback: exact plans and every failure mode."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class CloudStub:
+    """Each POST to /v1/chat/completions takes the next scripted answer:
+    ("plan", steps) | ("slow", seconds, steps) | ("status", code) | ("content", text)."""
+
+    def __init__(self, reject_json_schema: bool = False) -> None:
+        self.script: deque[tuple[Any, ...]] = deque()
+        self.requests: list[dict[str, Any]] = []
+        self.reject_json_schema = reject_json_schema
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self._send(200, {"object": "list", "data": [{"id": "stub"}]})
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                stub.requests.append({"headers": dict(self.headers), "body": body})
+                if stub.reject_json_schema and body["response_format"]["type"] == "json_schema":
+                    self._send(500, {"error": "json_schema is not supported"})
+                    return
+                step = stub.script.popleft() if stub.script else ("plan", [])
+                if step[0] == "slow":
+                    time.sleep(step[1])
+                    step = ("plan", step[2])
+                if step[0] == "status":
+                    self._send(step[1], {"error": "scripted"})
+                    return
+                content = step[1] if step[0] == "content" else json.dumps(
+                    {"steps": step[1], "say": "ok"})
+                self._send(200, {"choices": [{"message": {"role": "assistant",
+                                                          "content": content}}],
+                                 "usage": {"prompt_tokens": 100, "completion_tokens": 20}})
+
+            def _send(self, code: int, payload: Any) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(data)  # the client gave up waiting: fine
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
