@@ -115,7 +115,7 @@ install_all() {
 
   # The program: docs beside the venv so `journalctl -x` links resolve.
   for doc in README.md docs/CONTRACT.md docs/operations.md docs/interpreter.md \
-             docs/performance.md; do
+             docs/performance.md docs/cloud.md; do
     install_file "$SRC/$doc" "$OPT/$doc" 644
   done
   install_file "$SRC/models/catalogue.toml" "$OPT/models/catalogue.toml" 644

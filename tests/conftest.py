@@ -144,6 +144,7 @@ def connect_client(port: int, subscribe: str = "#") -> Client:
     c.on_subscribe = on_subscribe
     c.on_connect = lambda client, *a: client.subscribe(subscribe, qos=1)
     c.connect("127.0.0.1", port)
+    c.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # else ~40 ms a publish
     c.loop_start()
     assert ready.wait(5), "test client could not subscribe"
     return wrapper
