@@ -86,11 +86,14 @@ class Daemon:
                      "device_class": config.device.class_, "model": ""}
         self.model_state = "loading"
         self.cloud_state = "disabled"
+        password = secrets["mqtt_password"].decode() if "mqtt_password" in secrets else None
         self.link = Link(config.mqtt, f"robot-agent-{config.device.id}", self.clock,
                          self._on_message, self._on_connect,
-                         (self.topics["status"], to_json({"state": "offline"})),
-                         password=(secrets["mqtt_password"].decode()
-                                   if "mqtt_password" in secrets else None))
+                         (self.topics["status"], to_json({"state": "offline"})), password)
+        # The e-stop has a connection of its own: its message never waits in a TCP stream
+        # behind a sensor flood, and its state never waits behind other outgoing traffic.
+        self.estop_link = Link(config.mqtt, f"robot-agent-{config.device.id}-estop",
+                               self.clock, self._on_estop_message, lambda: None, None, password)
         self.outputs = build_outputs(config.devices, pin_factory, self._forward)
         self.executor = Executor(self.outputs, self.clock, self.gate.interlock_problem,
                                  self._publish_state)
@@ -124,8 +127,9 @@ class Daemon:
         self.executor.start_supervisor()
         for worker in self.workers:
             worker.start()
-        subs = [(t, 1) for t in sorted(self.inbound_topics - set(self.sensors.by_topic))]
-        subs += [(t, 0) for t in sorted(self.sensors.by_topic)]
+        main = self.inbound_topics - set(self.sensors.by_topic) - {self.topics["estop"]}
+        subs = [(t, 1) for t in sorted(main)] + [(t, 0) for t in sorted(self.sensors.by_topic)]
+        self.estop_link.start([(self.topics["estop"], 1)])
         self.link.start(subs)
 
     def add_worker(self, name: str, jobs: queue.Queue[Job], handle: Callable[[Job], None]) -> None:
@@ -137,10 +141,12 @@ class Daemon:
         if self.fault:
             return self.fault
         now = self.clock.monotonic()
-        if not self.link.alive():
-            return "the MQTT network thread died"
-        if now - self.link.heartbeat > self.hung_after_s:
-            return f"the MQTT network thread is stuck ({now - self.link.heartbeat:.0f} s)"
+        for link in (self.link, self.estop_link):
+            if not link.alive():
+                return f"the MQTT network thread {link.thread.name} died"
+            if now - link.heartbeat > self.hung_after_s:
+                return (f"the MQTT network thread {link.thread.name} is stuck "
+                        f"({now - link.heartbeat:.0f} s)")
         if not self.executor.thread.is_alive():
             return "the action supervisor thread died"
         if now - self.executor.heartbeat > self.hung_after_s:
@@ -174,6 +180,7 @@ class Daemon:
         for run, why, text in cancelled:
             run.on_end("failed", why, text)
         self.link.stop((self.topics["status"], to_json({"state": "offline"})))
+        self.estop_link.stop()
         self.executor.close()
         if self.button is not None:
             self.button.close()
@@ -186,11 +193,12 @@ class Daemon:
         for out in self.outputs.values():
             self._publish_state(out)
 
+    def _on_estop_message(self, msg: Inbound) -> None:
+        self.engage(*_estop_source_reason(msg.payload))
+
     def _on_message(self, msg: Inbound) -> None:
         topic = msg.topic
-        if topic == self.topics["estop"]:
-            self.engage(*_estop_source_reason(msg.payload))
-        elif topic in self.sensors.by_topic:
+        if topic in self.sensors.by_topic:
             self._on_sensor(self.sensors.by_topic[topic], msg.payload)
         elif topic == self.topics["estop/reset"]:
             self._reset(msg)
@@ -324,7 +332,8 @@ class Daemon:
 
     def _publish_estop_state(self) -> None:
         s = self.latch.state
-        self.link.publish(self.topics["estop/state"], to_json(
+        link = self.estop_link if self.estop_link.connected.is_set() else self.link
+        link.publish(self.topics["estop/state"], to_json(
             {"engaged": s.engaged, "source": s.source, "reason": s.reason, "since": s.since}),
             retain=True)
 

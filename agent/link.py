@@ -60,7 +60,7 @@ def _no_delay(sock: Any) -> None:
 class Link:
     def __init__(self, cfg: MqttConfig, client_id: str, clock: Clock,
                  on_message: Callable[[Inbound], None], on_connect: Callable[[], None],
-                 will: tuple[str, str], password: str | None = None) -> None:
+                 will: tuple[str, str] | None, password: str | None = None) -> None:
         self.cfg = cfg
         self.clock = clock
         self.handle = on_message
@@ -76,14 +76,16 @@ class Link:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
         self.client.on_socket_register_write = lambda *_: None
         self.client.on_socket_unregister_write = lambda *_: None
-        self.client.will_set(will[0], will[1], qos=1, retain=True)
+        if will is not None:
+            self.client.will_set(will[0], will[1], qos=1, retain=True)
         if cfg.username:
             self.client.username_pw_set(cfg.username, password)
         if cfg.tls_ca_file:
             self.client.tls_set(ca_certs=cfg.tls_ca_file, cert_reqs=ssl.CERT_REQUIRED)
-        self.thread = threading.Thread(target=self._run, name="mqtt", daemon=True)
+        self.thread = threading.Thread(target=self._run, name=f"mqtt:{client_id}", daemon=True)
 
     def start(self, subscriptions: list[tuple[str, int]]) -> None:
         self.subscriptions = subscriptions
@@ -148,11 +150,20 @@ class Link:
             self.last_error = f"broker refused the connection: {reason}"
             log.error("%s", self.last_error)
             return
-        if self.subscriptions:
-            client.subscribe(self.subscriptions)
-        self.connected.set()
         log.info("connected to MQTT broker %s:%d", self.cfg.host, self.cfg.port)
         self.connected_hook()
+        if self.subscriptions:
+            client.subscribe(self.subscriptions)  # connected once the broker confirms it
+        else:
+            self.connected.set()
+
+    def _on_subscribe(self, client: paho.Client, userdata: Any, mid: int, reasons: Any,
+                      props: Any) -> None:
+        failed = [str(r) for r in reasons if getattr(r, "is_failure", False)]
+        if failed:  # e.g. an ACL that does not allow the robot its own topics
+            self.last_error = f"the broker refused subscriptions: {', '.join(failed)}"
+            log.error("%s", self.last_error)
+        self.connected.set()
 
     def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
                        props: Any) -> None:

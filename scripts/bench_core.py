@@ -54,6 +54,23 @@ ASKS = ["turn left 45 degrees", "switch the headlight on", "stop", "what time is
         "back up 20 centimetres", "make it nicer"]
 
 
+# Keeps the interpreter busy: text no action shares a word with is scored by the model over
+# every action (~150-300 ms each), several a second, so the queue stays full.
+ASKER = """
+import sys, time, json
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+port, topic = int(sys.argv[1]), sys.argv[2]
+c = paho.Client(CallbackAPIVersion.VERSION2, client_id="asker")
+c.connect("127.0.0.1", port); c.loop_start()
+i = 0
+while True:
+    c.publish(topic, json.dumps({"id": f"busy{i}", "text": f"tell me a long story {i}"}), qos=0)
+    i += 1
+    time.sleep(0.05)
+"""
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
@@ -182,6 +199,17 @@ def main() -> int:
                      for i in range(args.commands)]
         print(summary("structured command -> result under the flood", cmd_flood))
         print(f"daemon RSS after the flood: {rss_mb(daemon.pid):.0f} MB")
+        asker = subprocess.Popen([sys.executable, "-c", ASKER, str(port), f"{P}/ask"])
+        procs.append(asker)
+        time.sleep(2.0)
+        busy = estop_rounds(probe, args.rounds)
+        print(summary(f"e-stop latency, model busy on a stream of asks + sensor flood at "
+                      f"{args.flood_rate} msg/s", busy))
+        asker.terminate()
+        asker.wait(5)
+        flood.terminate()
+        flood.wait(5)
+        time.sleep(1.0)
         ask_ms = [probe.round_trip(f"{P}/ask", json.dumps({"id": f"a{i}", "text": text}),
                                    f"{P}/result", lambda r, i=i: r["id"] == f"a{i}")
                   for i, text in enumerate(ASKS * 20)]

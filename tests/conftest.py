@@ -264,6 +264,7 @@ def start_daemon(config: Config, state_dir: Path, client: Client | None = None,
                               daemon=True)
     thread.start()
     assert daemon.link.connected.wait(10), "daemon did not connect"
+    assert daemon.estop_link.connected.wait(10), "daemon's e-stop link did not connect"
     if client is not None:
         client.wait_for("robots/t/status", lambda s: s.get("state") == "online")
     return Running(daemon, factory, state_dir, thread, code)

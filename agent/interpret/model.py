@@ -17,6 +17,7 @@ import hashlib
 import importlib.util
 import logging
 import math
+import os
 import threading
 import tomllib
 from pathlib import Path
@@ -35,8 +36,34 @@ DEFAULT_MODEL = "smollm2-135m-instruct-q4_1"
 MARK = "\u241f"  # where the request goes in the rendered prompt
 
 
+# Read by libgomp when llama.cpp loads: idle inference threads sleep instead of spinning on
+# the cores the control path needs.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+INFERENCE_NICE = 10
+
+
 class ModelError(Exception):
     pass
+
+
+_lowered = threading.local()
+
+
+def lower_priority() -> None:
+    """Make the calling thread, and every thread it starts (llama.cpp's), yield the CPU to the
+    MQTT thread: the e-stop must not wait behind an inference. Once per thread."""
+    if getattr(_lowered, "done", False):
+        return
+    _lowered.done = True
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), INFERENCE_NICE)
+    except OSError as exc:  # e.g. forbidden by a sandbox: slower e-stops under load, not fatal
+        log.warning("could not lower the inference threads' priority: %s", exc)
+
+
+def inference_threads(configured: int) -> int:
+    """model.threads, but never every core: one is always left for the control path."""
+    return max(1, min(configured, (os.cpu_count() or 1) - 1))
 
 
 def catalogue() -> dict[str, dict[str, Any]]:
@@ -95,8 +122,10 @@ class ModelScorer:
 
         self.name = name
         self.lock = threading.Lock()  # one request at a time on one context
-        self.llm = Llama(str(path), n_ctx=1024, n_batch=512, n_threads=config.model.threads,
-                         verbose=False)
+        lower_priority()
+        threads = inference_threads(config.model.threads)
+        self.llm = Llama(str(path), n_ctx=1024, n_batch=512, n_threads=threads,
+                         n_threads_batch=threads, verbose=False)
         self.n_vocab = self.llm.n_vocab()
         prefix, self.suffix, self.end = self._template(config)
         self.prefix_tokens = self.llm.tokenize(prefix.encode(), add_bos=True, special=True)
@@ -127,6 +156,7 @@ class ModelScorer:
 
     def score(self, text: str, candidates: list[str]) -> dict[str, float]:
         """Probabilities over the candidates (summing to 1), calibrated."""
+        lower_priority()
         raw = self._raw_scores(text, candidates)
         calibrated = {c: raw[c] - self.neutral.get(c, 0.0) for c in candidates}
         top = max(calibrated.values())
