@@ -32,6 +32,8 @@ class MqttConfig(Strict):
     username: str = ""
     password_file: str = ""
     tls_ca_file: str = ""
+    tls_cert_file: str = ""  # a client certificate, for brokers that require one (extension)
+    tls_key_file: str = ""
     keepalive_s: Annotated[int, Field(ge=5, le=3600)] = 30
     max_payload_bytes: Annotated[int, Field(ge=256, le=16 * 1024 * 1024)] = 65536
 

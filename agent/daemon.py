@@ -81,7 +81,7 @@ class Daemon:
         self.latch = Latch(state_dir)
         self.estop_epoch = 0
         self.gate = Gate(config, self.sensors, self.clock, lambda: self.latch.engaged)
-        self.verifier = Verifier(secrets.get("signing_key"))
+        self.verifier = Verifier(secrets.get("signing_key"), state_dir / "signed-ids.json")
         self.meta = {"policy_version": config.policy_version,
                      "device_class": config.device.class_, "model": ""}
         self.model_state = "loading"

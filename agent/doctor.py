@@ -29,7 +29,8 @@ def check_broker(config: Config) -> tuple[bool, str]:
     if cfg.username:
         client.username_pw_set(cfg.username, password.decode() if password else None)
     if cfg.tls_ca_file:
-        client.tls_set(ca_certs=cfg.tls_ca_file)
+        client.tls_set(ca_certs=cfg.tls_ca_file, certfile=cfg.tls_cert_file or None,
+                       keyfile=cfg.tls_key_file or None)
     answer: list[str] = []
     client.on_connect = lambda c, u, f, reason, p: answer.append(str(reason))
     try:

@@ -35,7 +35,8 @@ class FieldClient:
             password = read_secret(cfg.password_file, CREDENTIALS["mqtt_password"])
             self.client.username_pw_set(cfg.username, password.decode() if password else None)
         if cfg.tls_ca_file:
-            self.client.tls_set(ca_certs=cfg.tls_ca_file, cert_reqs=ssl.CERT_REQUIRED)
+            self.client.tls_set(ca_certs=cfg.tls_ca_file, certfile=cfg.tls_cert_file or None,
+                                keyfile=cfg.tls_key_file or None, cert_reqs=ssl.CERT_REQUIRED)
         self.client.on_message = self._on_message
 
     def __enter__(self) -> FieldClient:

@@ -70,6 +70,7 @@ class Link:
         self.stopping = threading.Event()
         self.heartbeat = clock.monotonic()
         self.last_error = ""
+        self.refusal = ""
         self.rng = random.Random()
         self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
                                   protocol=paho.MQTTv5)
@@ -84,7 +85,8 @@ class Link:
         if cfg.username:
             self.client.username_pw_set(cfg.username, password)
         if cfg.tls_ca_file:
-            self.client.tls_set(ca_certs=cfg.tls_ca_file, cert_reqs=ssl.CERT_REQUIRED)
+            self.client.tls_set(ca_certs=cfg.tls_ca_file, certfile=cfg.tls_cert_file or None,
+                                keyfile=cfg.tls_key_file or None, cert_reqs=ssl.CERT_REQUIRED)
         self.thread = threading.Thread(target=self._run, name=f"mqtt:{client_id}", daemon=True)
 
     def start(self, subscriptions: list[tuple[str, int]]) -> None:
@@ -118,6 +120,7 @@ class Link:
         attempt = 0
         while not self.stopping.is_set():
             self.heartbeat = self.clock.monotonic()
+            self.refusal = ""
             try:
                 self.client.connect(self.cfg.host, self.cfg.port, self.cfg.keepalive_s,
                                     clean_start=True)
@@ -127,7 +130,8 @@ class Link:
                     self.heartbeat = self.clock.monotonic()
                     rc = self.client.loop(LOOP_TIMEOUT_S)
                     if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
-                        self.last_error = paho.error_string(rc)
+                        # The broker's own reason ("Not authorized") says more than paho's.
+                        self.last_error = self.refusal or paho.error_string(rc)
                         break
             except (OSError, ssl.SSLError, ValueError) as exc:
                 self.last_error = str(exc) or type(exc).__name__
@@ -147,8 +151,8 @@ class Link:
     def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
                     props: Any) -> None:
         if reason.is_failure:
-            self.last_error = f"broker refused the connection: {reason}"
-            log.error("%s", self.last_error)
+            self.refusal = f"broker refused the connection: {reason}"
+            log.error("%s: check mqtt.username and the password", self.refusal)
             return
         log.info("connected to MQTT broker %s:%d", self.cfg.host, self.cfg.port)
         self.connected_hook()

@@ -6,9 +6,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import math
+import os
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 WINDOW_S = 30.0
 
@@ -24,12 +29,15 @@ def sign(message: dict[str, Any], key: bytes) -> str:
 
 
 class Verifier:
-    """Checks signatures and remembers the ids of signed messages for twice the window."""
+    """Checks signatures and remembers the ids of signed messages for twice the window, on
+    disk too (when given a path), so a restart does not reopen the window for a replay."""
 
-    def __init__(self, key: bytes | None, max_ids: int = 100_000) -> None:
+    def __init__(self, key: bytes | None, path: Path | None = None,
+                 max_ids: int = 10_000) -> None:
         self.key = key
+        self.path = path
         self.max_ids = max_ids
-        self.seen: OrderedDict[str, float] = OrderedDict()
+        self.seen: OrderedDict[str, float] = OrderedDict(self._load())
 
     def verify(self, message: dict[str, Any], now: float) -> tuple[str, str]:
         """('', '') when the signature is good and fresh, else (reason, detail)."""
@@ -58,7 +66,30 @@ class Verifier:
         self.seen[msg_id] = now
         while len(self.seen) > self.max_ids:
             self.seen.popitem(last=False)
+        self._save()
         return "", ""
+
+    def _load(self) -> list[tuple[str, float]]:
+        if self.path is None or not self.path.exists():
+            return []
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            return sorted(((str(k), float(v)) for k, v in data.items()), key=lambda kv: kv[1])
+        except (OSError, ValueError, AttributeError) as exc:
+            log.error("used signed ids in %s unreadable (%s): starting without them", self.path,
+                      exc)
+            return []
+
+    def _save(self) -> None:
+        if self.path is None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(dict(self.seen)), encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            log.error("could not save used signed ids to %s: %s", self.path, exc)
 
     def _forget_before(self, cutoff: float) -> None:
         while self.seen:

@@ -205,3 +205,22 @@ def test_command_queued_before_estop_never_runs_after_reset(daemon: Running,
     d._run_command(job)
     assert client.result("q")["reason"] == "estop_engaged"
     assert all(daemon.pin(n).state == 0 for n in (4, 14, 17, 18))
+
+
+def test_a_signed_message_cannot_be_replayed_across_a_restart(broker: Broker, client: Client,
+                                                              tmp_path: Path) -> None:
+    state_dir = tmp_path / "state"
+    first = start_daemon(make_config(broker.port), state_dir, client)
+    msg: dict[str, Any] = {"id": "w-once", "action": "water", "ts": time.time()}
+    msg["sig"] = sign(msg, TEST_KEY)
+    client.publish("robots/t/cmd", msg)
+    assert client.result("w-once")["status"] == "running"
+    first.stop()
+    client.forget()
+    second = start_daemon(make_config(broker.port), state_dir, client)
+    try:
+        client.publish("robots/t/cmd", msg)
+        assert client.result("w-once", "refused")["reason"] == "replayed"
+        assert second.pin(23).state == 0
+    finally:
+        second.stop()

@@ -1,0 +1,94 @@
+"""Soak: the daemon under steady mixed load for a while, memory sampled throughout.
+
+    .venv/bin/python scripts/soak.py [--minutes 10]
+
+Load: a 1,000 msg/s sensor flood, structured commands at 20/s, asks at 2/s (half of them
+scored by the model), an e-stop and reset every 10 s. Prints RSS every 30 s and the growth from
+the first minute's sample to the last (target: under 5 %). Runs on demand, not in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scripts.bench_core import FLOOD, P, free_port, rss_mb  # noqa: E402
+from tests.conftest import connect_client  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--minutes", type=float, default=10.0)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="soak-"))
+    port = free_port()
+    (tmp / "m.conf").write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n"
+                                "set_tcp_nodelay true\n")
+    config = (ROOT / "deploy/examples/rover.toml").read_text().replace(
+        "port = 1883", f"port = {port}").replace('prefix = "robots/rover-1"', f'prefix = "{P}"')
+    config = config.replace("max_actions_per_min = 120", "max_actions_per_min = 100000")
+    config = config.replace("rate_per_min = 30", "rate_per_min = 100000")
+    (tmp / "config.toml").write_text(config)
+    procs = [subprocess.Popen(["mosquitto", "-c", str(tmp / "m.conf")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        time.sleep(0.5)
+        env = {**os.environ, "ROBOT_AGENT_STATE_DIR": str(tmp / "state")}
+        daemon = subprocess.Popen([sys.executable, "-m", "agent.cli", "run", "--config",
+                                   str(tmp / "config.toml"), "--sim"], env=env, cwd=ROOT,
+                                  stderr=subprocess.DEVNULL)
+        procs.append(daemon)
+        client = connect_client(port)
+        client.wait_for(f"{P}/status", lambda s: s.get("model") == "ready", timeout=60)
+        procs.append(subprocess.Popen([sys.executable, "-c", FLOOD, str(port), "1000",
+                                       f"{P}/sensors/front_distance"],
+                                      stdout=subprocess.DEVNULL))
+        started = time.monotonic()
+        end = started + args.minutes * 60
+        samples: list[tuple[float, float]] = []
+        next_sample, i = started, 0
+        while time.monotonic() < end:
+            i += 1
+            client.client.publish(f"{P}/cmd", json.dumps(
+                {"id": f"c{i}", "action": "turn" if i % 2 else "headlight_on",
+                 "params": {"direction": "left", "degrees": 5} if i % 2 else {}}))
+            if i % 10 == 0:
+                text = "turn left 10 degrees" if i % 20 else f"what is the weather {i}"
+                client.client.publish(f"{P}/ask", json.dumps({"id": f"a{i}", "text": text}))
+            if i % 200 == 0:
+                client.client.publish(f"{P}/estop", "")
+                time.sleep(0.05)
+                client.client.publish(f"{P}/estop/reset",
+                                      json.dumps({"id": f"r{i}", "reason": "soak"}))
+            if i % 100 == 0:
+                client.forget()
+                client.history.clear()
+                client.mark = 0
+            if time.monotonic() >= next_sample:
+                samples.append((time.monotonic() - started, rss_mb(daemon.pid)))
+                print(f"{samples[-1][0]:6.0f} s  RSS {samples[-1][1]:.1f} MB", flush=True)
+                next_sample += 30
+            time.sleep(0.05)
+        first = next((r for t, r in samples if t >= 60), samples[0][1])
+        last = rss_mb(daemon.pid)
+        print(f"soak {args.minutes:g} min: RSS {first:.1f} MB at 1 min -> {last:.1f} MB at the "
+              f"end ({100 * (last - first) / first:+.2f} %); daemon alive: "
+              f"{daemon.poll() is None}")
+        return 0 if daemon.poll() is None else 1
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+            proc.wait(10)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
