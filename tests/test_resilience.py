@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -139,3 +140,41 @@ def _wait(predicate: Any, timeout: float) -> bool:
             return True
         time.sleep(0.02)
     return False
+
+
+def test_broker_killed_under_load_no_double_execution_no_lost_estop(
+        daemon: Running, broker: Broker, client: Client) -> None:
+    import signal as sig
+
+    from tests.conftest import connect_client
+
+    sent = [{"id": f"load{i}", "action": "lights_color",
+             "params": {"color": ("red", "green", "blue")[i % 3]}} for i in range(300)]
+    for message in sent[:150]:
+        client.publish("robots/t/cmd", message, qos=1)
+    assert broker.proc is not None
+    broker.proc.send_signal(sig.SIGKILL)  # no clean shutdown, no persistence
+    broker.proc.wait(5)
+    broker.proc = None
+    broker.start()
+    assert _wait(lambda: daemon.daemon.link.connected.is_set() and
+                 daemon.daemon.estop_link.connected.is_set(), 15)
+    again = connect_client(broker.port)
+    try:
+        again.publish("robots/t/estop", "")  # right after the restart: must not be lost
+        assert again.wait_for("robots/t/estop/state", lambda s: s["engaged"])
+        again.publish("robots/t/estop/reset", {"id": "r-load", "reason": "load test"})
+        again.result("r-load", "done")
+        for message in sent:  # the stack re-sends everything it has no answer for
+            again.publish("robots/t/cmd", message, qos=1)
+        last = again.wait_for("robots/t/result", lambda r: r["id"] == "load299", timeout=10)
+        assert last["status"] in ("done", "duplicate")
+        executed = [json.loads(p)["id"] for t, p, _ in client.history + again.history
+                    if t == "robots/t/events" and json.loads(p)["decision"] == "execute"
+                    and json.loads(p)["id"].startswith("load")]
+        assert len(executed) == len(set(executed)), "a command ran twice"
+        assert again.wait_for("robots/t/status", lambda s: s["state"] == "online" and
+                              s["estop"] is False)
+        assert daemon.daemon.health_problem() == ""
+    finally:
+        again.client.loop_stop()
