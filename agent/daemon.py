@@ -92,8 +92,11 @@ class Daemon:
                          (self.topics["status"], to_json({"state": "offline"})), password)
         # The e-stop has a connection of its own: its message never waits in a TCP stream
         # behind a sensor flood, and its state never waits behind other outgoing traffic.
+        # Its session is kept, so an e-stop sent while the robot is disconnected from a running
+        # broker is delivered when it is back (late is still safe; commands never run late).
         self.estop_link = Link(config.mqtt, f"robot-agent-{config.device.id}-estop",
-                               self.clock, self._on_estop_message, lambda: None, None, password)
+                               self.clock, self._on_estop_message, lambda: None, None, password,
+                               keep_session=True)
         self.outputs = build_outputs(config.devices, pin_factory, self._forward)
         self.executor = Executor(self.outputs, self.clock, self.gate.interlock_problem,
                                  self._publish_state)

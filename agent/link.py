@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 BACKOFF_FIRST_S = 0.5
 BACKOFF_CAP_S = 30.0
 LOOP_TIMEOUT_S = 0.1
+SESSION_EXPIRY_S = 3600
 
 
 @dataclass(frozen=True)
@@ -60,10 +61,13 @@ def _no_delay(sock: Any) -> None:
 class Link:
     def __init__(self, cfg: MqttConfig, client_id: str, clock: Clock,
                  on_message: Callable[[Inbound], None], on_connect: Callable[[], None],
-                 will: tuple[str, str] | None, password: str | None = None) -> None:
+                 will: tuple[str, str] | None, password: str | None = None,
+                 keep_session: bool = False) -> None:
         self.cfg = cfg
         self.clock = clock
         self.handle = on_message
+        # A kept session makes the broker queue this link's QoS 1 messages while it is away.
+        self.keep_session = keep_session
         self.connected_hook = on_connect
         self.subscriptions: list[tuple[str, int]] = []
         self.connected = threading.Event()
@@ -122,8 +126,12 @@ class Link:
             self.heartbeat = self.clock.monotonic()
             self.refusal = ""
             try:
+                props = None
+                if self.keep_session:
+                    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+                    props.SessionExpiryInterval = SESSION_EXPIRY_S
                 self.client.connect(self.cfg.host, self.cfg.port, self.cfg.keepalive_s,
-                                    clean_start=True)
+                                    clean_start=not self.keep_session, properties=props)
                 _no_delay(self.client.socket())
                 attempt = 0
                 while not self.stopping.is_set():

@@ -138,6 +138,30 @@ def estop_rounds(probe: Probe, rounds: int) -> list[float]:
     return latencies
 
 
+def start_rover(tmp: Path, port: int, procs: list[subprocess.Popen[bytes]]
+                ) -> subprocess.Popen[bytes]:
+    """A mosquitto (set_tcp_nodelay, as shipped) and the daemon on the example rover config
+    with its rate limits lifted, in simulation; both appended to procs for the caller to end."""
+    (tmp / "m.conf").write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n"
+                                "set_tcp_nodelay true\n")
+    config = (ROOT / "deploy/examples/rover.toml").read_text()
+    for old, new in (("port = 1883", f"port = {port}"),
+                     ('prefix = "robots/rover-1"', f'prefix = "{P}"'),
+                     ("max_actions_per_min = 120", "max_actions_per_min = 100000"),
+                     ("rate_per_min = 30", "rate_per_min = 100000")):
+        config = config.replace(old, new)
+    (tmp / "config.toml").write_text(config)
+    procs.append(subprocess.Popen(["mosquitto", "-c", str(tmp / "m.conf")],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    time.sleep(0.5)
+    env = {**os.environ, "ROBOT_AGENT_STATE_DIR": str(tmp / "state")}
+    daemon = subprocess.Popen([sys.executable, "-m", "agent.cli", "run", "--config",
+                               str(tmp / "config.toml"), "--sim"], env=env, cwd=ROOT,
+                              stderr=subprocess.DEVNULL)
+    procs.append(daemon)
+    return daemon
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=300)
@@ -148,23 +172,9 @@ def main() -> int:
         sys.exit("mosquitto is not installed: run scripts/setup")
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
     port = free_port()
-    # set_tcp_nodelay as in the shipped broker configs: without it every hop waits ~40 ms.
-    (tmp / "m.conf").write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n"
-                                "set_tcp_nodelay true\n")
-    config = (ROOT / "deploy/examples/rover.toml").read_text()
-    config = config.replace("port = 1883", f"port = {port}").replace(
-        'prefix = "robots/rover-1"', f'prefix = "{P}"').replace("max_actions_per_min = 120",
-                                                               "max_actions_per_min = 100000")
-    (tmp / "config.toml").write_text(config)
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        procs.append(subprocess.Popen(["mosquitto", "-c", str(tmp / "m.conf")]))
-        time.sleep(0.5)
-        env = {**os.environ, "ROBOT_AGENT_STATE_DIR": str(tmp / "state")}
-        daemon = subprocess.Popen([sys.executable, "-m", "agent.cli", "run", "--config",
-                                   str(tmp / "config.toml"), "--sim"], env=env, cwd=ROOT,
-                                  stderr=subprocess.DEVNULL)
-        procs.append(daemon)
+        daemon = start_rover(tmp, port, procs)
         probe = Probe(port)
         deadline = time.monotonic() + 30
         while f"{P}/status" not in probe.got and time.monotonic() < deadline:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -21,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.bench_core import FLOOD, P, free_port, rss_mb  # noqa: E402
+from scripts.bench_core import FLOOD, P, free_port, rss_mb, start_rover  # noqa: E402
 from tests.conftest import connect_client  # noqa: E402
 
 
@@ -31,22 +30,9 @@ def main() -> int:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="soak-"))
     port = free_port()
-    (tmp / "m.conf").write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n"
-                                "set_tcp_nodelay true\n")
-    config = (ROOT / "deploy/examples/rover.toml").read_text().replace(
-        "port = 1883", f"port = {port}").replace('prefix = "robots/rover-1"', f'prefix = "{P}"')
-    config = config.replace("max_actions_per_min = 120", "max_actions_per_min = 100000")
-    config = config.replace("rate_per_min = 30", "rate_per_min = 100000")
-    (tmp / "config.toml").write_text(config)
-    procs = [subprocess.Popen(["mosquitto", "-c", str(tmp / "m.conf")],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    procs: list[subprocess.Popen[bytes]] = []
     try:
-        time.sleep(0.5)
-        env = {**os.environ, "ROBOT_AGENT_STATE_DIR": str(tmp / "state")}
-        daemon = subprocess.Popen([sys.executable, "-m", "agent.cli", "run", "--config",
-                                   str(tmp / "config.toml"), "--sim"], env=env, cwd=ROOT,
-                                  stderr=subprocess.DEVNULL)
-        procs.append(daemon)
+        daemon = start_rover(tmp, port, procs)
         client = connect_client(port)
         client.wait_for(f"{P}/status", lambda s: s.get("model") == "ready", timeout=60)
         procs.append(subprocess.Popen([sys.executable, "-c", FLOOD, str(port), "1000",

@@ -28,6 +28,15 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_KEY = b"test-signing-key-0123456789"
 
 
+def wait_until(predicate: Callable[[], Any], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

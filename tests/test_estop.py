@@ -224,3 +224,20 @@ def test_a_signed_message_cannot_be_replayed_across_a_restart(broker: Broker, cl
         assert second.pin(23).state == 0
     finally:
         second.stop()
+
+
+def test_an_estop_sent_while_the_robot_is_disconnected_arrives(broker: Broker, client: Client,
+                                                               tmp_path: Path) -> None:
+    first = start_daemon(make_config(broker.port), tmp_path / "state", client)
+    first.daemon.link.stopping.set()  # the robot drops off the broker (a network blip)...
+    first.daemon.estop_link.stopping.set()
+    first.daemon.estop_link.client.disconnect()
+    first.thread.join(10)
+    client.forget()
+    client.publish(ESTOP, '{"reason": "sent while the robot was away"}')
+    second = start_daemon(make_config(broker.port), tmp_path / "state2", client)
+    try:  # ...and the same robot (same client id) comes back: the broker kept its e-stop
+        state = client.wait_for(STATE, engaged)
+        assert state["reason"] == "sent while the robot was away"
+    finally:
+        second.stop()

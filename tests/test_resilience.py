@@ -17,7 +17,15 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 from agent.clock import SystemClock
 from agent.devices import build_outputs
 from agent.executor import Executor
-from tests.conftest import BASE_CONFIG, ROOT, Broker, Client, Running, make_config
+from tests.conftest import (
+    BASE_CONFIG,
+    ROOT,
+    Broker,
+    Client,
+    Running,
+    make_config,
+    wait_until,
+)
 
 
 def test_broker_restart_reconnects_resubscribes_and_never_runs_twice(
@@ -27,7 +35,8 @@ def test_broker_restart_reconnects_resubscribes_and_never_runs_twice(
     assert client.result("before")["status"] == "done"
     broker.stop()
     broker.start()
-    assert _wait(lambda: daemon.daemon.link.connected.is_set(), 15), "daemon did not reconnect"
+    assert wait_until(lambda: daemon.daemon.link.connected.is_set() and
+                      daemon.daemon.estop_link.connected.is_set(), 15), "did not reconnect"
     from tests.conftest import connect_client
 
     fresh = connect_client(broker.port)
@@ -116,7 +125,7 @@ def test_deadman_makes_the_device_safe_when_the_supervisor_is_stuck() -> None:
     executor.start(action, {"direction": "forward", "distance_m": 100.0}, 100.0,
                    lambda s, r, d: ended.append((s, r)), safe_op=False)
     assert factory.pin(4).state == 1.0
-    assert _wait(lambda: bool(ended), 3)
+    assert wait_until(lambda: bool(ended), 3)
     assert time.monotonic() - started < 1.0
     assert ended == [("failed", "deadman")]
     assert factory.pin(4).state == 0
@@ -131,15 +140,6 @@ def test_a_dead_network_thread_is_a_fault_not_ignored(daemon: Running, client: C
     daemon.thread.join(10)
     assert daemon.exit_code == [1]
     assert daemon.pin(6).state == 0
-
-
-def _wait(predicate: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_broker_killed_under_load_no_double_execution_no_lost_estop(
@@ -157,7 +157,7 @@ def test_broker_killed_under_load_no_double_execution_no_lost_estop(
     broker.proc.wait(5)
     broker.proc = None
     broker.start()
-    assert _wait(lambda: daemon.daemon.link.connected.is_set() and
+    assert wait_until(lambda: daemon.daemon.link.connected.is_set() and
                  daemon.daemon.estop_link.connected.is_set(), 15)
     again = connect_client(broker.port)
     try:

@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import paho.mqtt.client as paho
 import pytest
@@ -19,7 +18,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from agent.cli import load_secrets
 from agent.config import Config
-from tests.conftest import Broker, free_port, make_config, start_daemon
+from tests.conftest import Broker, free_port, make_config, start_daemon, wait_until
 
 
 def sh(cmd: str, cwd: Path) -> None:
@@ -95,15 +94,6 @@ def tls_client(pki: Path, port: int, user: str, password: str, subscribe: str = 
     c.loop_start()
     assert ready.wait(5)
     return c, got
-
-
-def wait_until(predicate: Any, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_tls_and_password_work_end_to_end(pki: Path, tmp_path: Path) -> None:
