@@ -21,10 +21,12 @@ SHARED = ROOT.parent / "shared/eval"
 SETS = [
     (SHARED / "home-rover.toml", SHARED / "slurp-devel-home.jsonl"),
     (ROOT / "deploy/examples/rover.toml", ROOT / "scripts/eval-data/rover-motion.jsonl"),
+    (ROOT / "deploy/examples/rover.toml", ROOT / "scripts/eval-data/injections.jsonl"),
 ]
 
 
-@pytest.mark.parametrize("config_path, data_path", SETS, ids=["slurp-dev", "rover-motion"])
+@pytest.mark.parametrize("config_path, data_path", SETS,
+                         ids=["slurp-dev", "rover-motion", "injections"])
 def test_accuracy_and_wrong_executions(config_path: Path, data_path: Path) -> None:
     if not data_path.exists():
         pytest.skip(f"{data_path} is not beside this checkout")

@@ -109,6 +109,9 @@ class Interpreter:
                   SAME_OPERATION.get(c) != profile.operation and c not in profile.concepts}
         if others:
             return 0.75, f"asks for {', '.join(sorted(others))} too, which {best.action} is not"
+        elsewhere = self.matcher.things_of_other_actions(best.action, query)
+        if elsewhere:  # "turn left; also water the plants": one thing at a time, asked back
+            return 0.75, f"also names {', '.join(sorted(elsewhere))}, which {best.action} is not"
         if margin <= 0:
             tied = f"{best.action} or {second.action}" if second else best.action
             return 0.75, f"as likely {tied}"
@@ -122,7 +125,7 @@ class Interpreter:
         unique_op = self.matcher.operation_is_unique(profile.operation)
         if best.thing_matched and not asked and coverage >= 0.5:
             return 0.92, "device named, no other operation asked"
-        if best.operation_matched and unique_op and not best.thing_matched:
+        if best.operation_matched and unique_op and not best.thing_matched and coverage >= 0.5:
             return 0.93, "an operation only this action has"
         if best.operation_matched:
             return 0.72, "operation named, but not what to do it to"

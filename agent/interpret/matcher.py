@@ -74,6 +74,13 @@ class Matcher:
         """No other action's profile has this operation concept."""
         return sum(operation in p.concepts for p in self.profiles) == 1
 
+    def things_of_other_actions(self, action: str, query: list[str]) -> set[str]:
+        """Concepts of the request that only other actions have, and that name a thing (not an
+        operation): the request is about something else too."""
+        mine = self.by_name[action].concepts
+        return {c for c in query if c not in OPERATION_CONCEPTS and c not in mine and
+                any(c in p.concepts for p in self.profiles if p.action != action)}
+
     def rank(self, text: str) -> list[Match]:
         """Actions sharing anything with the request, best first."""
         query = concepts(tokens(text))

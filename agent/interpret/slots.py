@@ -14,7 +14,7 @@ from typing import Any
 
 from agent.config import ActionConfig, ParamSpec
 from agent.interpret.lexicon import rephrase
-from agent.interpret.text import Quantity, quantities, tokens
+from agent.interpret.text import UNITS, Quantity, quantities, tokens
 
 # General words for the values of common enums, used only when the enum has that value.
 VALUE_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -60,6 +60,9 @@ def extract(action: ActionConfig, text: str) -> Slots:
     numeric = {n: s for n, s in action.params.items()
                if s.type in ("number", "integer") and s.enum is None}
     found = [q for q in quantities(words) if not _is_enum_number(q, words, action)]
+    unclear = _unit_without_number(words, found, numeric)
+    if unclear:
+        slots.question = f"How much: I heard {unclear} but no number I could read?"
     for q in found:
         target = _param_for(q, numeric, slots.params)
         if target is None:
@@ -84,6 +87,21 @@ def extract(action: ActionConfig, text: str) -> Slots:
 
 
 _AMBIGUOUS = object()
+# Unit words too common as other words to mean a unit on their own ("turn", "in", "m").
+LONE_UNITS_IGNORED = frozenset({"turn", "turns", "in", "m", "s", "h", "min", "second"})
+
+
+def _unit_without_number(words: list[str], found: list[Quantity],
+                         numeric: dict[str, ParamSpec]) -> str:
+    """A unit this action takes, spoken without a number we could read ("NaN meters")."""
+    wanted = {unit_of(name)[0] for name in numeric}
+    used = {i for q in found for i in range(q.start, q.end)}
+    for i, word in enumerate(words):
+        if i in used or word in LONE_UNITS_IGNORED or word not in UNITS:
+            continue
+        if UNITS[word][0] in wanted:
+            return f"'{word}'"
+    return ""
 
 
 def _enum_value(spec: ParamSpec, words: list[str]) -> Any:
