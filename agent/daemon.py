@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import queue
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 COMMAND_QUEUE = 64
 SENSOR_WARN_EVERY_S = 5.0
 HEALTH_EVERY_S = 0.5
+GIL_SWITCH_S = 0.001
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,10 @@ class Daemon:
     # ---- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
+        # A thread that wants the GIL waits up to this long for the holder to let go (CPython's
+        # default is 5 ms): the e-stop thread must not wait that long behind the main MQTT
+        # thread working through a sensor flood.
+        sys.setswitchinterval(GIL_SWITCH_S)
         if self.latch.engaged:
             s = self.latch.state
             log.warning("starting with the e-stop engaged (%s: %s)", s.source, s.reason)
