@@ -436,7 +436,7 @@ class Daemon:
 
         def on_end(status: str, reason: str | None, detail: str) -> None:
             end = Outcome(outcome.id, "supervision", status,
-                          "none" if status == "done" else "abort", reason, detail,
+                          "execute" if status == "done" else "abort", reason, detail,
                           outcome.action, outcome.params, outcome.route, outcome.text,
                           outcome.confidence, cloud_escalated=outcome.cloud_escalated,
                           extra=dict(outcome.extra))
