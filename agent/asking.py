@@ -70,15 +70,11 @@ class Asking:
             ask = parse_ask(job.inbound.payload, d.config.mqtt.max_payload_bytes,
                             f"ask-{self.counter}")
         except Malformed as exc:
-            outcome = Outcome(exc.request_id or "", "ask", "refused", "refuse", exc.reason,
-                              exc.detail, route="local")
-            d.finish(outcome, job, d.safe_reply(job.inbound))
+            d.refuse_malformed(exc, "ask", job, route="local")
             return
         reply = d.reply_target(job.inbound, {"reply_to": ask.reply_to})
-        if not d.gate.claim_id(ask.id):
-            d.finish(Outcome(ask.id, "ask", "duplicate", "none", "duplicate",
-                             "this id was already received", route="local", text=ask.text),
-                     job, reply)
+        if not d.claim_or_duplicate(Outcome(ask.id, "ask", "none", "none", route="local",
+                                            text=ask.text), job, reply):
             return
         interp = self.interpreter.interpret(ask.text)
         outcome = decide(interp, d.config, d.gate.check_static, ask.id, d.cloud_state)

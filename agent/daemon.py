@@ -381,23 +381,20 @@ class Daemon:
         try:
             cmd = parse_command(job.inbound.payload, self.config.mqtt.max_payload_bytes)
         except Malformed as exc:
-            outcome = Outcome(exc.request_id or "", "cmd", "refused", "refuse", exc.reason,
-                              exc.detail)
-            self.finish(outcome, job, self.safe_reply(job.inbound))
+            self.refuse_malformed(exc, "cmd", job)
             return
         reply = self.reply_target(job.inbound, cmd.message)
         outcome = Outcome(cmd.id, "cmd", "refused", "refuse",
                           action=cmd.action if isinstance(cmd.action, str) else None)
-        refusal = self._envelope_refusal(cmd, job)
+        refusal = self._signature_refusal(cmd)
         if refusal:
             outcome.reason, outcome.detail = refusal
-            outcome.status = "duplicate" if refusal[0] == "duplicate" else "refused"
-            outcome.decision = "none" if refusal[0] == "duplicate" else "refuse"
             self.finish(outcome, job, reply)
-            return
-        self.execute(outcome, cmd.params, cmd.signed, job, reply)
+        elif self.claim_or_duplicate(outcome, job, reply):
+            self.execute(outcome, cmd.params, cmd.signed, job, reply)
 
-    def _envelope_refusal(self, cmd: Command, job: Job) -> tuple[str, str] | None:
+    def _signature_refusal(self, cmd: Command) -> tuple[str, str] | None:
+        """A signature that does not verify, or a timestamp outside the window."""
         if cmd.signed:
             reason, detail = self.verifier.verify(cmd.message, self.clock.time())
             if reason:
@@ -408,9 +405,22 @@ class Daemon:
                 return "malformed", "ts must be epoch seconds"
             if abs(self.clock.time() - ts) > WINDOW_S:
                 return "replayed", f"ts is {self.clock.time() - ts:+.0f} s from now"
-        if not self.gate.claim_id(cmd.id):
-            return "duplicate", f"id {cmd.id} was already received; it is never run twice"
         return None
+
+    def refuse_malformed(self, exc: Malformed, kind: str, job: Job,
+                         route: str = "direct") -> None:
+        """Answer a request that could not be read, to its MQTT 5 response topic if any."""
+        self.finish(Outcome(exc.request_id or "", kind, "refused", "refuse", exc.reason,
+                            exc.detail, route=route), job, self.safe_reply(job.inbound))
+
+    def claim_or_duplicate(self, outcome: Outcome, job: Job, reply: Reply | None) -> bool:
+        """True the first time outcome.id is seen; else answer duplicate: never run twice."""
+        if self.gate.claim_id(outcome.id):
+            return True
+        outcome.status, outcome.decision, outcome.reason = "duplicate", "none", "duplicate"
+        outcome.detail = f"id {outcome.id} was already received; it is never run twice"
+        self.finish(outcome, job, reply)
+        return False
 
     def execute(self, outcome: Outcome, params: Any, signed: bool, job: Job,
                 reply: Reply | None,

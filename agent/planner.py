@@ -153,13 +153,11 @@ class Planner:
             if not isinstance(goal, str) or not goal.strip():
                 raise Malformed("malformed", "goal must be a non-empty string", rid)
         except Malformed as exc:
-            d.finish(Outcome(exc.request_id or "", "plan", "refused", "refuse", exc.reason,
-                             exc.detail, route="cloud"), job, d.safe_reply(job.inbound))
+            d.refuse_malformed(exc, "plan", job, route="cloud")
             return
         reply = d.reply_target(job.inbound, data)
-        if not d.gate.claim_id(rid):
-            d.finish(Outcome(rid, "plan", "duplicate", "none", "duplicate",
-                             "this id was already received", route="cloud"), job, reply)
+        if not d.claim_or_duplicate(Outcome(rid, "plan", "none", "none", route="cloud",
+                                            text=goal.strip()), job, reply):
             return
         self.plan(job, rid, goal.strip(), reply, "plan", None)
 
