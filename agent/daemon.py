@@ -99,7 +99,7 @@ class Daemon:
         self.estop_link = Link(config.mqtt, f"robot-agent-{config.device.id}-estop",
                                self.clock, self._on_estop_message, lambda: None, None, password,
                                keep_session=True)
-        self.outputs = build_outputs(config.devices, pin_factory, self._forward)
+        self.outputs = build_outputs(config.devices, pin_factory, self.link.publish)
         self.executor = Executor(self.outputs, self.clock, self.gate.interlock_problem,
                                  self._publish_state)
         self.executor.halted = self.latch.engaged
@@ -432,7 +432,7 @@ class Daemon:
         outcome.params = verdict.params or (params if isinstance(params, dict) else {})
         safe_op = self.gate.is_safe_op(verdict.action or "")
         if verdict.allowed and not safe_op and (job.engaged or job.estop_epoch != self.estop_epoch):
-            verdict = Gate._refuse(verdict, "estop_engaged",
+            verdict = verdict.refused("estop_engaged",
                                    "sent before the last e-stop; send it again if still wanted")
         if not verdict.allowed:
             outcome.reason, outcome.detail = verdict.reason, verdict.detail
@@ -502,9 +502,6 @@ class Daemon:
     def _publish_state(self, output: Output) -> None:
         self.link.publish(f"{self.config.prefix}/state/{output.name}", to_json(output.state()),
                           retain=True)
-
-    def _forward(self, topic: str, payload: str) -> None:
-        self.link.publish(topic, payload)
 
 
 def _estop_source_reason(payload: bytes) -> tuple[str, str]:

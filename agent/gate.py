@@ -30,6 +30,10 @@ class Verdict:
     params: dict[str, Any] = field(default_factory=dict)
     duration_s: float | None = None  # how long a timed action will run
 
+    def refused(self, reason: str, detail: str) -> Verdict:
+        """This verdict, turned into a refusal for a reason found after the static checks."""
+        return Verdict(False, reason, detail, self.action, self.params, self.duration_s)
+
 
 class Gate:
     def __init__(self, config: Config, sensors: Sensors, clock: Clock,
@@ -93,11 +97,11 @@ class Gate:
         name = verdict.action or ""
         safe_op = self.is_safe_op(name)
         if self.estop_engaged() and not safe_op:
-            return self._refuse(verdict, "estop_engaged",
+            return verdict.refused("estop_engaged",
                                 "the e-stop is engaged: reset it on estop/reset first")
         problem = self.interlock_problem(self.config.actions[name], verdict.params)
         if problem:
-            return self._refuse(verdict, *problem)
+            return verdict.refused(*problem)
         if safe_op:
             return verdict
         return self._take_rate(verdict)
@@ -129,12 +133,8 @@ class Gate:
                 while window and window[0] <= now - RATE_WINDOW_S:
                     window.popleft()
                 if len(window) >= cap:
-                    return self._refuse(verdict, "rate_limited",
+                    return verdict.refused("rate_limited",
                                         f"{label}: {cap} per minute already used")
             for window, _, _ in windows:
                 window.append(now)
         return verdict
-
-    @staticmethod
-    def _refuse(verdict: Verdict, reason: str, detail: str) -> Verdict:
-        return Verdict(False, reason, detail, verdict.action, verdict.params, verdict.duration_s)

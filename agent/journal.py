@@ -38,15 +38,12 @@ def kind_of(record: dict[str, Any]) -> str:
     return str(record["decision"]) if record["decision"] in MESSAGE_IDS else "none"
 
 
+PRIORITIES = {"fault": ERR, "estop": WARNING, "abort": WARNING, "refuse": WARNING,
+              "reset": NOTICE, "confirm": NOTICE}
+
+
 def priority(record: dict[str, Any]) -> int:
-    kind = kind_of(record)
-    if kind == "fault":
-        return ERR
-    if kind in ("estop", "abort"):
-        return WARNING
-    if kind in ("refuse", "reset", "confirm"):
-        return WARNING if kind == "refuse" else NOTICE
-    return INFO
+    return PRIORITIES.get(kind_of(record), INFO)
 
 
 def fields(record: dict[str, Any]) -> dict[str, str]:

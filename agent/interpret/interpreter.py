@@ -97,7 +97,7 @@ class Interpreter:
 
     def _confidence(self, best: Match, second: Match | None, words: list[str]
                     ) -> tuple[float, str]:
-        query = [c for c in concepts(words)]
+        query = concepts(words)
         profile = self.matcher.profile(best.action)
         explained = sum(1 for c in query if c in profile.concepts)
         coverage = explained / max(1, len(query))
