@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from agent.clock import SystemClock
 from agent.gate import Gate
+from agent.records import REASONS
 from agent.sensors import Sensors
 from tests.conftest import Broker, Client, Running, connect_client, make_config, start_daemon
 
@@ -83,6 +84,9 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Running, Cli
 def check_outputs_within_policy(running: Running, client: Client, gate: Gate) -> None:
     assert running.pin(23).state == 0, "the high-risk pump ran without a signature"
     for topic, payload, _ in client.history:
+        if topic == "robots/t/result":
+            reason = json.loads(payload)["reason"]
+            assert reason is None or reason in REASONS, f"{reason} is not a stable code"
         if topic == "robots/t/state/drive":
             state = json.loads(payload)
             assert state["left"] in (-1.0, 0.0, 1.0) and state["right"] in (-1.0, 0.0, 1.0)
@@ -90,6 +94,10 @@ def check_outputs_within_policy(running: Running, client: Client, gate: Gate) ->
             event = json.loads(payload)
             if event["decision"] == "execute" and event["input_kind"] in ("cmd", "ask"):
                 assert gate.check_static(event["action"], event["params"]).allowed, event
+
+
+def _not_json(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
 
 
 @settings(max_examples=150, deadline=None,
@@ -102,8 +110,8 @@ def test_hostile_payloads_on_every_topic(rig: tuple[Running, Client, Gate], topi
     client.forget()
     client.publish(topic, payload)
     rid = None
-    try:
-        data = json.loads(payload)
+    try:  # as strictly as the contract reads it: NaN and Infinity are not JSON
+        data = json.loads(payload, parse_constant=_not_json)
         if isinstance(data, dict) and isinstance(data.get("id"), str) and data["id"]:
             rid = data["id"]
     except ValueError:
