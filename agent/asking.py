@@ -2,8 +2,10 @@
 
 One request is interpreted at a time, off the MQTT thread, from a small bounded queue (excess
 gets `busy`). The deterministic matcher works from the first second; the model loads in the
-background and `status.model` says loading, ready or failed. Stop-like text skips this queue
-altogether: it goes to the command worker, so a stop never waits behind an inference.
+background, in a process of its own (agent.interpret.worker), and `status.model` says loading,
+ready or failed. A model worker that fails mid-request is replaced after RESTART_AFTER_S; until
+then the matcher works alone. Stop-like text skips this queue altogether: it goes to the
+command worker, so a stop never waits behind an inference.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from typing import TYPE_CHECKING
 
 from agent.inbound import Malformed, parse_ask
 from agent.interpret.interpreter import Interpreter
+from agent.interpret.model import ModelError, describe_actions, inference_threads, resolve
 from agent.interpret.route import decide
+from agent.interpret.worker import SCORE_TIMEOUT_S, ModelProcess
 from agent.records import Outcome
 
 if TYPE_CHECKING:
@@ -24,36 +28,68 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ASK_QUEUE = 4
+RESTART_AFTER_S = 10.0  # after a model worker failed mid-request
 
 
 class Asking:
-    def __init__(self, daemon: Daemon, load_model: bool = True) -> None:
+    def __init__(self, daemon: Daemon, load_model: bool = True,
+                 restart_after_s: float = RESTART_AFTER_S,
+                 score_timeout_s: float = SCORE_TIMEOUT_S) -> None:
         self.daemon = daemon
         self.interpreter = Interpreter(daemon.config)
         self.jobs: queue.Queue[Job] = queue.Queue(ASK_QUEUE)
         self.counter = 0
+        self.model: ModelProcess | None = None
+        self.restart_after_s = restart_after_s
+        self.score_timeout_s = score_timeout_s
         daemon.add_worker("interpreter", self.jobs, self.handle)
         daemon.ask_handler = self.receive
+        daemon.shutdown_hooks.append(self._close_model)
         if load_model:
-            threading.Thread(target=self._load_model, name="model-load", daemon=True).start()
+            self._start_model(delay_s=0.0)
         else:
             daemon.model_state = "failed"
 
-    def _load_model(self) -> None:
-        from agent.interpret.model import ModelError, load_scorer
+    def _start_model(self, delay_s: float) -> None:
+        threading.Thread(target=self._load_model, args=(delay_s,), name="model-load",
+                         daemon=True).start()
 
+    def _load_model(self, delay_s: float) -> None:
+        if self.daemon.stopping.wait(delay_s):
+            return
+        config = self.daemon.config
         try:
-            scorer = load_scorer(self.daemon.config)
-        except (ModelError, OSError, ValueError, RuntimeError) as exc:
+            path, name = resolve(config)
+            model = ModelProcess(path, name, inference_threads(config.model.threads),
+                                 describe_actions(config), self.score_timeout_s)
+        except (ModelError, OSError) as exc:
             log.error("the local model could not be loaded: %s; the matcher works without it",
                       exc)
             self.daemon.model_state = "failed"
         else:
-            self.interpreter.scorer = scorer
-            self.daemon.meta["model"] = scorer.name
+            if self.daemon.stopping.is_set():
+                model.close()
+                return
+            self.model = model
+            self.interpreter.scorer = model
+            self.daemon.meta["model"] = model.name
             self.daemon.model_state = "ready"
-            log.info("local model %s ready", scorer.name)
+            log.info("local model %s ready (worker process %d)", model.name, model.pid)
         self.daemon.publish_status()
+
+    def _close_model(self) -> None:
+        if self.model is not None:
+            self.model.close()
+
+    def _model_lost(self) -> None:
+        """The worker failed during a request (the interpreter dropped it): start another."""
+        assert self.model is not None
+        self.model.close()
+        self.model = None
+        self.daemon.model_state = "failed"
+        self.daemon.publish_status()
+        log.warning("starting a new model worker in %.0f s", self.restart_after_s)
+        self._start_model(self.restart_after_s)
 
     def receive(self, job: Job) -> None:
         """On the MQTT thread: stop-like text jumps the queue, the rest waits its turn."""
@@ -77,6 +113,8 @@ class Asking:
                                             text=ask.text), job, reply):
             return
         interp = self.interpreter.interpret(ask.text)
+        if self.model is not None and self.interpreter.scorer is None:
+            self._model_lost()
         outcome = decide(interp, d.config, d.gate.check_static, ask.id, d.cloud_state)
         if d.planner is not None and outcome.reason in ("low_confidence", "offline"):
             d.planner.escalate(job, outcome, reply)

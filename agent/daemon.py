@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import paho.mqtt.client as paho
+
 from agent import __version__
 from agent.clock import Clock, SystemClock
 from agent.config import Config
@@ -38,6 +40,7 @@ COMMAND_QUEUE = 64
 SENSOR_WARN_EVERY_S = 5.0
 HEALTH_EVERY_S = 0.5
 GIL_SWITCH_S = 0.001
+ANNOUNCE_WAIT_S = 0.2  # the follow-up of an e-stop waits this long at most for its announcement
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class FollowUp:
     outcome: Outcome
     cancelled: list[tuple[Running, str, str]]
     first: bool  # it was not engaged before: save the latch durably, update the status
+    announced: paho.MQTTMessageInfo
 
 
 @dataclass
@@ -275,15 +279,19 @@ class Daemon:
             first = not self.latch.engaged
             if first:
                 self.latch.set(LatchState(True, source, reason, self.clock.time()))
-            self._publish_estop_state()
+            announced = self._publish_estop_state()
             latency_ms = (self.clock.monotonic() - started) * 1000
         outcome = Outcome(f"estop:{self.estop_epoch}", "estop", "done", "execute", None,
                           f"e-stop engaged by {source}: {reason}", action="estop",
                           latency_ms=latency_ms)
         with contextlib.suppress(queue.Full):  # a flood: engaged and announced already
-            self.follow_ups.put_nowait(FollowUp(outcome, cancelled, first))
+            self.follow_ups.put_nowait(FollowUp(outcome, cancelled, first, announced))
 
     def _follow_up(self, item: FollowUp) -> None:
+        # The announcement leaves first: until then this thread would only take the GIL from
+        # the e-stop's network thread, which is sending it.
+        with contextlib.suppress(RuntimeError, ValueError):  # not connected: nothing to wait for
+            item.announced.wait_for_publish(ANNOUNCE_WAIT_S)
         if item.first:
             self.latch.sync()
         for out in self.outputs.values():
@@ -339,10 +347,10 @@ class Daemon:
             return "estop_engaged", "the e-stop button is still pressed: release it first"
         return None, ""
 
-    def _publish_estop_state(self) -> None:
+    def _publish_estop_state(self) -> paho.MQTTMessageInfo:
         s = self.latch.state
         link = self.estop_link if self.estop_link.connected.is_set() else self.link
-        link.publish(self.topics["estop/state"], to_json(
+        return link.publish(self.topics["estop/state"], to_json(
             {"engaged": s.engaged, "source": s.source, "reason": s.reason, "since": s.since}),
             retain=True)
 

@@ -242,7 +242,7 @@ def _stepped(op: str, level: float, current: float) -> float:
 class MqttForwarder:
     """The 'hardware' of an mqtt device: publishes to its topic; safe() tells the receiver."""
 
-    def __init__(self, topic: str, publish: Callable[[str, str], None]) -> None:
+    def __init__(self, topic: str, publish: Callable[[str, str], object]) -> None:
         self.topic = topic
         self.publish = publish
 
@@ -254,7 +254,7 @@ class MqttForwarder:
 
 
 def build_outputs(
-    devices: dict[str, DeviceConfig], pin_factory: Any, publish: Callable[[str, str], None]
+    devices: dict[str, DeviceConfig], pin_factory: Any, publish: Callable[[str, str], object]
 ) -> dict[str, Output]:
     """Create every configured device, each already in its safe state."""
     import gpiozero as gz

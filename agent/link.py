@@ -101,7 +101,7 @@ class Link:
         return self.thread.is_alive()
 
     def publish(self, topic: str, payload: str | bytes, qos: int = 1, retain: bool = False,
-                correlation: bytes | None = None) -> None:
+                correlation: bytes | None = None) -> paho.MQTTMessageInfo:
         props = None
         if correlation is not None:
             props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
@@ -109,6 +109,7 @@ class Link:
         info = self.client.publish(topic, payload, qos=qos, retain=retain, properties=props)
         if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
             log.warning("publish to %s failed: %s", topic, paho.error_string(info.rc))
+        return info
 
     def stop(self, last: tuple[str, str] | None = None, timeout: float = 2.0) -> None:
         """Publish a last message (e.g. offline status), disconnect, end the thread."""

@@ -243,6 +243,7 @@ class Running:
     state_dir: Path
     thread: threading.Thread
     exit_code: list[int]
+    asking: Any = None  # agent.asking.Asking when started with asking=True
 
     def pin(self, n: int) -> Any:
         return self.factory.pin(n)
@@ -255,14 +256,15 @@ class Running:
 
 def start_daemon(config: Config, state_dir: Path, client: Client | None = None,
                  secrets: dict[str, bytes] | None = None, asking: bool = False,
-                 load_model: bool = False) -> Running:
+                 load_model: bool = False, **asking_options: float) -> Running:
     factory = MockFactory(pin_class=MockPWMPin)
     daemon = Daemon(config, pin_factory=factory, state_dir=state_dir,
                     secrets=secrets if secrets is not None else {"signing_key": TEST_KEY})
+    asker = None
     if asking:
         from agent.asking import Asking
 
-        Asking(daemon, load_model=load_model)
+        asker = Asking(daemon, load_model=load_model, **asking_options)
     if config.cloud.enabled:
         from agent.planner import Planner
 
@@ -276,7 +278,7 @@ def start_daemon(config: Config, state_dir: Path, client: Client | None = None,
     assert daemon.estop_link.connected.wait(10), "daemon's e-stop link did not connect"
     if client is not None:
         client.wait_for("robots/t/status", lambda s: s.get("state") == "online")
-    return Running(daemon, factory, state_dir, thread, code)
+    return Running(daemon, factory, state_dir, thread, code, asker)
 
 
 @pytest.fixture

@@ -15,8 +15,9 @@ from agent.clock import SystemClock
 from agent.config import Config, load_config
 from agent.gate import Gate
 from agent.interpret.interpreter import Interpreter
-from agent.interpret.model import ModelError, ModelScorer, load_scorer, resolve
+from agent.interpret.model import ModelError, load_scorer, resolve
 from agent.interpret.route import decide
+from agent.interpret.scorer import ModelScorer
 from agent.interpret.text import quantities, tokens
 from agent.records import Outcome
 from agent.sensors import Sensors

@@ -15,6 +15,7 @@ skip the gate.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -23,8 +24,11 @@ from agent.config import Config
 from agent.devices import op_spec
 from agent.interpret.lexicon import OPERATION_CONCEPTS, SAME_OPERATION, concepts
 from agent.interpret.matcher import Match, Matcher
+from agent.interpret.model import ModelError
 from agent.interpret.slots import extract
 from agent.interpret.text import tokens
+
+log = logging.getLogger(__name__)
 
 STOP_WORDS = frozenset({"stop", "halt", "freeze", "whoa", "woah", "abort", "estop"})
 STOP_PHRASES = ("stand still", "hold it", "don't move", "dont move", "emergency")
@@ -78,9 +82,9 @@ class Interpreter:
         confidence, why = self._confidence(best, ranked[1] if len(ranked) > 1 else None, words)
         action = best.action
         tied = [m.action for m in ranked[1:] if m.score == best.score]
-        if tied and self.scorer is not None:
+        probs = self._model_scores(text, [action, *tied]) if tied else None
+        if probs:
             # The matcher cannot tell; the model picks which one to ask about, never to run.
-            probs = self.scorer.score(text, [action, *tied])
             action = max(probs, key=lambda a: probs[a])
             why += f"; the model would ask about {action} ({probs[action]:.2f})"
         slots = extract(self.config.actions[action], text)
@@ -131,10 +135,22 @@ class Interpreter:
             return 0.72, "operation named, but not what to do it to"
         return 0.6, "partly matched"
 
-    def _unmatched(self, text: str) -> Interpretation:
+    def _model_scores(self, text: str, candidates: list[str]) -> dict[str, float] | None:
+        """The model's probabilities, or None without a model. A model that fails is dropped
+        (agent.asking may start it again): the matcher goes on alone."""
         if self.scorer is None:
+            return None
+        try:
+            return self.scorer.score(text, candidates)
+        except ModelError as exc:
+            log.error("the local model failed: %s; interpreting without it", exc)
+            self.scorer = None
+            return None
+
+    def _unmatched(self, text: str) -> Interpretation:
+        probs = self._model_scores(text, [*self.config.actions, "none"])
+        if probs is None:
             return Interpretation(text, None, confidence=0.0, why="no action shares a word")
-        probs = self.scorer.score(text, [*self.config.actions, "none"])
         best = max(probs, key=lambda a: probs[a])
         if best == "none":
             return Interpretation(text, None, confidence=0.0,

@@ -1,0 +1,104 @@
+"""The local model runs in a worker process at idle priority, and nothing that happens to it
+reaches the control path: a worker that dies or hangs is stopped and replaced, every request
+still gets its answer, and the e-stop works throughout."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.config import Config
+from agent.interpret.model import ModelError, describe_actions, resolve
+from agent.interpret.worker import ModelProcess
+from tests.conftest import Broker, Client, Running, make_config, start_daemon
+
+ASK = "robots/t/ask"
+UNMATCHED = "tell me a long story"  # no action shares a word: only the model can score it
+
+
+def model_state(client: Client, state: str, timeout: float = 60) -> Any:
+    return client.wait_for("robots/t/status", lambda s: s.get("model") == state, timeout)
+
+
+@pytest.fixture
+def running(broker: Broker, client: Client, tmp_path: Path) -> Iterator[Running]:
+    running = start_daemon(make_config(broker.port), tmp_path / "state", client, asking=True,
+                           load_model=True, restart_after_s=0.5, score_timeout_s=2.0)
+    model_state(client, "ready")
+    yield running
+    running.stop()
+
+
+def test_the_model_runs_in_its_own_process_at_idle_priority(running: Running) -> None:
+    model = running.asking.model
+    assert model.pid != os.getpid()
+    assert os.sched_getscheduler(model.pid) == os.SCHED_IDLE
+    assert "libllama" in Path(f"/proc/{model.pid}/maps").read_text()
+
+
+def test_the_worker_is_stopped_with_the_daemon(running: Running) -> None:
+    model = running.asking.model
+    assert running.stop() == 0
+    assert not model.alive()
+
+
+def test_a_killed_worker_is_replaced_and_requests_are_still_answered(
+        running: Running, client: Client) -> None:
+    first = running.asking.model
+    client.publish(ASK, {"id": "warm", "text": UNMATCHED})
+    assert "model" in client.result("warm", timeout=10)["detail"]
+    os.kill(first.pid, signal.SIGKILL)
+    client.forget()
+    client.publish(ASK, {"id": "k1", "text": UNMATCHED})
+    alone = client.result("k1", timeout=10)
+    assert alone["decision"] != "execute" and "model" not in alone["detail"]
+    model_state(client, "failed", timeout=10)
+    client.publish("robots/t/estop", "")
+    assert client.wait_for("robots/t/estop/state", lambda s: s["engaged"])["source"] == "mqtt"
+    model_state(client, "ready")
+    assert running.asking.model.pid != first.pid
+    client.publish(ASK, {"id": "k2", "text": UNMATCHED})
+    assert "model" in client.result("k2", timeout=10)["detail"]
+
+
+def test_a_hung_worker_is_stopped_and_the_request_still_answered(
+        running: Running, client: Client) -> None:
+    first = running.asking.model
+    client.forget()
+    os.kill(first.pid, signal.SIGSTOP)
+    started = time.monotonic()
+    client.publish(ASK, {"id": "h1", "text": UNMATCHED})
+    result = client.result("h1", timeout=10)
+    assert time.monotonic() - started >= 2.0  # it waited for the worker, as long as allowed
+    assert result["decision"] != "execute"
+    assert first.proc.wait(5) == -signal.SIGKILL
+    model_state(client, "ready")
+    assert running.asking.model.pid != first.pid
+
+
+def test_a_model_that_cannot_load_says_why(tmp_path: Path, broker: Broker) -> None:
+    config: Config = make_config(broker.port)
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF" + b"\0" * 64)
+    with pytest.raises(ModelError, match="could not be loaded"):
+        ModelProcess(broken, "broken", 1, describe_actions(config))
+
+
+def test_a_worker_answers_only_for_the_candidates_asked(broker: Broker) -> None:
+    config = make_config(broker.port)
+    path, name = resolve(config)
+    model = ModelProcess(path, name, 1, describe_actions(config))
+    try:
+        probs = model.score("switch the headlight on", ["headlight_on", "honk", "none"])
+        assert sorted(probs) == ["headlight_on", "honk", "none"]
+        assert abs(sum(probs.values()) - 1.0) < 1e-6
+    finally:
+        model.close()
+    with pytest.raises(ModelError, match="exited"):
+        model.score("honk", ["honk"])
