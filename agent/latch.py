@@ -83,7 +83,8 @@ class Latch:
 
     def _load(self) -> LatchState:
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            with open(self.path, "rb") as f:  # one record; never more, whatever the path is
+                data = json.loads(f.read(RECORD_BYTES).decode("utf-8"))
             return LatchState(bool(data["engaged"]), str(data.get("source", "")),
                               str(data.get("reason", "")), float(data.get("since", 0.0)))
         except FileNotFoundError:
