@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 from agent.config import Config
 from agent.interpret.model import ModelError, describe_actions, resolve
 from agent.interpret.worker import ModelProcess
-from tests.conftest import Broker, Client, Running, make_config, start_daemon
+from tests.conftest import Broker, Client, Running, make_config, start_daemon, wait_until
 
 ASK = "robots/t/ask"
 UNMATCHED = "tell me a long story"  # no action shares a word: only the model can score it
@@ -102,3 +103,22 @@ def test_a_worker_answers_only_for_the_candidates_asked(broker: Broker) -> None:
         model.close()
     with pytest.raises(ModelError, match="exited"):
         model.score("honk", ["honk"])
+
+
+def test_closing_the_worker_ends_a_request_in_flight_at_once(
+        broker: Broker, client: Client, tmp_path: Path) -> None:
+    running = start_daemon(make_config(broker.port), tmp_path / "state", client, asking=True,
+                           load_model=True, restart_after_s=60.0, score_timeout_s=60.0)
+    try:
+        model_state(client, "ready")
+        model = running.asking.model
+        os.kill(model.pid, signal.SIGSTOP)
+        client.publish(ASK, {"id": "f1", "text": UNMATCHED})
+        assert wait_until(lambda: running.daemon.busy_since.get("interpreter"), timeout=5)
+        closing = threading.Thread(target=model.close)  # as the daemon's shutdown does
+        closing.start()
+        assert client.result("f1", timeout=5)["decision"] != "execute"  # not after 60 s
+        closing.join(5)
+        assert not closing.is_alive() and not model.alive()
+    finally:
+        running.stop()

@@ -22,6 +22,7 @@ import logging
 import math
 import os
 import select
+import signal
 import subprocess
 import sys
 import threading
@@ -71,11 +72,16 @@ class ModelProcess:
         return scores
 
     def close(self) -> None:
+        """Stop the worker (a request in flight fails at once) and release its pipes."""
+        self._stop()
+        with self.lock:
+            self.requests.close()
+            self.replies.close()
+
+    def _stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
-        self.requests.close()
-        self.replies.close()
 
     def _ask(self, message: dict[str, Any], timeout_s: float) -> dict[str, Any]:
         with self.lock:
@@ -90,10 +96,10 @@ class ModelProcess:
                     raise ValueError("not an object")
                 return reply
             except ModelError:
-                self.close()
+                self._stop()
                 raise
             except (OSError, ValueError) as exc:
-                self.close()
+                self._stop()
                 raise ModelError(f"the model worker failed: {exc}") from exc
 
     def _read_line(self, deadline: float) -> bytes:
@@ -147,6 +153,9 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="model worker: %(levelname)s %(message)s")
     idle_priority()
+    # Ctrl-C in a terminal reaches the whole process group: the daemon decides when this
+    # worker ends (it closes the pipe, or kills it).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The replies get a descriptor of their own; fd 1 then points at stderr, so nothing the
     # native library might print can corrupt them.
     replies = os.fdopen(os.dup(1), "wb")
