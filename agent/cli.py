@@ -163,9 +163,9 @@ def load_secrets(config: Config) -> dict[str, bytes]:
 
 def pin_factory(config: Config, sim: bool) -> Any:
     if sim or config.gpio.pin_factory == "mock":
-        from gpiozero.pins.mock import MockFactory, MockPWMPin
+        from agent.sim import sim_factory
 
-        return MockFactory(pin_class=MockPWMPin)
+        return sim_factory()
     return None  # gpiozero picks the Pi's own
 
 

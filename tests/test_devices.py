@@ -145,3 +145,17 @@ def test_reconnect_backoff_grows_is_capped_and_jittered() -> None:
     assert delays[3] > delays[0]
     assert all(d <= BACKOFF_CAP_S for d in delays)
     assert len({round(backoff_delay(20, rng), 6) for _ in range(10)}) > 1  # jittered
+
+
+def test_simulated_pins_keep_a_bounded_history() -> None:
+    from gpiozero import PWMLED
+
+    from agent.sim import PIN_HISTORY, sim_factory
+
+    led = PWMLED(12, pin_factory=sim_factory())
+    for i in range(3 * PIN_HISTORY):
+        led.value = (i % 10) / 10
+    led.value = 0.7
+    assert len(led.pin.states) == PIN_HISTORY  # gpiozero's own mock would have kept 301
+    assert led.pin.states[-1].state == 0.7 and led.value == 0.7
+    led.close()
