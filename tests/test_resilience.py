@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from tests.conftest import (
     Broker,
     Client,
     Running,
+    connect_client,
     make_config,
     wait_until,
 )
@@ -56,25 +56,33 @@ def test_broker_restart_reconnects_resubscribes_and_never_runs_twice(
 
 
 def test_daemon_waits_for_a_broker_that_is_down_at_start(tmp_path: Path) -> None:
-    from tests.conftest import free_port, start_daemon
+    from agent.daemon import Daemon
+    from tests.conftest import free_port
 
     port = free_port()
     conf = tmp_path / "m.conf"
     conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n")
-    started: list[Running] = []
-    thread = threading.Thread(target=lambda: started.append(
-        start_daemon(make_config(port), tmp_path / "state")))
-    thread.start()
-    time.sleep(1.5)
-    assert not started  # still waiting, not crashed
+    config = make_config(port)
+    config = config.model_copy(update={"safety": config.safety.model_copy(
+        update={"estop_button_pin": 26})})
+    factory = MockFactory(pin_class=MockPWMPin)
+    daemon = Daemon(config, pin_factory=factory, state_dir=tmp_path / "state")
+    daemon.start()
     late = Broker(port, conf)
-    late.start()
     try:
-        thread.join(20)
-        assert started and started[0].daemon.health_problem() == ""
+        time.sleep(1.5)
+        assert not daemon.link.connected.is_set() and daemon.health_problem() == ""
+        factory.pin(26).drive_low()  # the e-stop button, pressed while there is no broker
+        assert daemon.latch.engaged and daemon.latch.state.source == "button"
+        assert all(factory.pin(n).state == 0 for n in (4, 14, 17, 18))
+        late.start()
+        observer = connect_client(port)
+        state = observer.wait_for("robots/t/estop/state", lambda s: s["engaged"], timeout=30)
+        assert state["source"] == "button"  # once connected, the world is told
+        assert daemon.health_problem() == ""
     finally:
-        if started:
-            started[0].stop()
+        daemon.stopping.set()
+        daemon.shutdown("shutdown", "test over")
         late.stop()
 
 
