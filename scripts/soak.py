@@ -3,8 +3,9 @@
     .venv/bin/python scripts/soak.py [--minutes 10]
 
 Load: a 1,000 msg/s sensor flood, structured commands at 20/s, asks at 2/s (half of them
-scored by the model), an e-stop and reset every 10 s. Prints RSS every 30 s and the growth from
-the first minute's sample to the last (target: under 5 %). Runs on demand, not in CI.
+scored by the model), an e-stop and reset every 10 s. Prints the RSS of the daemon and of its
+model worker every 30 s, and the growth of each from the first minute's sample to the last
+(target: under 5 %). Runs on demand, not in CI.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.bench_core import FLOOD, P, free_port, rss_mb, start_rover  # noqa: E402
+from scripts.bench_core import FLOOD, P, free_port, rss_mb, start_rover, worker_rss_mb  # noqa: E402
 from tests.conftest import connect_client  # noqa: E402
 
 
@@ -40,7 +41,7 @@ def main() -> int:
                                       stdout=subprocess.DEVNULL))
         started = time.monotonic()
         end = started + args.minutes * 60
-        samples: list[tuple[float, float]] = []
+        samples: list[tuple[float, float, float]] = []
         next_sample, i = started, 0
         while time.monotonic() < end:
             i += 1
@@ -60,15 +61,22 @@ def main() -> int:
                 client.history.clear()
                 client.mark = 0
             if time.monotonic() >= next_sample:
-                samples.append((time.monotonic() - started, rss_mb(daemon.pid)))
-                print(f"{samples[-1][0]:6.0f} s  RSS {samples[-1][1]:.1f} MB", flush=True)
+                samples.append((time.monotonic() - started, rss_mb(daemon.pid),
+                                worker_rss_mb(daemon.pid)))
+                print(f"{samples[-1][0]:6.0f} s  RSS daemon {samples[-1][1]:.1f} MB, "
+                      f"model worker {samples[-1][2]:.1f} MB", flush=True)
                 next_sample += 30
             time.sleep(0.05)
-        first = next((r for t, r in samples if t >= 60), samples[0][1])
-        last = rss_mb(daemon.pid)
-        print(f"soak {args.minutes:g} min: RSS {first:.1f} MB at 1 min -> {last:.1f} MB at the "
-              f"end ({100 * (last - first) / first:+.2f} %); daemon alive: "
-              f"{daemon.poll() is None}")
+        first = next((s for s in samples if s[0] >= 60), samples[0])
+        last = (0.0, rss_mb(daemon.pid), worker_rss_mb(daemon.pid))
+        for name, i in (("daemon", 1), ("model worker", 2)):
+            print(f"soak {args.minutes:g} min: {name} RSS {first[i]:.1f} MB at 1 min -> "
+                  f"{last[i]:.1f} MB at the end ({100 * (last[i] - first[i]) / first[i]:+.2f} %)")
+        together = (first[1] + first[2], last[1] + last[2])
+        print(f"soak {args.minutes:g} min: both RSS {together[0]:.1f} MB at 1 min -> "
+              f"{together[1]:.1f} MB at the end "
+              f"({100 * (together[1] - together[0]) / together[0]:+.2f} %)")
+        print(f"daemon alive: {daemon.poll() is None}")
         return 0 if daemon.poll() is None else 1
     finally:
         for proc in reversed(procs):
