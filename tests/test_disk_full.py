@@ -43,7 +43,7 @@ def fill(directory: Path) -> None:
 
 @pytest.fixture
 def tiny_filesystem(tmp_path: Path) -> Iterator[Path]:
-    """A 64 KiB tmpfs: a real filesystem that really fills up. Needs root (CI runs as root)."""
+    """A 64 KiB tmpfs: a real filesystem that really fills up. Mounting it needs root."""
     mount = tmp_path / "tiny"
     mount.mkdir()
     if os.geteuid() != 0:
