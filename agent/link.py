@@ -164,11 +164,10 @@ class Link:
             log.error("%s: check mqtt.username and the password", self.refusal)
             return
         log.info("connected to MQTT broker %s:%d", self.cfg.host, self.cfg.port)
-        self.connected_hook()
         if self.subscriptions:
-            client.subscribe(self.subscriptions)  # connected once the broker confirms it
+            client.subscribe(self.subscriptions)  # ready once the broker confirms it
         else:
-            self.connected.set()
+            self._ready()
 
     def _on_subscribe(self, client: paho.Client, userdata: Any, mid: int, reasons: Any,
                       props: Any) -> None:
@@ -176,7 +175,13 @@ class Link:
         if failed:  # e.g. an ACL that does not allow the robot its own topics
             self.last_error = f"the broker refused subscriptions: {', '.join(failed)}"
             log.error("%s", self.last_error)
+        self._ready()
+
+    def _ready(self) -> None:
+        """Only now is the daemon announced online: a command sent on seeing that must not
+        reach the broker before the subscription that delivers it."""
         self.connected.set()
+        self.connected_hook()
 
     def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
                        props: Any) -> None:

@@ -99,6 +99,7 @@ def test_sigterm_leaves_every_output_safe_and_exits_0(broker: Broker, client: Cl
         client.publish("robots/t/cmd", {"id": "m", "action": "move", "params": {"distance_m": 2}})
         client.publish("robots/t/cmd", {"id": "c", "action": "lights_color",
                                         "params": {"color": "blue"}})
+        assert client.result("m")["status"] == "running"  # commands run in order: m, then c
         client.result("c", "done")
         assert client.wait_for("robots/t/state/lamp", lambda s: s["on"])["color"] == [0, 0, 1]
         client.forget()
@@ -186,3 +187,23 @@ def test_broker_killed_under_load_no_double_execution_no_lost_estop(
         assert daemon.daemon.health_problem() == ""
     finally:
         again.client.loop_stop()
+
+
+def test_online_is_announced_only_once_commands_can_arrive(broker: Broker,
+                                                           client: Client) -> None:
+    """A control stack sends its first command when it sees the daemon online: by then the
+    broker must already hold the subscription that delivers it, or the command is lost."""
+    from agent.link import Link
+
+    received: list[bytes] = []
+
+    def announce() -> None:  # as the daemon publishes its status: a peer answers at once
+        client.publish("robots/t/cmd", "first", qos=1)
+
+    link = Link(make_config(broker.port).mqtt, "announce-test", SystemClock(),
+                lambda msg: received.append(msg.payload), announce, None)
+    link.start([("robots/t/cmd", 1)])
+    try:
+        assert wait_until(lambda: received == [b"first"], timeout=5)
+    finally:
+        link.stop()
