@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from agent.inbound import Malformed, parse_ask
 from agent.interpret.interpreter import Interpreter
-from agent.interpret.model import ModelError, describe_actions, inference_threads, resolve
+from agent.interpret.model import ModelError, model_args
 from agent.interpret.route import decide
 from agent.interpret.worker import SCORE_TIMEOUT_S, ModelProcess
 from agent.records import Outcome
@@ -57,11 +57,8 @@ class Asking:
     def _load_model(self, delay_s: float) -> None:
         if self.daemon.stopping.wait(delay_s):
             return
-        config = self.daemon.config
         try:
-            path, name = resolve(config)
-            model = ModelProcess(path, name, inference_threads(config.model.threads),
-                                 describe_actions(config), self.score_timeout_s)
+            model = ModelProcess(*model_args(self.daemon.config), self.score_timeout_s)
         except (ModelError, OSError) as exc:
             log.error("the local model could not be loaded: %s; the matcher works without it",
                       exc)

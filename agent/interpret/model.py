@@ -90,11 +90,15 @@ def describe_actions(config: Config) -> dict[str, str]:
     return {name: a.description or name.replace("_", " ") for name, a in config.actions.items()}
 
 
+def model_args(config: Config) -> tuple[Path, str, int, dict[str, str]]:
+    """What loading the configured model takes: its file, its name, threads, the actions."""
+    path, name = resolve(config)
+    return path, name, inference_threads(config.model.threads), describe_actions(config)
+
+
 def load_scorer(config: Config) -> ModelScorer:
     """The model in this process: for evaluation and the interpret command. The daemon runs it
     in a process of its own (agent.interpret.worker)."""
     from agent.interpret.scorer import ModelScorer
 
-    path, name = resolve(config)
-    return ModelScorer(path, name, inference_threads(config.model.threads),
-                       describe_actions(config))
+    return ModelScorer(*model_args(config))
