@@ -79,10 +79,11 @@ class Asking:
             self.model.close()
 
     def _model_lost(self) -> None:
-        """The worker failed during a request (the interpreter dropped it): start another."""
+        """The worker failed during a request (and stopped): start another."""
         assert self.model is not None
         self.model.close()
         self.model = None
+        self.interpreter.scorer = None
         self.daemon.model_state = "failed"
         self.daemon.publish_status()
         log.warning("starting a new model worker in %.0f s", self.restart_after_s)
@@ -110,7 +111,7 @@ class Asking:
                                             text=ask.text), job, reply):
             return
         interp = self.interpreter.interpret(ask.text)
-        if self.model is not None and self.interpreter.scorer is None:
+        if self.model is not None and not self.model.alive():
             self._model_lost()
         outcome = decide(interp, d.config, d.gate.check_static, ask.id, d.cloud_state)
         if d.planner is not None and outcome.reason in ("low_confidence", "offline"):

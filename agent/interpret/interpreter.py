@@ -136,15 +136,14 @@ class Interpreter:
         return 0.6, "partly matched"
 
     def _model_scores(self, text: str, candidates: list[str]) -> dict[str, float] | None:
-        """The model's probabilities, or None without a model. A model that fails is dropped
-        (agent.asking may start it again): the matcher goes on alone."""
+        """The model's probabilities, or None without a model or when it fails: the matcher
+        then goes on alone."""
         if self.scorer is None:
             return None
         try:
             return self.scorer.score(text, candidates)
         except ModelError as exc:
             log.error("the local model failed: %s; interpreting without it", exc)
-            self.scorer = None
             return None
 
     def _unmatched(self, text: str) -> Interpretation:

@@ -68,6 +68,7 @@ class ModelProcess:
         scores = reply.get("scores")
         if (not isinstance(scores, dict) or sorted(scores) != sorted(candidates)
                 or not all(isinstance(p, float) and math.isfinite(p) for p in scores.values())):
+            self._stop()
             raise ModelError(str(reply.get("error", "the model worker answered nonsense")))
         return scores
 
