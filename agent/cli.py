@@ -64,13 +64,13 @@ def main(argv: list[str] | None = None) -> int:
         return interpret_texts(config, args)
     if args.command == "run":
         return run_daemon(config, sim=args.sim)
-    return field_command(config, args)
+    return remote_command(config, args)
 
 
-def field_command(config: Config, args: argparse.Namespace) -> int:
+def remote_command(config: Config, args: argparse.Namespace) -> int:
     import json
 
-    from agent import field
+    from agent import remote
     from agent.doctor import doctor
 
     if args.command == "doctor":
@@ -78,11 +78,11 @@ def field_command(config: Config, args: argparse.Namespace) -> int:
         return doctor(config)
     try:
         if args.command == "estop":
-            return field.estop(config, args.reason)
+            return remote.estop(config, args.reason)
         if args.command == "reset":
-            return field.reset(config, args.reason, args.sign)
+            return remote.reset(config, args.reason, args.sign)
         if args.command == "status":
-            return field.status(config)
+            return remote.status(config)
         params: dict[str, Any] = {}
         for item in args.params:
             name, sep, value = item.partition("=")
@@ -93,7 +93,7 @@ def field_command(config: Config, args: argparse.Namespace) -> int:
                 params[name] = json.loads(value)
             except json.JSONDecodeError:
                 params[name] = value
-        return field.send(config, args.action, params, args.sign)
+        return remote.send(config, args.action, params, args.sign)
     except (OSError, RuntimeError, SecretError) as exc:
         print(f"{args.command}: {exc}", file=sys.stderr)
         return 1
@@ -103,29 +103,25 @@ def interpret_texts(config: Config, args: argparse.Namespace) -> int:
     """One JSON line per request, in order; judged against the static policy only."""
     import json
 
-    from agent.clock import SystemClock
     from agent.gate import Gate
-    from agent.interpret.interpreter import Interpreter
-    from agent.interpret.route import decide
-    from agent.sensors import Sensors
+    from agent.interpret import Interpreter, ModelError, load_scorer
+    from agent.text_decisions import decide_statically
 
     if args.jsonl is None and not args.text:
         print("interpret: give a TEXT or --jsonl IN", file=sys.stderr)
         return 2
     scorer = None
     if not args.no_model:
-        from agent.interpret.model import ModelError, load_scorer
-
         try:
             scorer = load_scorer(config)
         except ModelError as exc:
             log.error("%s", exc)
             return 1
     interpreter = Interpreter(config, scorer)
-    gate = Gate(config, Sensors(config.sensors, SystemClock()), SystemClock(), lambda: False)
+    gate = Gate.static(config)
     cloud = "offline" if args.offline else "disabled"
     for text in _requests(args):
-        out = decide(interpreter.interpret(text), config, gate.check_static, "", cloud)
+        out = decide_statically(interpreter.interpret(text), config, gate, cloud=cloud)
         line = {"text": text, "action": out.action, "params": out.params,
                 "confidence": out.confidence, "route": out.route, "decision": out.decision,
                 "reason": out.reason, "latency_ms": round(out.latency_ms, 3)}
@@ -170,23 +166,17 @@ def pin_factory(config: Config, sim: bool) -> Any:
 
 
 def run_daemon(config: Config, sim: bool) -> int:
-    from agent.asking import Asking
+    from agent.config import state_dir
     from agent.daemon import Daemon
     from agent.journal import DecisionLog, journal_sender
-    from agent.latch import state_dir
     from agent.service import Service, systemd_notify, watchdog_interval
 
     try:
         secrets = load_secrets(config)
-        daemon = Daemon(config, pin_factory=pin_factory(config, sim), state_dir=state_dir(),
-                        secrets=secrets)
-        Asking(daemon)
-        if config.cloud.enabled:
-            from agent.planner import Planner
-
-            Planner(daemon)
-        daemon.decision_log = DecisionLog(journal_sender())
         notify = systemd_notify()
+        daemon = Daemon(config, pin_factory=pin_factory(config, sim), state_dir=state_dir(),
+                        secrets=secrets, decision_log=DecisionLog(journal_sender()),
+                        on_stopping=(lambda: notify("STOPPING=1")) if notify else lambda: None)
         if notify is not None:
             Service(daemon, notify, watchdog_interval()).start()
     except SecretError as exc:

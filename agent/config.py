@@ -1,8 +1,12 @@
-"""The TOML configuration (CONTRACT section 1): parsed, validated, every error named by key path."""
+"""The TOML configuration (CONTRACT section 1): parsed, validated, every error named by key path.
+
+Also where the daemon's files are: the config file's default path and the state directory.
+"""
 
 from __future__ import annotations
 
 import math
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -11,9 +15,16 @@ from typing import Annotated, Any, Literal
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from agent.devices import KINDS, DeviceKind, value_problem
+from agent.kinds import KINDS, DeviceKind, op_spec, value_problem
+from agent.topics import topic_problem
 
 DEFAULT_CONFIG_PATH = Path("/etc/robot-agent/config.toml")
+DEFAULT_STATE_DIR = Path("/var/lib/robot-agent")
+
+
+def state_dir() -> Path:
+    """Where the e-stop latch and the used signed ids are kept ($ROBOT_AGENT_STATE_DIR)."""
+    return Path(os.environ.get("ROBOT_AGENT_STATE_DIR") or DEFAULT_STATE_DIR)
 
 
 class Strict(BaseModel):
@@ -40,7 +51,7 @@ class MqttConfig(Strict):
     @field_validator("prefix")
     @classmethod
     def _topic_prefix(cls, value: str) -> str:
-        if any(c in value for c in "+#\0") or value.endswith("/") or value.startswith("/"):
+        if value and (topic_problem(value) or value.endswith("/") or value.startswith("/")):
             raise ValueError("a topic prefix without wildcards and without a leading or trailing /")
         return value
 
@@ -83,7 +94,7 @@ class SensorConfig(Strict):
     @field_validator("topic")
     @classmethod
     def _plain_topic(cls, value: str) -> str:
-        if not value or any(c in value for c in "+#\0"):
+        if topic_problem(value):
             raise ValueError("an MQTT topic without wildcards")
         return value
 
@@ -101,7 +112,14 @@ class DeviceConfig(Strict):
     turn_dps: Annotated[float, Field(gt=0, le=3600)] = 90
     min_angle: float = -90
     max_angle: float = 90
-    topic: str = ""
+    topic: str = ""  # an mqtt device's
+
+    @field_validator("topic")
+    @classmethod
+    def _device_topic(cls, value: str) -> str:
+        if value and topic_problem(value):
+            raise ValueError("an MQTT topic without wildcards")
+        return value
 
     def used_pins(self) -> list[int]:
         pins = [p for p in (self.pin, self.forward, self.backward) if p is not None]
@@ -252,10 +270,9 @@ def _action_problems(name: str, action: ActionConfig, config: Config) -> list[st
     device = config.devices.get(action.device)
     if device is None:
         return [*problems, f".device: no device named {action.device!r} in [devices]"]
-    kind = KINDS[device.kind]
-    op = kind.ops.get(action.op) if device.kind != "mqtt" else kind.ops.get("*")
+    op = op_spec(device.kind, action.op)
     if op is None:
-        known = ", ".join(sorted(kind.ops))
+        known = ", ".join(sorted(KINDS[device.kind].ops))
         return [*problems, f".op: a {device.kind} device has no operation {action.op!r} ({known})"]
     for pname, spec in action.params.items():
         problems += [f".params.{pname}{p}" for p in _param_problems(spec)]

@@ -8,29 +8,21 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from agent.config import Config
-from agent.latch import state_dir
+from agent.config import Config, state_dir
+from agent.mqtt import make_client
 from agent.secrets import CREDENTIALS, SecretError, read_secret
 
 Check = Callable[[Config], tuple[bool, str]]
 
 
 def check_broker(config: Config) -> tuple[bool, str]:
-    import paho.mqtt.client as paho
-    from paho.mqtt.enums import CallbackAPIVersion
-
     cfg = config.mqtt
     try:
         password = read_secret(cfg.password_file, CREDENTIALS["mqtt_password"])
     except SecretError as exc:
         return False, f"{exc}: check mqtt.password_file"
-    client = paho.Client(CallbackAPIVersion.VERSION2,
-                         client_id=f"robot-agent-doctor-{os.getpid()}", protocol=paho.MQTTv5)
-    if cfg.username:
-        client.username_pw_set(cfg.username, password.decode() if password else None)
-    if cfg.tls_ca_file:
-        client.tls_set(ca_certs=cfg.tls_ca_file, certfile=cfg.tls_cert_file or None,
-                       keyfile=cfg.tls_key_file or None)
+    client = make_client(cfg, client_id=f"robot-agent-doctor-{os.getpid()}",
+                         password=password.decode() if password else None)
     answer: list[str] = []
     client.on_connect = lambda c, u, f, reason, p: answer.append(str(reason))
     try:
@@ -51,7 +43,7 @@ def check_broker(config: Config) -> tuple[bool, str]:
 
 
 def check_model(config: Config) -> tuple[bool, str]:
-    from agent.interpret.model import ModelError, resolve
+    from agent.interpret import ModelError, resolve
 
     try:
         path, name = resolve(config)

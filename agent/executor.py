@@ -16,7 +16,7 @@ from typing import Any
 
 from agent.clock import Clock
 from agent.config import ActionConfig
-from agent.devices import Output
+from agent.outputs import Output
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +42,14 @@ class Running:
 
 
 class Executor:
-    def __init__(self, outputs: dict[str, Output], clock: Clock, watch: Watch,
-                 on_state: Callable[[Output], None]) -> None:
+    def __init__(self, outputs: dict[str, Output], *, clock: Clock, watch: Watch,
+                 on_state: Callable[[Output], None], halted: bool = False) -> None:
         self.outputs = outputs
         self.clock = clock
         self.watch = watch  # the gate's interlock check, re-run while an action runs
         self.on_state = on_state  # publishes a device's state after it changed
         self.lock = threading.RLock()
-        self.halted = False
+        self.halted = halted
         self.running: dict[str, Running] = {}
         self.wake = threading.Event()
         self.closed = threading.Event()
@@ -59,13 +59,22 @@ class Executor:
     def start_supervisor(self) -> None:
         self.thread.start()
 
-    def start(self, action: ActionConfig, params: dict[str, Any], duration: float | None,
-              on_end: EndCallback, safe_op: bool) -> str | None:
+    def problem(self, hung_after_s: float) -> str:
+        """Why the supervisor is unhealthy, or ''."""
+        if not self.thread.is_alive():
+            return "the action supervisor thread died"
+        silent = self.clock.monotonic() - self.heartbeat
+        if silent > hung_after_s:
+            return f"the action supervisor is stuck ({silent:.0f} s)"
+        return ""
+
+    def start(self, action: ActionConfig, params: dict[str, Any], *, duration: float | None,
+              safe: bool, on_end: EndCallback) -> str | None:
         """Apply an action; None when it started, else the reason it could not."""
         output = self.outputs[action.device]
         ended: list[tuple[Running, str]] = []
         with self.lock:
-            if self.halted and not safe_op:
+            if self.halted and not safe:
                 return "estop_engaged"
             previous = self.running.pop(action.device, None)
             if previous is not None:

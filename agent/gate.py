@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.clock import Clock
+from agent.clock import Clock, SystemClock
 from agent.config import ActionConfig, Config
-from agent.devices import duration_s, op_spec
+from agent.kinds import duration_s, is_safe_op
 from agent.params import ParamChecker
 from agent.sensors import Sensors
 
@@ -26,17 +26,19 @@ class Verdict:
     allowed: bool
     reason: str | None = None
     detail: str = ""
-    action: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
+    action: str | None = None  # the action's name, once it is known to exist
+    params: dict[str, Any] = field(default_factory=dict)  # with defaults filled in
     duration_s: float | None = None  # how long a timed action will run
+    safe: bool = False  # the operation only makes its device safer (stop, off, detach)
 
     def refused(self, reason: str, detail: str) -> Verdict:
         """This verdict, turned into a refusal for a reason found after the static checks."""
-        return Verdict(False, reason, detail, self.action, self.params, self.duration_s)
+        return Verdict(False, reason, detail, self.action, self.params, self.duration_s,
+                       self.safe)
 
 
 class Gate:
-    def __init__(self, config: Config, sensors: Sensors, clock: Clock,
+    def __init__(self, config: Config, *, sensors: Sensors, clock: Clock,
                  estop_engaged: Callable[[], bool]) -> None:
         self.config = config
         self.sensors = sensors
@@ -61,9 +63,12 @@ class Gate:
                 self.seen_ids.popitem(last=False)
             return True
 
-    def is_safe_op(self, action: str) -> bool:
-        cfg = self.config.actions.get(action)
-        return cfg is not None and op_spec(self.config.devices[cfg.device].kind, cfg.op).safe
+    @classmethod
+    def static(cls, config: Config) -> Gate:
+        """A gate for check_static alone: no sensors, no e-stop (robot-agent interpret, tests)."""
+        clock = SystemClock()
+        return cls(config, sensors=Sensors(config.sensors, clock), clock=clock,
+                   estop_engaged=lambda: False)
 
     def check_static(self, action: Any, params: Any, signed: bool = False) -> Verdict:
         """Allowlist, parameter schema and bounds, duration, risk: what holds whatever the state."""
@@ -84,7 +89,8 @@ class Gate:
             return Verdict(False, "signature_required",
                            f"{action} is high-risk: send it as a signed command on cmd",
                            action, checked.params)
-        return Verdict(True, None, "", action, checked.params, duration)
+        return Verdict(True, None, "", action, checked.params, duration,
+                       is_safe_op(device.kind, cfg.op))
 
     def admit(self, action: Any, params: Any, signed: bool = False) -> Verdict:
         """The full gate: static checks, then e-stop, interlocks and rate limits, in that order.
@@ -95,14 +101,13 @@ class Gate:
         if not verdict.allowed:
             return verdict
         name = verdict.action or ""
-        safe_op = self.is_safe_op(name)
-        if self.estop_engaged() and not safe_op:
+        if self.estop_engaged() and not verdict.safe:
             return verdict.refused("estop_engaged",
-                                "the e-stop is engaged: reset it on estop/reset first")
+                                   "the e-stop is engaged: reset it on estop/reset first")
         problem = self.interlock_problem(self.config.actions[name], verdict.params)
         if problem:
             return verdict.refused(*problem)
-        if safe_op:
+        if verdict.safe:
             return verdict
         return self._take_rate(verdict)
 
@@ -134,7 +139,7 @@ class Gate:
                     window.popleft()
                 if len(window) >= cap:
                     return verdict.refused("rate_limited",
-                                        f"{label}: {cap} per minute already used")
+                                           f"{label}: {cap} per minute already used")
             for window, _, _ in windows:
                 window.append(now)
         return verdict

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from agent.records import log_line
+from agent.decisions import log_line
 
 log = logging.getLogger("agent.decisions")
 

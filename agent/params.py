@@ -9,7 +9,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from agent.config import ActionConfig, DeviceConfig
-from agent.devices import value_problem
+from agent.kinds import value_problem
 
 BOUND_KEYWORDS = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
 

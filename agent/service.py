@@ -51,7 +51,6 @@ class Service:
         self.notify = notify
         self.watchdog_s = watchdog_s
         self.last_status = ""
-        daemon.shutdown_hooks.append(lambda: self.notify("STOPPING=1"))
         self.thread = threading.Thread(target=self._run, name="systemd", daemon=True)
 
     def start(self) -> None:
@@ -60,11 +59,14 @@ class Service:
     def status(self) -> str:
         d = self.daemon
         cfg = d.config.mqtt
-        broker = (f"broker {cfg.host}:{cfg.port} connected" if d.link.connected.is_set()
-                  else f"waiting for broker {cfg.host}:{cfg.port} ({d.link.last_error or '...'})")
-        estop = "E-STOP ENGAGED" if d.latch.engaged else "e-stop released"
+        connection = d.connection
+        broker = (f"broker {cfg.host}:{cfg.port} connected" if connection.connected.is_set()
+                  else f"waiting for broker {cfg.host}:{cfg.port} "
+                       f"({connection.last_error or '...'})")
+        status = d.status()
+        estop = "E-STOP ENGAGED" if status["estop"] else "e-stop released"
         problem = d.health_problem()
-        return (f"{broker}; model {d.model_state}; cloud {d.cloud_state}; {estop}"
+        return (f"{broker}; model {status['model']}; cloud {status['cloud']}; {estop}"
                 + (f"; FAULT: {problem}" if problem else ""))
 
     def _run(self) -> None:
@@ -73,7 +75,7 @@ class Service:
         tick = min(self.watchdog_s or 1.0, 1.0)
         while not d.stopping.is_set():
             messages = []
-            if not ready and d.link.connected.is_set():
+            if not ready and d.connection.connected.is_set():
                 ready = True
                 messages.append("READY=1")
             status = self.status()

@@ -47,7 +47,7 @@ def round_trips(client: Any, topic: str, payloads: list[dict[str, Any]]) -> list
 def token_counts(daemon: Any) -> tuple[int, int]:
     from llama_cpp import Llama
 
-    from agent.interpret.model import resolve
+    from agent.interpret import resolve
 
     path, _ = resolve(daemon.config)
     vocab = Llama(str(path), vocab_only=True, verbose=False)
@@ -75,7 +75,7 @@ def main() -> int:
     client = connect_client(port)
     config = make_config(port, f'\n[cloud]\nenabled = true\nbase_url = "{stub.base_url}"\n'
                                'timeout_s = 120\n')
-    running = start_daemon(config, tmp / "state", client, asking=True)
+    running = start_daemon(config, tmp / "state", client)
     try:
         client.publish("robots/t/sensors/front", "2.0")
         local = round_trips(client, "robots/t/ask", [
@@ -97,7 +97,7 @@ def main() -> int:
         print(f"prompt tokens per plan: {with_summary} with the state summary, {with_raw} "
               f"with the raw state ({100 * (1 - with_summary / with_raw):.0f}% saved)")
         if args.llama_server:
-            from agent.interpret.model import resolve
+            from agent.interpret import resolve
 
             model, _ = resolve(config)
             lport = free_port()

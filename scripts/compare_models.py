@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from agent.config import load_config
-from agent.interpret.model import load_scorer
+from agent.interpret import load_scorer
 
 
 def main() -> None:

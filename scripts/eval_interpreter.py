@@ -13,12 +13,10 @@ import resource
 import sys
 from pathlib import Path
 
-from agent.clock import SystemClock
 from agent.config import load_config
 from agent.gate import Gate
-from agent.interpret.interpreter import Interpreter
-from agent.interpret.route import decide
-from agent.sensors import Sensors
+from agent.interpret import Interpreter
+from agent.text_decisions import decide_statically
 
 
 def pct(values: list[float], q: float) -> float:
@@ -47,18 +45,18 @@ def main() -> int:
     config = load_config(args.config)
     scorer = None
     if not args.no_model:
-        from agent.interpret.model import load_scorer
+        from agent.interpret import load_scorer
 
         scorer = load_scorer(config)
     interpreter = Interpreter(config, scorer)
-    gate = Gate(config, Sensors(config.sensors, SystemClock()), SystemClock(), lambda: False)
+    gate = Gate.static(config)
     rows = [json.loads(line) for line in args.data.read_text().splitlines() if line.strip()]
     right = wrong = 0
     latencies = []
     misses = []
     for row in rows:
         interp = interpreter.interpret(row["text"])
-        out = decide(interp, config, gate.check_static, "eval")
+        out = decide_statically(interp, config, gate)
         latencies.append(interp.latency_ms)
         expect = row["expect"]
         executed = out.decision == "execute"

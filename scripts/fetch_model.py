@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agent.interpret.model import DEFAULT_MODEL, ModelError, bundled_path, catalogue  # noqa: E402
+from agent.interpret import DEFAULT_MODEL, ModelError, bundled_path, catalogue  # noqa: E402
 
 
 def sha256(path: Path) -> str:

@@ -21,10 +21,12 @@ import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 from paho.mqtt.enums import CallbackAPIVersion
 
+from agent.asking import ModelOptions
 from agent.config import Config, parse_config
 from agent.daemon import Daemon
 
 ROOT = Path(__file__).resolve().parent.parent
+NO_MODEL = ModelOptions(load=False)  # the matcher alone: most tests need no model
 TEST_KEY = b"test-signing-key-0123456789"
 
 
@@ -243,7 +245,6 @@ class Running:
     state_dir: Path
     thread: threading.Thread
     exit_code: list[int]
-    asking: Any = None  # agent.asking.Asking when started with asking=True
 
     def pin(self, n: int) -> Any:
         return self.factory.pin(n)
@@ -255,30 +256,23 @@ class Running:
 
 
 def start_daemon(config: Config, state_dir: Path, client: Client | None = None,
-                 secrets: dict[str, bytes] | None = None, asking: bool = False,
-                 load_model: bool = False, **asking_options: float) -> Running:
+                 secrets: dict[str, bytes] | None = None, load_model: bool = False,
+                 **model_options: float) -> Running:
+    """The daemon on mock pins, connected; with the model only when load_model."""
     factory = MockFactory(pin_class=MockPWMPin)
     daemon = Daemon(config, pin_factory=factory, state_dir=state_dir,
-                    secrets=secrets if secrets is not None else {"signing_key": TEST_KEY})
-    asker = None
-    if asking:
-        from agent.asking import Asking
-
-        asker = Asking(daemon, load_model=load_model, **asking_options)
-    if config.cloud.enabled:
-        from agent.planner import Planner
-
-        Planner(daemon)
+                    secrets=secrets if secrets is not None else {"signing_key": TEST_KEY},
+                    model=ModelOptions(load=load_model, **model_options))
     daemon.start()
     code: list[int] = []
     thread = threading.Thread(target=lambda: code.append(daemon.run_until_stopped()),
                               daemon=True)
     thread.start()
-    assert daemon.link.connected.wait(10), "daemon did not connect"
-    assert daemon.estop_link.connected.wait(10), "daemon's e-stop link did not connect"
+    assert daemon.connection.connected.wait(10), "daemon did not connect"
+    assert daemon.estop.connection.connected.wait(10), "daemon's e-stop link did not connect"
     if client is not None:
         client.wait_for("robots/t/status", lambda s: s.get("state") == "online")
-    return Running(daemon, factory, state_dir, thread, code, asker)
+    return Running(daemon, factory, state_dir, thread, code)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ ASK = "robots/t/ask"
 
 @pytest.fixture
 def asking(broker: Broker, client: Client, tmp_path: Path) -> Iterator[Running]:
-    running = start_daemon(make_config(broker.port), tmp_path / "state", client, asking=True,
+    running = start_daemon(make_config(broker.port), tmp_path / "state", client,
                            load_model=True)
     yield running
     running.stop()

@@ -37,7 +37,7 @@ def planning(broker: Broker, client: Client, stub: CloudStub, tmp_path: Path,
              monkeypatch: pytest.MonkeyPatch) -> Iterator[Running]:
     monkeypatch.setenv("ROBOT_AGENT_CLOUD_API_KEY", KEY)
     running = start_daemon(cloud_config(broker.port, stub.base_url), tmp_path / "state",
-                           client, asking=True)
+                           client)
     yield running
     running.stop()
 
@@ -186,7 +186,7 @@ def test_unreachable_from_the_start_local_work_goes_on(broker: Broker, client: C
                                                        tmp_path: Path) -> None:
     dead = f"http://127.0.0.1:{free_port()}/v1"
     running = start_daemon(cloud_config(broker.port, dead), tmp_path / "s", client,
-                           asking=True)
+                           )
     try:
         client.publish("robots/t/ask", {"id": "a", "text": "patrol the kitchen"})
         result = final(client, "a")

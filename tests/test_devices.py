@@ -10,8 +10,9 @@ import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from agent.config import parse_config
-from agent.devices import build_outputs, duration_s
-from agent.link import BACKOFF_CAP_S, backoff_delay
+from agent.kinds import duration_s
+from agent.mqtt import BACKOFF_CAP_S, backoff_delay
+from agent.outputs import build_outputs
 
 DEVICES = """
 [device]

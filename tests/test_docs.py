@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.records import REASONS
+from agent.decisions import REASONS
 from tests.conftest import ROOT
 
 

@@ -192,17 +192,16 @@ def test_hardware_button_engages_and_blocks_reset_while_held(broker: Broker, cli
 
 def test_command_queued_before_estop_never_runs_after_reset(daemon: Running,
                                                             client: Client) -> None:
-    from agent.daemon import Job
-    from agent.link import Inbound
+    from agent.envelopes import Inbound
 
     client.publish("robots/t/sensors/front", "2.0")
-    d = daemon.daemon
-    job = Job(Inbound("robots/t/cmd", b'{"id":"q","action":"move"}', None, None),
-              d.clock.monotonic(), d.estop_epoch, d.latch.engaged)
-    d.engage("cli", "test")
+    commands = daemon.daemon.commands
+    job = commands.job(Inbound("robots/t/cmd", b'{"id":"q","action":"move"}'),
+                       commands._run_command, "cmd")
+    daemon.daemon.estop.engage("cli", "test")
     client.publish("robots/t/estop/reset", {"id": "r", "reason": "x"})
     client.result("r", "done")
-    d._run_command(job)
+    job.handler(job)
     assert client.result("q")["reason"] == "estop_engaged"
     assert all(daemon.pin(n).state == 0 for n in (4, 14, 17, 18))
 
@@ -229,9 +228,9 @@ def test_a_signed_message_cannot_be_replayed_across_a_restart(broker: Broker, cl
 def test_an_estop_sent_while_the_robot_is_disconnected_arrives(broker: Broker, client: Client,
                                                                tmp_path: Path) -> None:
     first = start_daemon(make_config(broker.port), tmp_path / "state", client)
-    first.daemon.link.stopping.set()  # the robot drops off the broker (a network blip)...
-    first.daemon.estop_link.stopping.set()
-    first.daemon.estop_link.client.disconnect()
+    first.daemon.connection.stopping.set()  # the robot drops off the broker (a network blip)...
+    first.daemon.estop.connection.stopping.set()
+    first.daemon.estop.connection.client.disconnect()
     first.thread.join(10)
     client.forget()
     client.publish(ESTOP, '{"reason": "sent while the robot was away"}')

@@ -8,12 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.clock import SystemClock
 from agent.config import load_config
 from agent.gate import Gate
-from agent.interpret.interpreter import Interpreter
-from agent.interpret.route import decide
-from agent.sensors import Sensors
+from agent.interpret import Interpreter
+from agent.text_decisions import decide_statically
 from scripts.eval_interpreter import params_match
 from tests.conftest import ROOT
 
@@ -32,11 +30,11 @@ def test_accuracy_and_wrong_executions(config_path: Path, data_path: Path) -> No
         pytest.skip(f"{data_path} is not beside this checkout")
     config = load_config(config_path)
     interpreter = Interpreter(config)
-    gate = Gate(config, Sensors(config.sensors, SystemClock()), SystemClock(), lambda: False)
+    gate = Gate.static(config)
     rows = [json.loads(line) for line in data_path.read_text().splitlines() if line.strip()]
     right = wrong = 0
     for row in rows:
-        out = decide(interpreter.interpret(row["text"]), config, gate.check_static, "e")
+        out = decide_statically(interpreter.interpret(row["text"]), config, gate)
         executed = out.decision == "execute"
         if row["expect"] in ("none", "refuse"):
             ok = not executed

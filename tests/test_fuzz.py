@@ -16,10 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.clock import SystemClock
+from agent.decisions import REASONS
 from agent.gate import Gate
-from agent.records import REASONS
-from agent.sensors import Sensors
 from tests.conftest import Broker, Client, Running, connect_client, make_config, start_daemon
 
 FINAL = {"done", "refused", "failed", "duplicate", "none", "confirm_required"}
@@ -73,8 +71,8 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Running, Cli
     broker.start()
     client = connect_client(port)
     config = make_config(port)
-    running = start_daemon(config, Path(tmp / "state"), client, asking=True)
-    gate = Gate(config, Sensors(config.sensors, SystemClock()), SystemClock(), lambda: False)
+    running = start_daemon(config, Path(tmp / "state"), client)
+    gate = Gate.static(config)
     yield running, client, gate
     running.stop()
     client.client.loop_stop()

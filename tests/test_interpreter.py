@@ -11,16 +11,13 @@ from typing import Any
 
 import pytest
 
-from agent.clock import SystemClock
 from agent.config import Config, load_config
+from agent.decisions import Decision
 from agent.gate import Gate
-from agent.interpret.interpreter import Interpreter
-from agent.interpret.model import ModelError, load_scorer, resolve
-from agent.interpret.route import decide
-from agent.interpret.scorer import ModelScorer
-from agent.interpret.text import quantities, tokens
-from agent.records import Outcome
-from agent.sensors import Sensors
+from agent.interpret import Interpreter, ModelError, load_scorer, resolve
+from agent.interpret._scorer import ModelScorer
+from agent.interpret._text import quantities, tokens
+from agent.text_decisions import decide_statically
 from tests.conftest import ROOT
 
 ROVER = ROOT / "deploy/examples/rover.toml"
@@ -39,10 +36,10 @@ def scorer(config: Config) -> ModelScorer:
 @pytest.fixture(scope="module")
 def run(config: Config, scorer: ModelScorer) -> Any:
     interpreter = Interpreter(config, scorer)
-    gate = Gate(config, Sensors(config.sensors, SystemClock()), SystemClock(), lambda: False)
+    gate = Gate.static(config)
 
-    def run(text: str) -> Outcome:
-        return decide(interpreter.interpret(text), config, gate.check_static, "t")
+    def run(text: str) -> Decision:
+        return decide_statically(interpreter.interpret(text), config, gate)
 
     return run
 

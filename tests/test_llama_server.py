@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from agent.config import load_config
-from agent.interpret.model import resolve
+from agent.interpret import resolve
 from tests.conftest import ROOT, Broker, Client, free_port, start_daemon
 from tests.test_cloud import cloud_config, final
 
@@ -45,7 +45,7 @@ def llama_server() -> Iterator[str]:
 def test_escalation_end_to_end_through_a_real_server(llama_server: str, broker: Broker,
                                                      client: Client, tmp_path: Path) -> None:
     running = start_daemon(cloud_config(broker.port, llama_server, timeout_s=60),
-                           tmp_path / "s", client, asking=True)
+                           tmp_path / "s", client)
     try:
         client.publish("robots/t/plan", {"id": "p", "goal": "turn left a little"})
         result = final(client, "p", timeout=90)

@@ -14,10 +14,12 @@ from typing import Any
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from agent.clock import SystemClock
-from agent.devices import build_outputs
 from agent.executor import Executor
+from agent.mqtt import Connection
+from agent.outputs import build_outputs
 from tests.conftest import (
     BASE_CONFIG,
+    NO_MODEL,
     ROOT,
     Broker,
     Client,
@@ -35,8 +37,8 @@ def test_broker_restart_reconnects_resubscribes_and_never_runs_twice(
     assert client.result("before")["status"] == "done"
     broker.stop()
     broker.start()
-    assert wait_until(lambda: daemon.daemon.link.connected.is_set() and
-                      daemon.daemon.estop_link.connected.is_set(), 15), "did not reconnect"
+    assert wait_until(lambda: daemon.daemon.connection.connected.is_set() and
+                      daemon.daemon.estop.connection.connected.is_set(), 15), "did not reconnect"
     from tests.conftest import connect_client
 
     fresh = connect_client(broker.port)
@@ -66,12 +68,12 @@ def test_daemon_waits_for_a_broker_that_is_down_at_start(tmp_path: Path) -> None
     config = config.model_copy(update={"safety": config.safety.model_copy(
         update={"estop_button_pin": 26})})
     factory = MockFactory(pin_class=MockPWMPin)
-    daemon = Daemon(config, pin_factory=factory, state_dir=tmp_path / "state")
+    daemon = Daemon(config, pin_factory=factory, state_dir=tmp_path / "state", model=NO_MODEL)
     daemon.start()
     late = Broker(port, conf)
     try:
         time.sleep(1.5)
-        assert not daemon.link.connected.is_set() and daemon.health_problem() == ""
+        assert not daemon.connection.connected.is_set() and daemon.health_problem() == ""
         factory.pin(26).drive_low()  # the e-stop button, pressed while there is no broker
         assert daemon.latch.engaged and daemon.latch.state.source == "button"
         assert all(factory.pin(n).state == 0 for n in (4, 14, 17, 18))
@@ -127,12 +129,13 @@ def test_deadman_makes_the_device_safe_when_the_supervisor_is_stuck() -> None:
     factory = MockFactory(pin_class=MockPWMPin)
     outputs = build_outputs(config.devices, factory, lambda t, p: None)
     ended: list[tuple[str, Any]] = []
-    executor = Executor(outputs, SystemClock(), lambda a, p: None, lambda o: None)
+    executor = Executor(outputs, clock=SystemClock(), watch=lambda a, p: None,
+                        on_state=lambda o: None)
     # The supervisor thread is never started: only the deadman timer can stop this.
     action = config.actions["move"].model_copy(update={"max_duration_s": 0.3})
     started = time.monotonic()
-    executor.start(action, {"direction": "forward", "distance_m": 100.0}, 100.0,
-                   lambda s, r, d: ended.append((s, r)), safe_op=False)
+    executor.start(action, {"direction": "forward", "distance_m": 100.0}, duration=100.0,
+                   safe=False, on_end=lambda s, r, d: ended.append((s, r)))
     assert factory.pin(4).state == 1.0
     assert wait_until(lambda: bool(ended), 3)
     assert time.monotonic() - started < 1.0
@@ -145,7 +148,7 @@ def test_a_dead_network_thread_is_a_fault_not_ignored(daemon: Running, client: C
                                     "params": {"color": "green"}})
     client.result("c", "done")
     assert daemon.pin(6).state == 1
-    daemon.daemon.link.stopping.set()  # the loop thread ends as if it had died
+    daemon.daemon.connection.stopping.set()  # the loop thread ends as if it had died
     daemon.thread.join(10)
     assert daemon.exit_code == [1]
     assert daemon.pin(6).state == 0
@@ -166,8 +169,8 @@ def test_broker_killed_under_load_no_double_execution_no_lost_estop(
     broker.proc.wait(5)
     broker.proc = None
     broker.start()
-    assert wait_until(lambda: daemon.daemon.link.connected.is_set() and
-                 daemon.daemon.estop_link.connected.is_set(), 15)
+    assert wait_until(lambda: daemon.daemon.connection.connected.is_set() and
+                 daemon.daemon.estop.connection.connected.is_set(), 15)
     again = connect_client(broker.port)
     try:
         again.publish("robots/t/estop", "")  # right after the restart: must not be lost
@@ -193,15 +196,15 @@ def test_online_is_announced_only_once_commands_can_arrive(broker: Broker,
                                                            client: Client) -> None:
     """A control stack sends its first command when it sees the daemon online: by then the
     broker must already hold the subscription that delivers it, or the command is lost."""
-    from agent.link import Link
 
     received: list[bytes] = []
 
     def announce() -> None:  # as the daemon publishes its status: a peer answers at once
         client.publish("robots/t/cmd", "first", qos=1)
 
-    link = Link(make_config(broker.port).mqtt, "announce-test", SystemClock(),
-                lambda msg: received.append(msg.payload), announce, None)
+    link = Connection(make_config(broker.port).mqtt, client_id="announce-test",
+                      clock=SystemClock(), on_message=lambda msg: received.append(msg.payload),
+                      on_connect=announce)
     link.start([("robots/t/cmd", 1)])
     try:
         assert wait_until(lambda: received == [b"first"], timeout=5)

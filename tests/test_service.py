@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.daemon import Job
+from agent.commands import Job
+from agent.decisions import Decision
+from agent.envelopes import Inbound
 from agent.journal import MESSAGE_IDS, fields
-from agent.link import Inbound
-from agent.records import Outcome
 from agent.service import Service
 from tests.conftest import BASE_CONFIG, ROOT, Broker, Client, make_config, start_daemon
 
@@ -74,9 +74,9 @@ def test_watchdog_pings_stop_when_a_worker_hangs(broker: Broker, client: Client,
     time.sleep(0.5)
     assert any("WATCHDOG=1" in m for _, m in sent)
     release = threading.Event()
-    job = Job(Inbound("robots/t/cmd", b"{}", None, None), 0.0, 0, False,
-              handler=lambda j: release.wait(30))
-    d.commands.put(job)
+    job = Job(Inbound("robots/t/cmd", b"{}"), 0.0, 0, False,
+              handler=lambda j: release.wait(30), input_kind="cmd")
+    d.commands.worker.offer(job)
     hung_at = time.monotonic()
     running.thread.join(10)
     release.set()
@@ -87,16 +87,16 @@ def test_watchdog_pings_stop_when_a_worker_hangs(broker: Broker, client: Client,
 
 
 @pytest.mark.parametrize("outcome, kind, prio", [
-    (Outcome("c1", "cmd", "done", "execute", action="move"), "execute", "6"),
-    (Outcome("c2", "cmd", "refused", "refuse", "interlock", "front is 0.1"), "refuse", "4"),
-    (Outcome("a1", "ask", "none", "none", detail="which?"), "none", "6"),
-    (Outcome("a2", "ask", "confirm_required", "confirm", "risk_high"), "confirm", "5"),
-    (Outcome("m", "supervision", "failed", "abort", "interlock"), "abort", "4"),
-    (Outcome("estop:1", "estop", "done", "execute", action="estop"), "estop", "4"),
-    (Outcome("r", "reset", "done", "execute", action="estop_reset"), "reset", "5"),
-    (Outcome("fault", "fault", "failed", "abort", "internal_error"), "fault", "3"),
+    (Decision.executed("c1", "cmd", action="move"), "execute", "6"),
+    (Decision.refused("c2", "cmd", "interlock", "front is 0.1"), "refuse", "4"),
+    (Decision.nothing("a1", "ask", detail="which?"), "none", "6"),
+    (Decision("a2", "ask", "confirm_required", "confirm", "risk_high"), "confirm", "5"),
+    (Decision.aborted("m", "supervision", "interlock", ""), "abort", "4"),
+    (Decision.executed("estop:1", "estop", action="estop"), "estop", "4"),
+    (Decision.executed("r", "reset", action="estop_reset"), "reset", "5"),
+    (Decision.aborted("fault", "fault", "internal_error", ""), "fault", "3"),
 ])
-def test_journal_fields_for_each_kind(outcome: Outcome, kind: str, prio: str) -> None:
+def test_journal_fields_for_each_kind(outcome: Decision, kind: str, prio: str) -> None:
     record = outcome.record(1795387715.0, {"policy_version": "p", "device_class": "c",
                                            "model": ""})
     out = fields(record)

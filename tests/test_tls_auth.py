@@ -18,7 +18,14 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from agent.cli import load_secrets
 from agent.config import Config
-from tests.conftest import Broker, free_port, make_config, start_daemon, wait_until
+from tests.conftest import (
+    NO_MODEL,
+    Broker,
+    free_port,
+    make_config,
+    start_daemon,
+    wait_until,
+)
 
 
 def sh(cmd: str, cwd: Path) -> None:
@@ -144,14 +151,15 @@ def test_a_broken_setup_is_a_clear_error_and_retries_without_crashing(
     from agent.daemon import Daemon
 
     daemon = Daemon(config, pin_factory=MockFactory(pin_class=MockPWMPin),
-                    state_dir=tmp_path / "s", secrets=load_secrets(config))
+                    state_dir=tmp_path / "s", secrets=load_secrets(config), model=NO_MODEL)
     daemon.start()
     try:
-        assert wait_until(lambda: expected in daemon.link.last_error, 10), daemon.link.last_error
+        assert wait_until(lambda: expected in daemon.connection.last_error, 10), (
+            daemon.connection.last_error)
         assert wait_until(lambda: caplog.text.count("unreachable") >= 2, 10)  # it retries
-        assert not daemon.link.connected.is_set()
+        assert not daemon.connection.connected.is_set()
         assert daemon.health_problem() == ""  # waiting is not a fault
-        daemon.engage("button", "the hardware e-stop works without a broker")
+        daemon.estop.engage("button", "the hardware e-stop works without a broker")
         assert daemon.latch.engaged
     finally:
         daemon.stopping.set()
@@ -171,11 +179,11 @@ def test_a_required_client_certificate(pki: Path, tmp_path: Path) -> None:
 
         plain = robot_config(pki, broker.port)
         without = Daemon(plain, state_dir=tmp_path / "b", secrets=load_secrets(plain),
-                         pin_factory=MockFactory(pin_class=MockPWMPin))
+                         pin_factory=MockFactory(pin_class=MockPWMPin), model=NO_MODEL)
         without.start()
         try:
-            assert wait_until(lambda: bool(without.link.last_error), 10)
-            assert not without.link.connected.is_set()
+            assert wait_until(lambda: bool(without.connection.last_error), 10)
+            assert not without.connection.connected.is_set()
         finally:
             without.stopping.set()
             without.shutdown("shutdown", "test over")

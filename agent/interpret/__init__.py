@@ -1,0 +1,40 @@
+"""The local interpreter: short English requests to one of the config's actions, with
+parameters and a confidence, or to no action. A library: it reads the config and decides
+nothing; what happens to an interpretation (execute, ask back, refuse) is agent.text_decisions'
+and the safety gate's.
+
+    interpreter = Interpreter(config)          # the deterministic matcher alone
+    interpreter.scorer = ModelProcess(*model_args(config))   # plus the local model
+    interpretation = interpreter.interpret("back up 20 centimetres")
+
+The modules behind this one are private; how they work is in docs/interpreter.md.
+"""
+
+from agent.interpret._catalogue import (
+    DEFAULT_MODEL,
+    ModelError,
+    bundled_path,
+    catalogue,
+    describe_actions,
+    load_scorer,
+    model_args,
+    resolve,
+)
+from agent.interpret._interpreter import Interpretation, Interpreter, Scorer
+from agent.interpret._worker import SCORE_TIMEOUT_S, ModelProcess
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "SCORE_TIMEOUT_S",
+    "Interpretation",
+    "Interpreter",
+    "ModelError",
+    "ModelProcess",
+    "Scorer",
+    "bundled_path",
+    "catalogue",
+    "describe_actions",
+    "load_scorer",
+    "model_args",
+    "resolve",
+]

@@ -1,10 +1,12 @@
-"""The MQTT connection: one network thread of our own, reconnect with capped exponential backoff
-and jitter, subscriptions renewed on every connect, a last will, and a heartbeat that shows the
-thread is alive.
+"""MQTT: one function that builds a client from the config (the daemon, the remote commands and
+doctor all use it), and the daemon's Connection: one network thread of its own, reconnect with
+capped exponential backoff and jitter, subscriptions renewed on every connect, a last will, and
+a heartbeat that shows the thread is alive.
 
-paho's callbacks run on this thread: the handler given here must return quickly (the daemon
-parses, answers or hands work to bounded queues). Publishing is safe from any thread: with an
-external-loop write hook registered, paho queues the packet and wakes this thread to send it.
+paho's callbacks run on the connection's thread: the handler given to it must return quickly
+(the daemon parses, answers or hands work to bounded queues). Publishing is safe from any
+thread: with an external-loop write hook registered, paho queues the packet and wakes the
+thread to send it.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from paho.mqtt.properties import Properties
 
 from agent.clock import Clock
 from agent.config import MqttConfig
+from agent.envelopes import Inbound
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +39,23 @@ SESSION_EXPIRY_S = 3600
 
 
 @dataclass(frozen=True)
-class Inbound:
+class Will:
+    """The message the broker publishes for a connection that is lost (retained, QoS 1)."""
+
     topic: str
-    payload: bytes
-    response_topic: str | None
-    correlation: bytes | None
+    payload: str
+
+
+def make_client(cfg: MqttConfig, *, client_id: str, password: str | None) -> paho.Client:
+    """An MQTT 5 client with the config's credentials and TLS; not yet connected."""
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
+                         protocol=paho.MQTTv5)
+    if cfg.username:
+        client.username_pw_set(cfg.username, password)
+    if cfg.tls_ca_file:
+        client.tls_set(ca_certs=cfg.tls_ca_file, certfile=cfg.tls_cert_file or None,
+                       keyfile=cfg.tls_key_file or None, cert_reqs=ssl.CERT_REQUIRED)
+    return client
 
 
 def backoff_delay(attempt: int, rng: random.Random) -> float:
@@ -50,7 +65,7 @@ def backoff_delay(attempt: int, rng: random.Random) -> float:
     return ceiling / 2 + rng.uniform(0.0, ceiling / 2)
 
 
-def _no_delay(sock: Any) -> None:
+def no_delay(sock: Any) -> None:
     """paho leaves Nagle's algorithm on: small packets (an e-stop state, a result) would wait for
     the broker's delayed ACK, ~40 ms a hop on Linux."""
     raw = getattr(sock, "_sock", sock)  # beneath a TLS wrapper, if any
@@ -58,11 +73,11 @@ def _no_delay(sock: Any) -> None:
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-class Link:
-    def __init__(self, cfg: MqttConfig, client_id: str, clock: Clock,
-                 on_message: Callable[[Inbound], None], on_connect: Callable[[], None],
-                 will: tuple[str, str] | None, password: str | None = None,
-                 keep_session: bool = False) -> None:
+class Connection:
+    def __init__(self, cfg: MqttConfig, *, client_id: str, clock: Clock,
+                 on_message: Callable[[Inbound], None],
+                 on_connect: Callable[[], None] = lambda: None, will: Will | None = None,
+                 password: str | None = None, keep_session: bool = False) -> None:
         self.cfg = cfg
         self.clock = clock
         self.handle = on_message
@@ -76,8 +91,7 @@ class Link:
         self.last_error = ""
         self.refusal = ""
         self.rng = random.Random()
-        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
-                                  protocol=paho.MQTTv5)
+        self.client = make_client(cfg, client_id=client_id, password=password)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
@@ -85,20 +99,21 @@ class Link:
         self.client.on_socket_register_write = lambda *_: None
         self.client.on_socket_unregister_write = lambda *_: None
         if will is not None:
-            self.client.will_set(will[0], will[1], qos=1, retain=True)
-        if cfg.username:
-            self.client.username_pw_set(cfg.username, password)
-        if cfg.tls_ca_file:
-            self.client.tls_set(ca_certs=cfg.tls_ca_file, certfile=cfg.tls_cert_file or None,
-                                keyfile=cfg.tls_key_file or None, cert_reqs=ssl.CERT_REQUIRED)
+            self.client.will_set(will.topic, will.payload, qos=1, retain=True)
         self.thread = threading.Thread(target=self._run, name=f"mqtt:{client_id}", daemon=True)
 
     def start(self, subscriptions: list[tuple[str, int]]) -> None:
         self.subscriptions = subscriptions
         self.thread.start()
 
-    def alive(self) -> bool:
-        return self.thread.is_alive()
+    def problem(self, hung_after_s: float) -> str:
+        """Why this connection's thread is unhealthy, or ''."""
+        if not self.thread.is_alive():
+            return f"the MQTT network thread {self.thread.name} died"
+        silent = self.clock.monotonic() - self.heartbeat
+        if silent > hung_after_s:
+            return f"the MQTT network thread {self.thread.name} is stuck ({silent:.0f} s)"
+        return ""
 
     def publish(self, topic: str, payload: str | bytes, qos: int = 1, retain: bool = False,
                 correlation: bytes | None = None) -> paho.MQTTMessageInfo:
@@ -111,10 +126,10 @@ class Link:
             log.warning("publish to %s failed: %s", topic, paho.error_string(info.rc))
         return info
 
-    def stop(self, last: tuple[str, str] | None = None, timeout: float = 2.0) -> None:
+    def stop(self, last: Will | None = None, timeout: float = 2.0) -> None:
         """Publish a last message (e.g. offline status), disconnect, end the thread."""
         if last is not None and self.connected.is_set():
-            info = self.client.publish(last[0], last[1], qos=1, retain=True)
+            info = self.client.publish(last.topic, last.payload, qos=1, retain=True)
             with contextlib.suppress(RuntimeError, ValueError):  # not connected any more
                 info.wait_for_publish(timeout)
         self.stopping.set()
@@ -133,7 +148,7 @@ class Link:
                     props.SessionExpiryInterval = SESSION_EXPIRY_S
                 self.client.connect(self.cfg.host, self.cfg.port, self.cfg.keepalive_s,
                                     clean_start=not self.keep_session, properties=props)
-                _no_delay(self.client.socket())
+                no_delay(self.client.socket())
                 attempt = 0
                 while not self.stopping.is_set():
                     self.heartbeat = self.clock.monotonic()

@@ -1,4 +1,4 @@
-"""Field commands: talk to a running daemon over MQTT with the robot's own config
+"""Remote commands: talk to a running daemon over MQTT with the robot's own config
 (`robot-agent estop | reset | status | send`)."""
 
 from __future__ import annotations
@@ -6,20 +6,19 @@ from __future__ import annotations
 import contextlib
 import json
 import queue
-import ssl
 import time
 import uuid
 from typing import Any
 
 import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
 
 from agent.config import Config
+from agent.mqtt import make_client
 from agent.secrets import CREDENTIALS, read_secret
 from agent.signing import sign
 
 
-class FieldClient:
+class RemoteClient:
     """A short-lived MQTT client that publishes and waits for an answer."""
 
     def __init__(self, config: Config, timeout: float = 5.0) -> None:
@@ -27,19 +26,13 @@ class FieldClient:
         self.prefix = config.prefix
         self.timeout = timeout
         self.inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
-        self.client = paho.Client(CallbackAPIVersion.VERSION2,
-                                  client_id=f"robot-agent-cli-{uuid.uuid4().hex[:8]}",
-                                  protocol=paho.MQTTv5)
         cfg = config.mqtt
-        if cfg.username:
-            password = read_secret(cfg.password_file, CREDENTIALS["mqtt_password"])
-            self.client.username_pw_set(cfg.username, password.decode() if password else None)
-        if cfg.tls_ca_file:
-            self.client.tls_set(ca_certs=cfg.tls_ca_file, certfile=cfg.tls_cert_file or None,
-                                keyfile=cfg.tls_key_file or None, cert_reqs=ssl.CERT_REQUIRED)
+        password = read_secret(cfg.password_file, CREDENTIALS["mqtt_password"])
+        self.client = make_client(cfg, client_id=f"robot-agent-cli-{uuid.uuid4().hex[:8]}",
+                                  password=password.decode() if password else None)
         self.client.on_message = self._on_message
 
-    def __enter__(self) -> FieldClient:
+    def __enter__(self) -> RemoteClient:
         cfg = self.config.mqtt
         self.client.connect(cfg.host, cfg.port, keepalive=30)
         self.client.loop_start()
@@ -84,7 +77,7 @@ class FieldClient:
 
 
 def estop(config: Config, reason: str) -> int:
-    with FieldClient(config) as c:
+    with RemoteClient(config) as c:
         c.subscribe("estop/state")
         c.publish("estop", {"reason": reason, "source": "cli"})
         state = c.wait("estop/state", lambda s: s.get("engaged") is True)
@@ -98,7 +91,7 @@ def estop(config: Config, reason: str) -> int:
 def reset(config: Config, reason: str, signed: bool) -> int:
     rid = f"cli-reset-{uuid.uuid4().hex[:8]}"
     message: dict[str, Any] = {"id": rid, "reason": reason}
-    with FieldClient(config) as c:
+    with RemoteClient(config) as c:
         if signed or config.safety.require_signed_reset:
             message = c.signed(message)
         c.subscribe("result")
@@ -111,7 +104,7 @@ def send(config: Config, action: str, params: dict[str, Any], signed: bool) -> i
     rid = f"cli-{uuid.uuid4().hex[:8]}"
     message: dict[str, Any] = {"id": rid, "action": action, "params": params}
     wait_s = config.actions[action].max_duration_s + 2 if action in config.actions else 5.0
-    with FieldClient(config, timeout=wait_s) as c:
+    with RemoteClient(config, timeout=wait_s) as c:
         if signed:
             message = c.signed(message)
         c.subscribe("result")
@@ -125,7 +118,7 @@ def send(config: Config, action: str, params: dict[str, Any], signed: bool) -> i
 
 
 def status(config: Config) -> int:
-    with FieldClient(config, timeout=2.0) as c:
+    with RemoteClient(config, timeout=2.0) as c:
         c.subscribe("status", "estop/state")
         state = c.wait("status")
         latch = c.wait("estop/state")

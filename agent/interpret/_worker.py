@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from agent.interpret.model import ModelError
+from agent.interpret._catalogue import ModelError
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class ModelProcess:
         self.score_timeout_s = score_timeout_s
         self.lock = threading.Lock()  # one request at a time
         self.pending = b""
-        self.proc = subprocess.Popen([sys.executable, "-m", "agent.interpret.worker"],
+        self.proc = subprocess.Popen([sys.executable, "-m", "agent.interpret"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         assert self.proc.stdin is not None and self.proc.stdout is not None  # asked for pipes
         self.requests, self.replies = self.proc.stdin, self.proc.stdout
@@ -127,7 +127,7 @@ def idle_priority() -> None:
 
 
 def serve(requests: IO[bytes], replies: IO[bytes]) -> int:
-    from agent.interpret.scorer import ModelScorer
+    from agent.interpret._scorer import ModelScorer
 
     def reply(message: dict[str, Any]) -> None:
         replies.write(json.dumps(message).encode() + b"\n")
@@ -162,7 +162,3 @@ def main() -> int:
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     return serve(sys.stdin.buffer, replies)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from agent.config import Config
-from agent.devices import op_spec
-from agent.interpret.lexicon import OPERATION_CONCEPTS, SAME_OPERATION, concepts
-from agent.interpret.matcher import Match, Matcher
-from agent.interpret.model import ModelError
-from agent.interpret.slots import extract
-from agent.interpret.text import tokens
+from agent.interpret._catalogue import ModelError
+from agent.interpret._lexicon import OPERATION_CONCEPTS, SAME_OPERATION, concepts
+from agent.interpret._matcher import Match, Matcher
+from agent.interpret._slots import extract
+from agent.interpret._text import tokens
+from agent.kinds import is_safe_op
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class Interpreter:
         self.stop_action = next(
             (name for name, a in config.actions.items()
              if config.devices[a.device].kind in ("robot", "motor")
-             and op_spec(config.devices[a.device].kind, a.op).safe), None)
+             and is_safe_op(config.devices[a.device].kind, a.op)), None)
 
     def interpret(self, text: str) -> Interpretation:
         started = time.perf_counter()

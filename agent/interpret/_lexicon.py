@@ -10,7 +10,7 @@ Operation concepts say what to do; the rest say what to do it to.
 
 from __future__ import annotations
 
-from agent.interpret.text import FRACTIONS, SMALL, TENS, UNITS, stem
+from agent.interpret._text import FRACTIONS, SMALL, TENS, UNITS, stem
 
 OPERATIONS: dict[str, str] = {
     "on": "on enable",

@@ -1,6 +1,6 @@
 """Which local model to load: the catalogue, the bundled default, checksums, and how many
 threads it may use. Light on purpose (no numpy, no llama.cpp): the daemon process imports it,
-the model itself runs elsewhere (agent.interpret.worker, agent.interpret.scorer).
+the model itself runs elsewhere (agent.interpret._worker, agent.interpret._scorer).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from agent.config import Config
 
 if TYPE_CHECKING:
-    from agent.interpret.scorer import ModelScorer
+    from agent.interpret._scorer import ModelScorer
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def model_args(config: Config) -> tuple[Path, str, int, dict[str, str]]:
 
 def load_scorer(config: Config) -> ModelScorer:
     """The model in this process: for evaluation and the interpret command. The daemon runs it
-    in a process of its own (agent.interpret.worker)."""
-    from agent.interpret.scorer import ModelScorer
+    in a process of its own (agent.interpret._worker)."""
+    from agent.interpret._scorer import ModelScorer
 
     return ModelScorer(*model_args(config))

@@ -13,12 +13,6 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-DEFAULT_STATE_DIR = Path("/var/lib/robot-agent")
-
-
-def state_dir() -> Path:
-    return Path(os.environ.get("ROBOT_AGENT_STATE_DIR") or DEFAULT_STATE_DIR)
-
 
 @dataclass(frozen=True)
 class LatchState:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.config import ActionConfig, ParamSpec
-from agent.interpret.lexicon import rephrase
-from agent.interpret.text import UNITS, Quantity, quantities, tokens
+from agent.interpret._lexicon import rephrase
+from agent.interpret._text import UNITS, Quantity, quantities, tokens
 
 # General words for the values of common enums, used only when the enum has that value.
 VALUE_SYNONYMS: dict[str, tuple[str, ...]] = {

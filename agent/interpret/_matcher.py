@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from agent.config import Config
-from agent.interpret.lexicon import (
+from agent.interpret._lexicon import (
     KIND_CONCEPTS,
     OP_CONCEPTS,
     OPERATION_CONCEPTS,
@@ -21,7 +21,7 @@ from agent.interpret.lexicon import (
     concept,
     concepts,
 )
-from agent.interpret.text import tokens
+from agent.interpret._text import tokens
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,14 @@
-"""What a decision looks like to the caller (the result) and to everyone else (the record).
+"""A decision: what was asked, what was decided, and why (docs/CONTRACT.md, "Results" and
+"Decision records"). One value, three renderings: the result sent to the caller, the record on
+`P/events` and in the journal, and the one line a technician reads.
 
-CONTRACT section 2 (result) and section 3 (decision record). The log line is what a technician
-reads in the journal: one line per decision, what was asked, what was decided, why.
+Build one with a named constructor (Decision.refused, .executed, ...); a decision is frozen,
+and .but(...) gives a changed copy.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,10 +24,10 @@ REASONS = frozenset((
 ))
 
 
-@dataclass
-class Outcome:
+@dataclass(frozen=True)
+class Decision:
     id: str
-    input_kind: str  # cmd | ask | plan | estop | reset | sensor | supervision
+    input_kind: str  # cmd | ask | plan | estop | reset | sensor | supervision | fault
     status: str  # done running refused failed escalated confirm_required none duplicate
     decision: str  # execute refuse escalate confirm none abort
     reason: str | None = None
@@ -37,6 +40,36 @@ class Outcome:
     latency_ms: float = 0.0
     cloud_escalated: bool = False
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. the question asked back
+
+    @classmethod
+    def refused(cls, id: str, input_kind: str, reason: str | None, detail: str,
+                **fields: Any) -> Decision:
+        return cls(id, input_kind, "refused", "refuse", reason, detail, **fields)
+
+    @classmethod
+    def executed(cls, id: str, input_kind: str, *, running: bool = False,
+                 **fields: Any) -> Decision:
+        """Carried out (done), or started with a final result to follow (running)."""
+        return cls(id, input_kind, "running" if running else "done", "execute", **fields)
+
+    @classmethod
+    def aborted(cls, id: str, input_kind: str, reason: str | None, detail: str,
+                **fields: Any) -> Decision:
+        """Started, then stopped before its end."""
+        return cls(id, input_kind, "failed", "abort", reason, detail, **fields)
+
+    @classmethod
+    def nothing(cls, id: str, input_kind: str, **fields: Any) -> Decision:
+        """Nothing done and nothing refused: a question asked back, a plan with no steps."""
+        return cls(id, input_kind, "none", "none", **fields)
+
+    @classmethod
+    def duplicate(cls, id: str, input_kind: str, **fields: Any) -> Decision:
+        return cls(id, input_kind, "duplicate", "none", "duplicate",
+                   f"id {id} was already received; it is never run twice", **fields)
+
+    def but(self, **changes: Any) -> Decision:
+        return dataclasses.replace(self, **changes)
 
     def result(self) -> dict[str, Any]:
         return {

@@ -1,0 +1,191 @@
+"""The e-stop: engage, its follow-up, reset, the hardware button and its own MQTT connection.
+
+Engaging never waits on a queue, the model or the network: it runs where the trigger arrives
+(the e-stop connection's thread, the button's thread), drives every output safe, sets and saves
+the latch, and only then publishes the retained state. What is left (the latch made durable,
+device states, the final results of what was cancelled, the record, the status) is handed to a
+follow-up worker, because paho sends the announcement only once the callback has returned.
+A reset changes no output, so nothing resumes; commands that arrived before it are refused by
+agent.commands, which compares each job's e-stop epoch with the current one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as paho
+
+from agent.clock import Clock
+from agent.config import Config
+from agent.decisions import Decision, to_json
+from agent.envelopes import EnvelopeReader, Inbound, Malformed, ResetRequest, read_estop
+from agent.estop_latch import Latch, LatchState
+from agent.executor import Executor, Running
+from agent.mqtt import Connection
+from agent.outputs import Output
+from agent.replies import Replies
+from agent.signing import Verifier
+from agent.workers import Worker
+
+FOLLOW_UP_QUEUE = 64
+ANNOUNCE_WAIT_S = 0.2  # the follow-up of an e-stop waits this long at most for its announcement
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """What the e-stop leaves to do after it has announced itself."""
+    decision: Decision
+    cancelled: list[tuple[Running, str, str]]
+    first: bool  # it was not engaged before: save the latch durably, update the status
+    announced: paho.MQTTMessageInfo
+
+
+class EStop:
+    def __init__(self, config: Config, *, latch: Latch, executor: Executor,
+                 outputs: dict[str, Output], replies: Replies, reader: EnvelopeReader,
+                 verifier: Verifier, clock: Clock, stopping: threading.Event,
+                 password: str | None, on_status_change: Callable[[], None]) -> None:
+        self.config = config
+        self.latch = latch
+        self.executor = executor
+        self.outputs = outputs
+        self.replies = replies
+        self.reader = reader
+        self.verifier = verifier
+        self.clock = clock
+        self.on_status_change = on_status_change
+        self.topic = replies.topics.estop
+        self.lock = threading.Lock()
+        self.epoch = 0  # how many times it was engaged: a job from an older epoch never runs
+        # Its own connection: its message never waits in a TCP stream behind a sensor flood,
+        # and its state never waits behind other outgoing traffic. Its session is kept, so an
+        # e-stop sent while the robot is disconnected from a running broker is delivered when
+        # it is back (late is still safe; commands never run late).
+        self.connection = Connection(config.mqtt, client_id=f"robot-agent-{config.device.id}-estop",
+                                     clock=clock, on_message=self._on_message, password=password,
+                                     keep_session=True)
+        self.follow_ups = Worker("estop-follow-up", self._follow_up, clock=clock,
+                                 stopping=stopping, size=FOLLOW_UP_QUEUE)
+        self.button: Any = None
+
+    @property
+    def engaged(self) -> bool:
+        return self.latch.engaged
+
+    def status_fields(self) -> dict[str, Any]:
+        return {"estop": self.latch.engaged}
+
+    def start(self, pin_factory: Any) -> None:
+        self.follow_ups.start()
+        self.button = self._make_button(pin_factory)
+        self.connection.start([(self.topic, 1)])
+
+    def stop(self) -> None:
+        self.connection.stop()
+        if self.button is not None:
+            self.button.close()
+
+    def problem(self, hung_after_s: float) -> str:
+        return (self.connection.problem(hung_after_s)
+                or self.follow_ups.problem(hung_after_s))
+
+    def _on_message(self, msg: Inbound) -> None:
+        request = read_estop(msg.payload)
+        self.engage(request.source, request.reason)
+
+    def engage(self, source: str, reason: str) -> None:
+        """Outputs safe, latch set and saved, and only then the world is told."""
+        with self.lock:
+            started = self.clock.monotonic()
+            cancelled = self.executor.halt("estop_engaged", f"e-stop engaged ({source})")
+            self.epoch += 1
+            first = not self.latch.engaged
+            if first:
+                self.latch.set(LatchState(True, source, reason, self.clock.time()))
+            announced = self.publish_state()
+            latency_ms = (self.clock.monotonic() - started) * 1000
+        decision = Decision.executed(f"estop:{self.epoch}", "estop", action="estop",
+                                     detail=f"e-stop engaged by {source}: {reason}",
+                                     latency_ms=latency_ms)
+        # A full queue is a flood of e-stops: engaged and announced already.
+        self.follow_ups.offer(FollowUp(decision, cancelled, first, announced))
+
+    def _follow_up(self, item: FollowUp) -> None:
+        # The announcement leaves first: until then this thread would only take the GIL from
+        # the e-stop's network thread, which is sending it.
+        with contextlib.suppress(RuntimeError, ValueError):  # not connected: nothing to wait for
+            item.announced.wait_for_publish(ANNOUNCE_WAIT_S)
+        if item.first:
+            self.latch.sync()
+        for out in self.outputs.values():
+            self.replies.publish_device_state(out)
+        for run, why, text in item.cancelled:
+            run.on_end("failed", why, text)
+        self.replies.publish(item.decision, None, result=False)
+        if item.first:
+            self.on_status_change()
+
+    def reset(self, msg: Inbound) -> None:
+        """A request on P/estop/reset, on the main connection's thread."""
+        started = self.clock.monotonic()
+        try:
+            request = self.reader.reset(msg)
+        except Malformed as exc:
+            decision = Decision.refused(exc.request_id or "", "reset", exc.reason, exc.detail,
+                                        action="estop_reset")
+            reply = self.reader.response_reply(msg)
+        else:
+            reply = request.reply
+            refusal = self._reset_refusal(request)
+            decision = (Decision.refused(request.id, "reset", *refusal, action="estop_reset")
+                        if refusal else self._release(request))
+        self.replies.publish(decision.but(latency_ms=(self.clock.monotonic() - started) * 1000),
+                             reply)
+
+    def _reset_refusal(self, request: ResetRequest) -> tuple[str, str] | None:
+        if request.signed or self.config.safety.require_signed_reset:
+            if not request.signed:
+                return "signature_required", "this robot requires a signed reset"
+            reason, detail = self.verifier.verify(request.message, self.clock.time())
+            if reason:
+                return reason, detail
+        if self.button is not None and self.button.is_pressed:
+            return "estop_engaged", "the e-stop button is still pressed: release it first"
+        return None
+
+    def _release(self, request: ResetRequest) -> Decision:
+        """Release the latch; no output changes, so nothing resumes."""
+        with self.lock:
+            was = self.latch.state
+            self.latch.set(LatchState(False, "mqtt", request.reason[:200], self.clock.time()))
+            self.latch.sync()
+            self.executor.release()
+            self.publish_state()
+        self.on_status_change()
+        detail = (f"e-stop released (was {was.source}: {was.reason}); nothing resumes: send "
+                  "new commands" if was.engaged else "the e-stop was not engaged")
+        return Decision.executed(request.id, "reset", action="estop_reset", detail=detail)
+
+    def publish_state(self) -> paho.MQTTMessageInfo:
+        s = self.latch.state
+        connection = (self.connection if self.connection.connected.is_set()
+                      else self.replies.connection)
+        return connection.publish(self.replies.topics.estop_state, to_json(
+            {"engaged": s.engaged, "source": s.source, "reason": s.reason, "since": s.since}),
+            retain=True)
+
+    def _make_button(self, pin_factory: Any) -> Any:
+        pin = self.config.safety.estop_button_pin
+        if not pin:
+            return None
+        from gpiozero import Button
+
+        button = Button(pin, pull_up=True, bounce_time=None, pin_factory=pin_factory)
+        button.when_pressed = lambda: self.engage("button", "e-stop button pressed")
+        if button.is_pressed:
+            self.engage("button", "e-stop button held at start-up")
+        return button

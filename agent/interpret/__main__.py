@@ -1,0 +1,7 @@
+"""`python -m agent.interpret`: the model worker process (agent.interpret._worker)."""
+
+import sys
+
+from agent.interpret._worker import main
+
+sys.exit(main())
