@@ -66,6 +66,8 @@ class Command(MaySign):
 
 @dataclass(frozen=True)
 class Ask:
+    """`P/ask`: a sentence to interpret."""
+
     id: str
     text: str
     reply: Reply | None
@@ -73,6 +75,8 @@ class Ask:
 
 @dataclass(frozen=True)
 class PlanRequest:
+    """`P/plan`: a goal for the cloud planner."""
+
     id: str
     goal: str
     reply: Reply | None
@@ -84,12 +88,14 @@ class ResetRequest(MaySign):
 
     id: str
     reason: str
-    message: dict[str, Any]
     reply: Reply | None
+    message: dict[str, Any]
 
 
 @dataclass(frozen=True)
 class EStopRequest:
+    """`P/estop`: anything at all; a reason when one can be read."""
+
     source: str  # cli when `robot-agent estop` sent it, else mqtt
     reason: str
 
@@ -138,7 +144,7 @@ class EnvelopeReader:
         reason = data.get("reason")
         if not isinstance(reason, str) or not reason.strip():
             raise Malformed("malformed", "a reset needs a reason (who, and why it is safe)", rid)
-        return ResetRequest(rid, reason, data, reply)
+        return ResetRequest(rid, reason, reply, data)
 
     def id_and_reply(self, msg: Inbound) -> tuple[str, Reply | None]:
         """What can be read of a request that is refused before it is read in full (busy, an
