@@ -154,8 +154,9 @@ class Commands:
             if finished is not None:
                 finished(status, reason, detail)
 
-        refused = self.executor.start(action, verdict.params, duration=verdict.duration_s,
-                                      safe=verdict.safe, on_end=on_end)
+        refused = self.executor.start(verdict.action or "", action, verdict.params,
+                                      duration=verdict.duration_s, safe=verdict.safe,
+                                      on_end=on_end)
         if refused:
             decision = decision.but(status="refused", decision="refuse", reason=refused,
                                     detail="the e-stop engaged before the action could start")

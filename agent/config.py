@@ -86,9 +86,14 @@ class SafetyConfig(Strict):
     require_signed_reset: bool = False
 
 
+SensorKind = Literal["number", "bool", "event"]
+
+
 class SensorConfig(Strict):
     topic: str
-    max_age_s: Annotated[float, Field(gt=0, le=3600)] = 1.0
+    kind: SensorKind = "number"  # event: free text from another part of the stack
+    unit: str = ""  # of a number: "m", "%", "°C"...
+    max_age_s: Annotated[float, Field(gt=0, le=86400)] = 1.0
     description: str = ""
 
     @field_validator("topic")
@@ -287,8 +292,12 @@ def _action_problems(name: str, action: ActionConfig, config: Config) -> list[st
         if pname not in action.params:
             problems.append(f".params: {device.kind}.{action.op} needs a parameter {pname!r}")
     for i, lock in enumerate(action.interlocks):
-        if lock.sensor not in config.sensors:
+        sensor = config.sensors.get(lock.sensor)
+        if sensor is None:
             problems.append(f".interlocks.{i}.sensor: no sensor named {lock.sensor!r} in [sensors]")
+        elif sensor.kind != "number":
+            problems.append(f".interlocks.{i}.sensor: {lock.sensor} is a {sensor.kind} sensor; "
+                            "min and max need a number sensor")
         if lock.min is None and lock.max is None:
             problems.append(f".interlocks.{i}: needs min, max or both")
         for key in lock.when:

@@ -33,6 +33,7 @@ from agent.gate import Gate
 from agent.journal import DecisionLog
 from agent.mqtt import Connection, Will
 from agent.outputs import build_outputs
+from agent.picture import Picture
 from agent.planner import Planner
 from agent.replies import Replies
 from agent.sensors import Sensors
@@ -83,6 +84,7 @@ class Daemon:
         self.executor = Executor(self.outputs, clock=clock, watch=self.gate.interlock_problem,
                                  on_state=self.replies.publish_device_state,
                                  halted=self.latch.engaged)
+        self.picture = Picture(latch=self.latch, executor=self.executor, sensors=self.sensors)
         self.estop = EStop(config, latch=self.latch, executor=self.executor,
                            outputs=self.outputs, replies=self.replies, reader=self.reader,
                            verifier=self.verifier, clock=clock, stopping=self.stopping,

@@ -29,6 +29,7 @@ Watch = Callable[[ActionConfig, dict[str, Any]], tuple[str, str] | None]
 
 @dataclass
 class Running:
+    name: str  # the action's
     action: ActionConfig
     params: dict[str, Any]
     output: Output
@@ -68,8 +69,8 @@ class Executor:
             return f"the action supervisor is stuck ({silent:.0f} s)"
         return ""
 
-    def start(self, action: ActionConfig, params: dict[str, Any], *, duration: float | None,
-              safe: bool, on_end: EndCallback) -> str | None:
+    def start(self, name: str, action: ActionConfig, params: dict[str, Any], *,
+              duration: float | None, safe: bool, on_end: EndCallback) -> str | None:
         """Apply an action; None when it started, else the reason it could not."""
         output = self.outputs[action.device]
         ended: list[tuple[Running, str]] = []
@@ -88,7 +89,8 @@ class Executor:
             finally:
                 self.on_state(output)
             if duration is not None:
-                run = Running(action, params, output, self.clock.monotonic() + duration, on_end)
+                run = Running(name, action, params, output, self.clock.monotonic() + duration,
+                              on_end)
                 run.deadman = threading.Timer(action.max_duration_s, self._deadman, (run,))
                 run.deadman.daemon = True
                 self.running[action.device] = run
@@ -127,6 +129,14 @@ class Executor:
             for out in self.outputs.values():
                 self.on_state(out)
                 out.close()
+
+    def running_now(self) -> list[dict[str, Any]]:
+        """What runs now: each action, its device, parameters and time left."""
+        now = self.clock.monotonic()
+        with self.lock:
+            return [{"action": run.name, "device": device, "params": run.params,
+                     "ends_in_s": round(max(0.0, run.ends - now), 3)}
+                    for device, run in self.running.items()]
 
     def poke(self) -> None:
         """A sensor changed: check running actions now rather than at the next tick."""

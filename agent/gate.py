@@ -117,7 +117,7 @@ class Gate:
         for lock in action.interlocks:
             if any(params.get(k) != v for k, v in lock.when.items()):
                 continue
-            value, why = self.sensors.fresh_value(lock.sensor)
+            value, why = self.sensors.fresh_number(lock.sensor)
             if value is None:
                 return "stale_sensor", why
             if lock.min is not None and value < lock.min:

@@ -85,6 +85,12 @@ def check_plan(gate: Gate, steps: list[dict[str, Any]]) -> list[tuple[str, str]]
     return problems
 
 
+def _shown(value: object) -> str:
+    if value is None:
+        return "unknown"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 class Planner:
     def __init__(self, config: Config, *, commands: Commands, replies: Replies,
                  reader: EnvelopeReader, sensors: Sensors, estop: EStop, executor: Executor,
@@ -126,9 +132,8 @@ class Planner:
 
     def state_summary(self) -> str:
         """What the planner needs to know now, in a few tokens instead of the raw state."""
-        sensors = ", ".join(
-            f"{name}={value:g}" if value is not None else f"{name}=unknown"
-            for name, value in self.sensors.summary().items()) or "none"
+        sensors = ", ".join(f"{name}={_shown(value)}"
+                            for name, value in self.sensors.summary().items()) or "none"
         recent = "; ".join(
             f"{r['action'] or r['input_kind']} {r['decision']}" + (f" ({r['reason']})"
                                                                  if r["reason"] else "")

@@ -47,6 +47,7 @@ class Topics:
     estop: Topic
     estop_reset: Topic
     estop_state: Topic
+    state: Topic  # the whole picture (agent.picture)
 
     @classmethod
     def under(cls, prefix: str) -> Topics:
@@ -56,7 +57,7 @@ class Topics:
         return cls(prefix, status=topic("status"), cmd=topic("cmd"), ask=topic("ask"),
                    plan=topic("plan"), result=topic("result"), events=topic("events"),
                    estop=topic("estop"), estop_reset=topic("estop/reset"),
-                   estop_state=topic("estop/state"))
+                   estop_state=topic("estop/state"), state=topic("state"))
 
     def device_state(self, device: str) -> Topic:
         return Topic(f"{self.prefix}/state/{device}")

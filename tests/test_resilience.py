@@ -134,7 +134,7 @@ def test_deadman_makes_the_device_safe_when_the_supervisor_is_stuck() -> None:
     # The supervisor thread is never started: only the deadman timer can stop this.
     action = config.actions["move"].model_copy(update={"max_duration_s": 0.3})
     started = time.monotonic()
-    executor.start(action, {"direction": "forward", "distance_m": 100.0}, duration=100.0,
+    executor.start("move", action, {"direction": "forward", "distance_m": 100.0}, duration=100.0,
                    safe=False, on_end=lambda s, r, d: ended.append((s, r)))
     assert factory.pin(4).state == 1.0
     assert wait_until(lambda: bool(ended), 3)
