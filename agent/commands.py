@@ -91,8 +91,8 @@ class Commands:
         refusal = self._signature_refusal(cmd)
         if refusal:
             self.answer(Decision.refused(cmd.id, "cmd", *refusal, action=action), job, cmd.reply)
-        elif self.claim(cmd.id, "cmd", job, cmd.reply, route="direct"):
-            self.execute(Decision.executed(cmd.id, "cmd", action=action), cmd.params,
+        elif self.claim(cmd.id, "cmd", job, cmd.reply, route="direct", action=action):
+            self.execute(Decision.proposed(cmd.id, "cmd", action=action), cmd.params,
                          signed=cmd.signed, job=job, reply=cmd.reply)
 
     def _signature_refusal(self, cmd: Command) -> tuple[str, str] | None:
@@ -116,11 +116,12 @@ class Commands:
                     job, self.reader.response_reply(job.inbound))
 
     def claim(self, rid: str, input_kind: str, job: Job, reply: Reply | None, *,
-              route: str, text: str | None = None) -> bool:
+              route: str, text: str | None = None, action: str | None = None) -> bool:
         """True the first time an id is seen; else answer duplicate: never run twice."""
         if self.gate.claim_id(rid):
             return True
-        self.answer(Decision.duplicate(rid, input_kind, route=route, text=text), job, reply)
+        self.answer(Decision.duplicate(rid, input_kind, route=route, text=text, action=action),
+                    job, reply)
         return False
 
     def execute(self, proposal: Decision, params: Any, *, signed: bool, job: Job,
@@ -137,9 +138,7 @@ class Commands:
             verdict = verdict.refused("estop_engaged",
                                       "sent before the last e-stop; send it again if still wanted")
         if not verdict.allowed:
-            return self.answer(decision.but(status="refused", decision="refuse",
-                                            reason=verdict.reason, detail=verdict.detail),
-                               job, reply)
+            return self.answer(decision.as_refused(verdict.reason, verdict.detail), job, reply)
         action = self.config.actions[verdict.action or ""]
         timed = verdict.duration_s is not None
         decision = decision.but(status="running" if timed else "done", decision="execute",
@@ -158,8 +157,8 @@ class Commands:
                                       duration=verdict.duration_s, safe=verdict.safe,
                                       on_end=on_end)
         if refused:
-            decision = decision.but(status="refused", decision="refuse", reason=refused,
-                                    detail="the e-stop engaged before the action could start")
+            decision = decision.as_refused(refused,
+                                           "the e-stop engaged before the action could start")
         return self.answer(decision, job, reply)
 
     def answer(self, decision: Decision, job: Job, reply: Reply | None,

@@ -93,7 +93,7 @@ class SensorConfig(Strict):
     topic: str
     kind: SensorKind = "number"  # event: free text from another part of the stack
     unit: str = ""  # of a number: "m", "%", "°C"...
-    max_age_s: Annotated[float, Field(gt=0, le=86400)] = 1.0
+    max_age_s: Annotated[float, Field(gt=0, le=3600)] = 1.0
     description: str = ""
 
     @field_validator("topic")

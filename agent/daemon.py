@@ -56,7 +56,6 @@ class Daemon:
                  hung_after_s: float = 30.0) -> None:
         self.config = config
         self.on_stopping = on_stopping  # e.g. systemd's STOPPING=1
-        self.pin_factory = pin_factory
         self.hung_after_s = hung_after_s  # a thread silent this long is stuck: a fault
         self.clock = clock = clock or SystemClock()
         secrets = secrets or {}
@@ -86,9 +85,11 @@ class Daemon:
                                  halted=self.latch.engaged)
         self.picture = Picture(latch=self.latch, executor=self.executor, sensors=self.sensors)
         self.estop = EStop(config, latch=self.latch, executor=self.executor,
-                           outputs=self.outputs, replies=self.replies, reader=self.reader,
+                           outputs=self.outputs, replies=self.replies,
+                           fallback=self.connection, reader=self.reader,
                            verifier=self.verifier, clock=clock, stopping=self.stopping,
-                           password=password, on_status_change=self.publish_status)
+                           pin_factory=pin_factory, password=password,
+                           on_status_change=self.publish_status)
         self.commands = Commands(config, gate=self.gate, executor=self.executor,
                                  estop=self.estop, replies=self.replies, reader=self.reader,
                                  verifier=self.verifier, clock=clock, stopping=self.stopping)
@@ -124,7 +125,7 @@ class Daemon:
         self.asking.start()
         if self.planner is not None:
             self.planner.start()
-        self.estop.start(self.pin_factory)
+        self.estop.start()
         sensors = set(self.sensors.by_topic)
         self.connection.start([(t, 1) for t in sorted(set(self.handlers) - sensors)] +
                               [(t, 0) for t in sorted(sensors)])

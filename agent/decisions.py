@@ -28,7 +28,7 @@ REASONS = frozenset((
 class Decision:
     id: str
     input_kind: str  # cmd | ask | plan | estop | reset | sensor | supervision | fault
-    status: str  # done running refused failed escalated confirm_required none duplicate
+    status: str  # done running refused failed confirm_required none duplicate (proposed)
     decision: str  # execute refuse escalate confirm none abort
     reason: str | None = None
     detail: str = ""
@@ -45,6 +45,12 @@ class Decision:
     def refused(cls, id: str, input_kind: str, reason: str | None, detail: str,
                 **fields: Any) -> Decision:
         return cls(id, input_kind, "refused", "refuse", reason, detail, **fields)
+
+    @classmethod
+    def proposed(cls, id: str, input_kind: str, **fields: Any) -> Decision:
+        """An action someone asked for, before the gate: Commands.execute decides what becomes
+        of it. Never published as it is."""
+        return cls(id, input_kind, "proposed", "execute", **fields)
 
     @classmethod
     def executed(cls, id: str, input_kind: str, *, running: bool = False,
@@ -70,6 +76,12 @@ class Decision:
 
     def but(self, **changes: Any) -> Decision:
         return dataclasses.replace(self, **changes)
+
+    def as_refused(self, reason: str | None, detail: str) -> Decision:
+        return self.but(status="refused", decision="refuse", reason=reason, detail=detail)
+
+    def as_nothing(self, **changes: Any) -> Decision:
+        return self.but(status="none", decision="none", **changes)
 
     def result(self) -> dict[str, Any]:
         return {

@@ -2,8 +2,10 @@
 checked value with its id and a reply target the reply side can trust, or Malformed with a
 reason code (docs/CONTRACT.md).
 
-A reply target is the request's `reply_to`, else its MQTT 5 response topic; one that is not a
-plain topic, or names a topic the daemon acts on, is no target: the answer goes to `P/result`.
+A reply target is the request's `reply_to`, else its MQTT 5 response topic; one that names a
+topic the daemon acts on is no target: the answer goes to `P/result`. A command or an ask whose
+`reply_to` is not a plain topic is malformed; for a plan, a reset or a request refused before
+it is read, such a `reply_to` only means the answer goes to `P/result`.
 """
 
 from __future__ import annotations
@@ -38,14 +40,16 @@ class Reply:
 
 
 class Malformed(ValueError):
-    def __init__(self, reason: str, detail: str, request_id: str | None = None) -> None:
+    def __init__(self, reason: str, detail: str, request_id: str | None = None,
+                 reply: Reply | None = None) -> None:
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
         self.request_id = request_id
+        self.reply = reply  # where to answer, when it was read before the problem was found
 
 
-class MaySign:
+class Signable:
     message: dict[str, Any]  # the whole message, for signature checks
 
     @property
@@ -54,7 +58,7 @@ class MaySign:
 
 
 @dataclass(frozen=True)
-class Command(MaySign):
+class Command(Signable):
     """`P/cmd`: one action with its parameters, maybe signed."""
 
     id: str
@@ -83,7 +87,7 @@ class PlanRequest:
 
 
 @dataclass(frozen=True)
-class ResetRequest(MaySign):
+class ResetRequest(Signable):
     """`P/estop/reset`: who released the e-stop and why, maybe signed."""
 
     id: str
@@ -112,7 +116,8 @@ class EnvelopeReader:
         check_fields(data, {"id", "action", "params", "ts", "sig", "reply_to"}, rid)
         if "action" not in data:
             raise Malformed("malformed", "a command needs an action", rid)
-        return Command(rid, data["action"], data.get("params"), data, self._reply(msg, data, rid))
+        return Command(rid, data["action"], data.get("params"), data,
+                       self._strict_reply(msg, data, rid))
 
     def ask(self, msg: Inbound, fallback_id: str) -> Ask:
         """{"id","text","reply_to"?} or a bare UTF-8 string (which gets fallback_id)."""
@@ -128,7 +133,7 @@ class EnvelopeReader:
             raise Malformed("malformed", "ask takes {\"id\",\"text\"} or a plain string")
         rid = request_id(data)
         check_fields(data, {"id", "text", "reply_to"}, rid)
-        return Ask(rid, _text(data.get("text"), rid), self._reply(msg, data, rid))
+        return Ask(rid, _text(data.get("text"), rid), self._strict_reply(msg, data, rid))
 
     def plan(self, msg: Inbound) -> PlanRequest:
         data, rid = self._object(msg, 'a plan request is {"id","goal"}')
@@ -136,14 +141,15 @@ class EnvelopeReader:
         goal = data.get("goal")
         if not isinstance(goal, str) or not goal.strip():
             raise Malformed("malformed", "goal must be a non-empty string", rid)
-        return PlanRequest(rid, goal.strip(), self._reply(msg, data, rid))
+        return PlanRequest(rid, goal.strip(), self._reply(msg, data))
 
     def reset(self, msg: Inbound) -> ResetRequest:
         data, rid = self._object(msg, 'a reset is {"id","reason"}')
-        reply = self._reply(msg, data, rid)
+        reply = self._reply(msg, data)
         reason = data.get("reason")
         if not isinstance(reason, str) or not reason.strip():
-            raise Malformed("malformed", "a reset needs a reason (who, and why it is safe)", rid)
+            raise Malformed("malformed", "a reset needs a reason (who, and why it is safe)", rid,
+                            reply)
         return ResetRequest(rid, reason, reply, data)
 
     def id_and_reply(self, msg: Inbound) -> tuple[str, Reply | None]:
@@ -151,9 +157,9 @@ class EnvelopeReader:
         internal error): its id ('' when unreadable) and where to answer."""
         try:
             data, rid = self._object(msg, "")
-            return rid, self._reply(msg, data, rid)
         except Malformed:
-            return "", self.response_reply(msg)
+            return "", None
+        return rid, self._reply(msg, data)
 
     def response_reply(self, msg: Inbound) -> Reply | None:
         """The MQTT 5 response topic alone: where a request that could not be read is answered."""
@@ -165,17 +171,19 @@ class EnvelopeReader:
             raise Malformed("malformed", shape)
         return data, request_id(data)
 
-    def _reply(self, msg: Inbound, data: dict[str, Any], rid: str) -> Reply | None:
+    def _strict_reply(self, msg: Inbound, data: dict[str, Any], rid: str) -> Reply | None:
         requested = data.get("reply_to")
-        if requested is None:
-            return self.response_reply(msg)
-        if (not isinstance(requested, str) or len(requested) > MAX_REPLY_TO_CHARS
-                or topic_problem(requested)):
+        if requested is not None and (not isinstance(requested, str)
+                                      or len(requested) > MAX_REPLY_TO_CHARS
+                                      or topic_problem(requested)):
             raise Malformed("malformed", "reply_to must be a topic without wildcards", rid)
-        return self._target(requested, msg)
+        return self._reply(msg, data)
 
-    def _target(self, topic: str | None, msg: Inbound) -> Reply | None:
-        if topic is None or topic_problem(topic) or topic in self.never_reply_to:
+    def _reply(self, msg: Inbound, data: dict[str, Any]) -> Reply | None:
+        return self._target(data.get("reply_to") or msg.response_topic, msg)
+
+    def _target(self, topic: object, msg: Inbound) -> Reply | None:
+        if not isinstance(topic, str) or topic_problem(topic) or topic in self.never_reply_to:
             return None  # never answer onto a topic this daemon acts on
         return Reply(Topic(topic), msg.correlation)
 

@@ -46,9 +46,10 @@ class FollowUp:
 
 class EStop:
     def __init__(self, config: Config, *, latch: Latch, executor: Executor,
-                 outputs: dict[str, Output], replies: Replies, reader: EnvelopeReader,
-                 verifier: Verifier, clock: Clock, stopping: threading.Event,
-                 password: str | None, on_status_change: Callable[[], None]) -> None:
+                 outputs: dict[str, Output], replies: Replies, fallback: Connection,
+                 reader: EnvelopeReader, verifier: Verifier, clock: Clock,
+                 stopping: threading.Event, pin_factory: Any, password: str | None,
+                 on_status_change: Callable[[], None]) -> None:
         self.config = config
         self.latch = latch
         self.executor = executor
@@ -58,7 +59,9 @@ class EStop:
         self.verifier = verifier
         self.clock = clock
         self.on_status_change = on_status_change
+        self.fallback = fallback  # the main connection: for the state while this one is down
         self.topic = replies.topics.estop
+        self.state_topic = replies.topics.estop_state
         self.lock = threading.Lock()
         self.epoch = 0  # how many times it was engaged: a job from an older epoch never runs
         # Its own connection: its message never waits in a TCP stream behind a sensor flood,
@@ -70,7 +73,7 @@ class EStop:
                                      keep_session=True)
         self.follow_ups = Worker("estop-follow-up", self._follow_up, clock=clock,
                                  stopping=stopping, size=FOLLOW_UP_QUEUE)
-        self.button: Any = None
+        self.button = self._make_button(pin_factory)  # made with the outputs, armed at start
 
     @property
     def engaged(self) -> bool:
@@ -79,9 +82,13 @@ class EStop:
     def status_fields(self) -> dict[str, Any]:
         return {"estop": self.latch.engaged}
 
-    def start(self, pin_factory: Any) -> None:
+    def start(self) -> None:
+        """Before any MQTT connection: a button held down engages before a command can come."""
         self.follow_ups.start()
-        self.button = self._make_button(pin_factory)
+        if self.button is not None:
+            self.button.when_pressed = lambda: self.engage("button", "e-stop button pressed")
+            if self.button.is_pressed:
+                self.engage("button", "e-stop button held at start-up")
         self.connection.start([(self.topic, 1)])
 
     def stop(self) -> None:
@@ -137,7 +144,7 @@ class EStop:
         except Malformed as exc:
             decision = Decision.refused(exc.request_id or "", "reset", exc.reason, exc.detail,
                                         action="estop_reset")
-            reply = self.reader.response_reply(msg)
+            reply = exc.reply
         else:
             reply = request.reply
             refusal = self._reset_refusal(request)
@@ -172,9 +179,8 @@ class EStop:
 
     def publish_state(self) -> paho.MQTTMessageInfo:
         s = self.latch.state
-        connection = (self.connection if self.connection.connected.is_set()
-                      else self.replies.connection)
-        return connection.publish(self.replies.topics.estop_state, to_json(
+        connection = self.connection if self.connection.connected.is_set() else self.fallback
+        return connection.publish(self.state_topic, to_json(
             {"engaged": s.engaged, "source": s.source, "reason": s.reason, "since": s.since}),
             retain=True)
 
@@ -184,8 +190,4 @@ class EStop:
             return None
         from gpiozero import Button
 
-        button = Button(pin, pull_up=True, bounce_time=None, pin_factory=pin_factory)
-        button.when_pressed = lambda: self.engage("button", "e-stop button pressed")
-        if button.is_pressed:
-            self.engage("button", "e-stop button held at start-up")
-        return button
+        return Button(pin, pull_up=True, bounce_time=None, pin_factory=pin_factory)

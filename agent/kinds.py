@@ -47,6 +47,7 @@ class OpSpec:
 class KindSpec:
     ops: dict[str, OpSpec]
     wiring: tuple[str, ...]  # the device configuration keys this kind needs
+    moves: bool = False  # it moves the robot or a part of it: "stop" in text means its stop
     pin_names: tuple[str, ...] = ()  # for kinds wired with a list of pins: what each one is
 
     def check_wiring(self, device: Wiring) -> list[str]:
@@ -76,13 +77,13 @@ KINDS: dict[str, KindSpec] = {
     "motor": KindSpec(
         {"run": OpSpec({"direction": "forward", **SPEED}, frozenset({"duration_s"}), timed=True,
                         choices=FORWARD_BACKWARD),
-         "stop": OpSpec(safe=True)}, ("forward", "backward")),
+         "stop": OpSpec(safe=True)}, ("forward", "backward"), moves=True),
     "robot": KindSpec(
         {"move": OpSpec({"direction": "forward", **SPEED}, frozenset({"distance_m"}), timed=True,
                          choices=FORWARD_BACKWARD),
          "turn": OpSpec({"direction": "left", **SPEED}, frozenset({"degrees"}), timed=True,
                         choices={"direction": frozenset({"left", "right"})}),
-         "stop": OpSpec(safe=True)}, ("left", "right")),
+         "stop": OpSpec(safe=True)}, ("left", "right"), moves=True),
     "servo": KindSpec(
         {"angle": OpSpec(required=frozenset({"degrees"})), "detach": OpSpec(safe=True)}, ("pin",)),
     # An mqtt device forwards any operation, with any parameters, to another part of the stack.

@@ -88,6 +88,8 @@ class Buzzer(SwitchedOutput):
 
 
 class Relay(SwitchedOutput):
+    """A relay (or any plain output pin), with its polarity from the config."""
+
     kind = "relay"
     timed_op = "pulse"
 

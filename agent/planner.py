@@ -9,6 +9,7 @@ e-stop, a refused or failed step, or the plan's time limit ends it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import threading
@@ -153,7 +154,8 @@ class Planner:
 
     def escalate(self, job: Job, asked: Decision, reply: Reply | None) -> None:
         """Text the interpreter could not place: to the cloud, on the planner's thread."""
-        job.handler = lambda j: self.plan(j, asked.id, asked.text or "", reply, "ask", asked)
+        job = dataclasses.replace(job, handler=lambda j: self.plan(j, asked.id, asked.text or "",
+                                                                   reply, "ask", asked))
         if not self.worker.offer(job):
             self.commands.answer(asked.but(reason="busy",
                                            detail="the cloud planner is busy; try again"),
@@ -188,7 +190,7 @@ class Planner:
         steps = answer.data["steps"]
         base = base.but(extra={"plan": steps, "prompt_tokens": answer.prompt_tokens})
         if not steps:
-            self.commands.answer(base.but(status="none", decision="none", detail=str(
+            self.commands.answer(base.as_nothing(detail=str(
                 answer.data.get("say") or "the planner found no way to do that")), job, reply)
             return
         problems = check_plan(self.commands.gate, steps)
@@ -237,7 +239,7 @@ class Planner:
             ended.append((status, reason, detail))
             done.set()
 
-        proposal = Decision.executed(plan.id, plan.input_kind, action=str(step["action"]),
+        proposal = Decision.proposed(plan.id, plan.input_kind, action=str(step["action"]),
                                      route="cloud", text=plan.text, cloud_escalated=True,
                                      extra={"step": number, "of": of})
         started = self.commands.execute(proposal, step.get("params") or {}, signed=False,

@@ -27,7 +27,8 @@ class RemoteClient:
         self.timeout = timeout
         self.inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
         cfg = config.mqtt
-        password = read_secret(cfg.password_file, CREDENTIALS["mqtt_password"])
+        password = (read_secret(cfg.password_file, CREDENTIALS["mqtt_password"])
+                    if cfg.username else None)
         self.client = make_client(cfg, client_id=f"robot-agent-cli-{uuid.uuid4().hex[:8]}",
                                   password=password.decode() if password else None)
         self.client.on_message = self._on_message

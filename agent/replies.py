@@ -36,6 +36,8 @@ class Replies:
     def publish(self, decision: Decision, reply: Reply | None, *, result: bool = True,
                 record: bool = True) -> None:
         """The result to the reply target (else P/result), and the record everywhere."""
+        if decision.status == "proposed":  # a bug: the gate never saw it; the worker answers
+            raise ValueError(f"a proposal for {decision.action} was never decided")
         if result:
             self.connection.publish(reply.topic if reply else self.topics.result,
                                     to_json(decision.result()),

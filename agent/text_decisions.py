@@ -16,7 +16,7 @@ from agent.interpret import Interpretation
 
 def decide(interp: Interpretation, config: Config, *, request_id: str,
            cloud: str = "disabled") -> Decision:
-    proposal = Decision.executed(
+    proposal = Decision.proposed(
         request_id, "ask", route="local", text=interp.text, action=interp.action,
         params=dict(interp.params), confidence=round(interp.confidence, 3),
         latency_ms=interp.latency_ms, detail=interp.why)
@@ -25,10 +25,10 @@ def decide(interp: Interpretation, config: Config, *, request_id: str,
         reason = "offline" if cloud == "offline" else "low_confidence"
         detail = ("not sure what to do: " + (interp.why or "nothing matched") +
                   ("" if cloud != "disabled" else "; the cloud planner is not enabled"))
-        return proposal.but(status="refused", decision="refuse", reason=reason, detail=detail)
+        return proposal.as_refused(reason, detail)
     if interp.question or interp.confidence < model.execute_threshold:
         question = interp.question or f"Did you mean: {_describe(interp)}?"
-        return proposal.but(status="none", decision="none", extra={"question": question})
+        return proposal.as_nothing(extra={"question": question})
     if config.actions[interp.action].risk == "high":
         return proposal.but(
             status="confirm_required", decision="confirm", reason="risk_high",
@@ -49,8 +49,7 @@ def decide_statically(interp: Interpretation, config: Config, gate: Gate, *,
     decision = decision.but(params=verdict.params or decision.params)
     if verdict.allowed:
         return decision
-    return decision.but(status="refused", decision="refuse", reason=verdict.reason,
-                        detail=verdict.detail)
+    return decision.as_refused(verdict.reason, verdict.detail)
 
 
 def _describe(interp: Interpretation) -> str:

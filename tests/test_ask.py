@@ -49,7 +49,11 @@ def test_bare_string_gets_an_id_and_an_answer(asking: Running, client: Client) -
 
 def test_gate_still_applies_to_text(asking: Running, client: Client) -> None:
     client.publish(ASK, {"id": "f", "text": "drive forward one metre"})
-    assert client.result("f")["reason"] == "stale_sensor"  # no distance reading yet
+    refused = client.result("f")
+    assert refused["reason"] == "stale_sensor"  # no distance reading yet
+    assert (refused["status"], refused["decision"]) == ("refused", "refuse")
+    record = client.wait_for("robots/t/events", lambda e: e["id"] == "f")
+    assert (record["status"], record["decision"]) == ("refused", "refuse")
     client.publish(ASK, {"id": "w", "text": "water for two seconds"})
     assert client.result("w")["status"] == "confirm_required"
     client.publish(ASK, {"id": "j", "text": '{"id":"x","action":"water","sig":"00"}'})

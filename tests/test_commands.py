@@ -98,8 +98,24 @@ def test_repeated_id_is_duplicate_and_runs_once(daemon: Running, client: Client)
     daemon.pin(5).state = 0  # if it ran again, the red pin would be driven again
     client.publish(CMD, {"id": "dup", "action": "lights_color", "params": {"color": "red"}})
     again = client.result("dup", "duplicate")
-    assert again["reason"] == "duplicate"
+    assert again["reason"] == "duplicate" and again["action"] == "lights_color"
+    record = client.wait_for("robots/t/events", lambda e: e["status"] == "duplicate")
+    assert record["action"] == "lights_color"  # the journal line says what was repeated
     assert daemon.pin(5).state == 0
+
+
+def test_a_reset_with_an_unusable_reply_to_is_answered_on_result(daemon: Running,
+                                                                 client: Client) -> None:
+    client.publish("robots/t/estop/reset", {"id": "r-bad", "reason": "checked",
+                                            "reply_to": "app/#"})
+    assert client.result("r-bad")["status"] == "done"
+
+
+def test_a_reset_without_reason_is_answered_on_its_reply_to(daemon: Running,
+                                                            client: Client) -> None:
+    client.publish("robots/t/estop/reset", {"id": "r-why", "reply_to": "app/resets"})
+    answer = client.wait_for("app/resets", lambda r: r["id"] == "r-why")
+    assert (answer["status"], answer["reason"]) == ("refused", "malformed")
 
 
 def test_interlock_refuses_forward_but_allows_backward(daemon: Running, client: Client) -> None:

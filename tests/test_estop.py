@@ -11,7 +11,15 @@ from typing import Any
 import pytest
 
 from agent.signing import sign
-from tests.conftest import TEST_KEY, Broker, Client, Running, make_config, start_daemon
+from tests.conftest import (
+    NO_MODEL,
+    TEST_KEY,
+    Broker,
+    Client,
+    Running,
+    make_config,
+    start_daemon,
+)
 
 ESTOP = "robots/t/estop"
 STATE = "robots/t/estop/state"
@@ -169,6 +177,27 @@ def test_signed_reset_when_required(broker: Broker, client: Client, tmp_path: Pa
         assert client.result("g", "refused")["reason"] == "replayed"
     finally:
         running.stop()
+
+
+def test_a_button_held_down_at_start_engages_at_start(
+        broker: Broker, client: Client, tmp_path: Path) -> None:
+    from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+    from agent.daemon import Daemon
+
+    config = make_config(broker.port).model_copy(update={"safety": make_config(
+        broker.port).safety.model_copy(update={"estop_button_pin": 26})})
+    factory = MockFactory(pin_class=MockPWMPin)
+    daemon = Daemon(config, pin_factory=factory, state_dir=tmp_path / "state", model=NO_MODEL)
+    factory.pin(26).drive_low()  # held down: the button pulls the pin to ground
+    assert not daemon.latch.engaged
+    daemon.start()
+    try:
+        assert daemon.latch.engaged and daemon.latch.state.source == "button"
+        state = client.wait_for(STATE, engaged)
+        assert state["reason"] == "e-stop button held at start-up"
+    finally:
+        daemon.shutdown("shutdown", "test over")
 
 
 def test_hardware_button_engages_and_blocks_reset_while_held(broker: Broker, client: Client,

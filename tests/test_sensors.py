@@ -19,7 +19,7 @@ EVENT = SensorConfig(topic="s/e", kind="event")
     (BOOL, b"true", True),
     (BOOL, b"OFF", False),
     (BOOL, b'{"value": 1}', True),
-    (EVENT, "person detected at the front door".encode(), "person detected at the front door"),
+    (EVENT, b"person detected at the front door", "person detected at the front door"),
     (EVENT, b'{"value": "battery low"}', "battery low"),
 ])
 def test_accepted_payloads(config: SensorConfig, payload: bytes, value: object) -> None:

@@ -26,7 +26,7 @@ from agent.interpret._lexicon import OPERATION_CONCEPTS, SAME_OPERATION, concept
 from agent.interpret._matcher import Match, Matcher
 from agent.interpret._slots import extract
 from agent.interpret._text import tokens
-from agent.kinds import is_safe_op
+from agent.kinds import KINDS, is_safe_op
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class Interpreter:
         self.scorer = scorer
         self.stop_action = next(
             (name for name, a in config.actions.items()
-             if config.devices[a.device].kind in ("robot", "motor")
+             if KINDS[config.devices[a.device].kind].moves
              and is_safe_op(config.devices[a.device].kind, a.op)), None)
 
     def interpret(self, text: str) -> Interpretation:
