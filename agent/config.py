@@ -281,6 +281,9 @@ def _action_problems(name: str, action: ActionConfig, config: Config) -> list[st
         return [*problems, f".op: a {device.kind} device has no operation {action.op!r} ({known})"]
     for pname, spec in action.params.items():
         problems += [f".params.{pname}{p}" for p in _param_problems(spec)]
+        if spec.enum is None and spec.default is not None and (problem := value_problem(
+                device.kind, action.op, pname, spec.default)):
+            problems.append(f".params.{pname}.default: {problem}")
         for value in spec.enum or []:
             problem = value_problem(device.kind, action.op, pname, value)
             if problem:
