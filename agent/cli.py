@@ -43,7 +43,10 @@ def main(argv: list[str] | None = None) -> int:
                       help="parameters; values are JSON where they parse (0.5, true), else text")
     send.add_argument("--sign", action="store_true", help="sign with the configured key")
     doctor = sub.add_parser("doctor", help="check config, broker, model, GPIO, cloud, clock")
-    for p in (run, check, interpret, estop, reset, status, send, doctor):
+    discovery = sub.add_parser("discovery", help="print the Home Assistant discovery message")
+    discovery.add_argument("--remove", action="store_true",
+                           help="remove it from the broker (Home Assistant forgets the robot)")
+    for p in (run, check, interpret, estop, reset, status, send, doctor, discovery):
         p.add_argument("--config", type=Path, metavar="FILE",
                        help="default: $ROBOT_AGENT_CONFIG, else ./robot-agent.toml, else "
                             "/etc/robot-agent/config.toml")
@@ -87,6 +90,8 @@ def remote_command(config: Config, args: argparse.Namespace) -> int:
             return remote.reset(config, args.reason, args.sign)
         if args.command == "status":
             return remote.status(config)
+        if args.command == "discovery":
+            return remote.discovery(config, remove=args.remove)
         params: dict[str, Any] = {}
         for item in args.params:
             name, sep, value = item.partition("=")

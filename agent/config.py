@@ -94,6 +94,20 @@ class CloudConfig(Strict):
     max_plan_s: Annotated[float, Field(gt=0, le=3600)] = 120  # a plan never runs longer
 
 
+class HomeAssistantConfig(Strict):
+    """MQTT discovery (agent.homeassistant, docs/homeassistant.md)."""
+
+    enabled: bool = False
+    discovery_prefix: str = "homeassistant"
+
+    @field_validator("discovery_prefix")
+    @classmethod
+    def _discovery_prefix(cls, value: str) -> str:
+        if topic_problem(value) or value.endswith("/") or value.startswith("/"):
+            raise ValueError("a topic prefix without wildcards and without a leading or trailing /")
+        return value
+
+
 Pin = Annotated[int, Field(ge=0, le=27)]
 
 
@@ -214,6 +228,7 @@ class Config(Strict):
     model: ModelConfig = ModelConfig()
     cloud: CloudConfig = CloudConfig()
     safety: SafetyConfig = SafetyConfig()
+    homeassistant: HomeAssistantConfig = HomeAssistantConfig()
     sensors: dict[str, SensorConfig] = Field(default_factory=dict)
     devices: dict[str, DeviceConfig] = Field(default_factory=dict)
     actions: dict[str, ActionConfig] = Field(default_factory=dict)
