@@ -124,7 +124,7 @@ install_all() {
 
   # The program: docs beside the venv so `journalctl -x` links resolve.
   for doc in README.md docs/CONTRACT.md docs/operations.md docs/interpreter.md \
-             docs/performance.md docs/cloud.md; do
+             docs/performance.md docs/cloud.md docs/homeassistant.md docs/wiring.md; do
     install_file "$SRC/$doc" "$OPT/$doc" 644
   done
   install_file "$SRC/models/catalogue.toml" "$OPT/models/catalogue.toml" 644
