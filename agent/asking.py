@@ -3,9 +3,10 @@
 One request is interpreted at a time, off the MQTT thread, from a small bounded queue (excess
 gets `busy`). The deterministic matcher works from the first second; the model loads in the
 background, in a process of its own (agent.interpret), and `status.model` says loading, ready
-or failed. A model worker that fails mid-request is replaced after restart_after_s; until then
-the matcher works alone. Stop-like text skips this queue altogether: it goes to the command
-worker, so a stop never waits behind an inference.
+or failed (or unavailable: the runtime is not installed). A model worker that fails
+mid-request is replaced after restart_after_s; until then the matcher works alone. Stop-like
+text skips this queue altogether: it goes to the command worker, so a stop never waits behind
+an inference.
 """
 
 from __future__ import annotations
@@ -20,7 +21,14 @@ from typing import Any
 from agent.commands import Commands, Job
 from agent.config import Config
 from agent.envelopes import EnvelopeReader, Inbound, Malformed
-from agent.interpret import SCORE_TIMEOUT_S, Interpreter, ModelError, ModelProcess, model_args
+from agent.interpret import (
+    SCORE_TIMEOUT_S,
+    Interpreter,
+    ModelError,
+    ModelProcess,
+    model_args,
+    runtime_missing,
+)
 from agent.planner import Planner
 from agent.text_decisions import decide
 
@@ -63,7 +71,11 @@ class Asking:
 
     def start(self) -> None:
         self.worker.start()
-        if self.options.load:
+        missing = runtime_missing() if self.options.load else ""
+        if missing:  # installed without the model extra: for good, not for a while
+            log.warning("%s; the matcher works alone", missing)
+            self.model_state = "unavailable"
+        elif self.options.load:
             self._start_model(delay_s=0.0)
 
     def close(self) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from agent import __version__
-from agent.config import DEFAULT_CONFIG_PATH, Config, ConfigError, load_config
+from agent.config import Config, ConfigError, config_path, load_config
 from agent.journal import setup_logging
 from agent.secrets import CREDENTIALS, SecretError, read_secret
 
@@ -43,18 +43,25 @@ def main(argv: list[str] | None = None) -> int:
                       help="parameters; values are JSON where they parse (0.5, true), else text")
     send.add_argument("--sign", action="store_true", help="sign with the configured key")
     doctor = sub.add_parser("doctor", help="check config, broker, model, GPIO, cloud, clock")
-    for p in (run, check, interpret, estop, reset, status, send, doctor):
-        p.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH)
+    discovery = sub.add_parser("discovery", help="print the Home Assistant discovery message")
+    discovery.add_argument("--remove", action="store_true",
+                           help="remove it from the broker (Home Assistant forgets the robot)")
+    for p in (run, check, interpret, estop, reset, status, send, doctor, discovery):
+        p.add_argument("--config", type=Path, metavar="FILE",
+                       help="default: $ROBOT_AGENT_CONFIG, else ./robot-agent.toml, else "
+                            "/etc/robot-agent/config.toml")
     args = parser.parse_args(argv)
     setup_logging()
     try:
+        args.config = config_path(args.config)
         config = load_config(args.config)
     except ConfigError as exc:
+        where = f"{args.config}: " if args.config else ""
         for problem in exc.problems:
             if args.command == "doctor":
-                print(f"config   FAIL {args.config}: {problem}")
+                print(f"config   FAIL {where}{problem}")
             else:
-                print(f"{args.config}: {problem}", file=sys.stderr)
+                print(f"{where or 'robot-agent: '}{problem}", file=sys.stderr)
         return 2
     if args.command == "check-config":
         print(f"{args.config}: ok ({len(config.devices)} devices, {len(config.actions)} "
@@ -83,6 +90,8 @@ def remote_command(config: Config, args: argparse.Namespace) -> int:
             return remote.reset(config, args.reason, args.sign)
         if args.command == "status":
             return remote.status(config)
+        if args.command == "discovery":
+            return remote.discovery(config, remove=args.remove)
         params: dict[str, Any] = {}
         for item in args.params:
             name, sep, value = item.partition("=")
@@ -104,7 +113,7 @@ def interpret_texts(config: Config, args: argparse.Namespace) -> int:
     import json
 
     from agent.gate import Gate
-    from agent.interpret import Interpreter, ModelError, load_scorer
+    from agent.interpret import Interpreter, ModelError, RuntimeMissing, load_scorer
     from agent.text_decisions import decide_statically
 
     if args.jsonl is None and not args.text:
@@ -114,6 +123,8 @@ def interpret_texts(config: Config, args: argparse.Namespace) -> int:
     if not args.no_model:
         try:
             scorer = load_scorer(config)
+        except RuntimeMissing as exc:  # the model is optional: say so once, then go on
+            print(f"interpret: {exc}; until then the matcher works alone", file=sys.stderr)
         except ModelError as exc:
             log.error("%s", exc)
             return 1

@@ -19,7 +19,25 @@ from agent.kinds import KINDS, DeviceKind, op_spec, value_problem
 from agent.topics import topic_problem
 
 DEFAULT_CONFIG_PATH = Path("/etc/robot-agent/config.toml")
+LOCAL_CONFIG_PATH = Path("robot-agent.toml")  # in the current directory
 DEFAULT_STATE_DIR = Path("/var/lib/robot-agent")
+
+
+def config_path(given: Path | None) -> Path:
+    """The config file to read: --config, else $ROBOT_AGENT_CONFIG, else ./robot-agent.toml if
+    there is one, else the installed /etc/robot-agent/config.toml. Raises ConfigError, saying
+    where it looked and what to do, when nothing was given and neither default exists."""
+    if given is not None:
+        return given
+    if os.environ.get("ROBOT_AGENT_CONFIG"):
+        return Path(os.environ["ROBOT_AGENT_CONFIG"])
+    for path in (LOCAL_CONFIG_PATH, DEFAULT_CONFIG_PATH):
+        if path.exists():
+            return path
+    raise ConfigError([
+        f"no configuration file: neither ./{LOCAL_CONFIG_PATH} nor {DEFAULT_CONFIG_PATH} "
+        "exists. Give one with --config FILE or ROBOT_AGENT_CONFIG=FILE (to try the "
+        "simulation: --config deploy/examples/rover.toml; on a robot: sudo deploy/install.sh)"])
 
 
 def state_dir() -> Path:
@@ -74,6 +92,20 @@ class CloudConfig(Strict):
     api_key_file: str = ""
     timeout_s: Annotated[float, Field(gt=0, le=300)] = 15
     max_plan_s: Annotated[float, Field(gt=0, le=3600)] = 120  # a plan never runs longer
+
+
+class HomeAssistantConfig(Strict):
+    """MQTT discovery (agent.homeassistant, docs/homeassistant.md)."""
+
+    enabled: bool = False
+    discovery_prefix: str = "homeassistant"
+
+    @field_validator("discovery_prefix")
+    @classmethod
+    def _discovery_prefix(cls, value: str) -> str:
+        if topic_problem(value) or value.endswith("/") or value.startswith("/"):
+            raise ValueError("a topic prefix without wildcards and without a leading or trailing /")
+        return value
 
 
 Pin = Annotated[int, Field(ge=0, le=27)]
@@ -196,6 +228,7 @@ class Config(Strict):
     model: ModelConfig = ModelConfig()
     cloud: CloudConfig = CloudConfig()
     safety: SafetyConfig = SafetyConfig()
+    homeassistant: HomeAssistantConfig = HomeAssistantConfig()
     sensors: dict[str, SensorConfig] = Field(default_factory=dict)
     devices: dict[str, DeviceConfig] = Field(default_factory=dict)
     actions: dict[str, ActionConfig] = Field(default_factory=dict)
@@ -206,10 +239,11 @@ class Config(Strict):
 
 
 class ConfigError(Exception):
-    """Every problem found in a configuration, each as 'key.path: message'."""
+    """Every problem found in a configuration, each as 'key.path: message' (or a problem with
+    the file itself), without the file's name: whoever prints them names the file once."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
+    def __init__(self, problems: list[str], path: Path | str | None = None) -> None:
+        super().__init__("\n".join(f"{path}: {p}" if path else p for p in problems))
         self.problems = problems
 
 
@@ -221,10 +255,13 @@ def load_config(path: Path | str) -> Config:
     try:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigError([f"{path}: cannot read: {exc.strerror or exc}"]) from exc
+        raise ConfigError([f"cannot read it: {exc.strerror or exc}"], path) from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError([f"{path}: not valid TOML: {exc}"]) from exc
-    return parse_config(raw)
+        raise ConfigError([f"not valid TOML: {exc}"], path) from exc
+    try:
+        return parse_config(raw)
+    except ConfigError as exc:
+        raise ConfigError(exc.problems, path) from None
 
 
 def parse_config(raw: dict[str, Any]) -> Config:
@@ -281,6 +318,9 @@ def _action_problems(name: str, action: ActionConfig, config: Config) -> list[st
         return [*problems, f".op: a {device.kind} device has no operation {action.op!r} ({known})"]
     for pname, spec in action.params.items():
         problems += [f".params.{pname}{p}" for p in _param_problems(spec)]
+        if spec.enum is None and spec.default is not None and (problem := value_problem(
+                device.kind, action.op, pname, spec.default)):
+            problems.append(f".params.{pname}.default: {problem}")
         for value in spec.enum or []:
             problem = value_problem(device.kind, action.op, pname, value)
             if problem:

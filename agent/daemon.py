@@ -30,6 +30,7 @@ from agent.estop import EStop
 from agent.estop_latch import Latch
 from agent.executor import Executor
 from agent.gate import Gate
+from agent.homeassistant import Discovery
 from agent.journal import DecisionLog
 from agent.mqtt import Connection, Will
 from agent.outputs import build_outputs
@@ -69,8 +70,11 @@ class Daemon:
         self.sensor_warned: dict[str, float] = {}
         self.latch = Latch(state_dir)
         self.verifier = Verifier(secrets.get("signing_key"), state_dir / "signed-ids.json")
-        self.reader = EnvelopeReader(max_bytes=config.mqtt.max_payload_bytes,
-                                     never_reply_to=topics.requests() | set(self.sensors.by_topic))
+        self.homeassistant = Discovery(config, state_dir, self._publish_retained)
+        self.reader = EnvelopeReader(
+            max_bytes=config.mqtt.max_payload_bytes,
+            never_reply_to=topics.requests() | set(self.sensors.by_topic) | {
+                self.homeassistant.topic, self.homeassistant.status_topic})
         self.connection = Connection(config.mqtt, client_id=f"robot-agent-{config.device.id}",
                                      clock=clock, on_message=self._on_message,
                                      on_connect=self._on_connect, will=self.offline_status,
@@ -109,6 +113,9 @@ class Daemon:
             topics.estop_reset: self.estop.reset,
             **{topic: self._sensor_handler(name) for topic, name in self.sensors.by_topic.items()},
         }
+        if self.homeassistant.enabled:
+            self.handlers[self.homeassistant.status_topic] = (
+                lambda msg: self.homeassistant.on_status(msg.payload))
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -191,6 +198,10 @@ class Daemon:
         self.estop.publish_state()
         for out in self.outputs.values():
             self.replies.publish_device_state(out)
+        self.homeassistant.on_connect()
+
+    def _publish_retained(self, topic: str, payload: str, retain: bool) -> bool:
+        return self.connection.publish(topic, payload, retain=retain).rc == 0  # queued
 
     def _on_message(self, msg: Inbound) -> None:
         handler = self.handlers.get(msg.topic)

@@ -43,8 +43,11 @@ def check_broker(config: Config) -> tuple[bool, str]:
 
 
 def check_model(config: Config) -> tuple[bool, str]:
-    from agent.interpret import ModelError, resolve
+    from agent.interpret import ModelError, resolve, runtime_missing
 
+    missing = runtime_missing()
+    if missing:  # optional, unless a model file was asked for by name
+        return not config.model.path, f"{missing}; meanwhile the matcher works alone"
     try:
         path, name = resolve(config)
     except (ModelError, OSError) as exc:
@@ -97,29 +100,35 @@ def check_clock(config: Config) -> tuple[bool, str]:
 
 
 def check_state_dir(config: Config) -> tuple[bool, str]:
+    """The directory the daemon would use, checked without creating it (doctor changes
+    nothing): the daemon creates it at its first start if it can."""
     directory = state_dir()
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        probe = directory / ".doctor"
-        probe.write_text("ok")
-        probe.unlink()
-    except OSError as exc:
-        return False, (f"{directory} is not writable ({exc.strerror}): the e-stop latch cannot "
-                       "survive a restart; fix its owner or ROBOT_AGENT_STATE_DIR")
+    fix = ("the e-stop latch could not survive a restart; set ROBOT_AGENT_STATE_DIR (scripts/sim "
+           "uses .state/) or install with deploy/install.sh")
+    existing = next(p for p in (directory, *directory.parents) if p.exists())
+    if not existing.is_dir():
+        return False, f"{existing} is not a directory: {fix}"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        what = "is not writable" if existing == directory else f"cannot be created in {existing}"
+        return False, f"{directory} {what}: {fix}"
+    if existing != directory:
+        return True, f"{directory} does not exist yet; the daemon will create it"
     latch = Path(directory) / "estop.json"
     return True, f"{directory} writable" + (" (latch file present)" if latch.exists() else "")
 
 
 def check_signing(config: Config) -> tuple[bool, str]:
-    needs = config.safety.require_signed_reset or any(
-        a.risk == "high" for a in config.actions.values())
     try:
         key = read_secret(config.safety.signing_key_file, CREDENTIALS["signing_key"])
     except SecretError as exc:
         return False, f"{exc}: check safety.signing_key_file"
-    if needs and key is None:
-        return False, ("high-risk actions or signed resets are configured but there is no "
-                       "signing key: set safety.signing_key_file")
+    if config.safety.require_signed_reset and key is None:
+        return False, ("require_signed_reset is set but there is no signing key: the e-stop "
+                       "could never be reset; set safety.signing_key_file")
+    high = sorted(name for name, a in config.actions.items() if a.risk == "high")
+    if key is None and high:  # optional: those actions are refused, everything else works
+        return True, (f"no key: the high-risk actions ({', '.join(high)}) are refused until "
+                      "safety.signing_key_file is set")
     return True, "key present" if key else "not needed (no high-risk actions, no signed reset)"
 
 

@@ -112,7 +112,8 @@ class EnvelopeReader:
         self.never_reply_to = never_reply_to
 
     def command(self, msg: Inbound) -> Command:
-        data, rid = self._object(msg, "a command is a JSON object")
+        data, rid = self._object(msg, 'a command is {"id","action","params"?}, e.g. '
+                                      '{"id":"c-1","action":"stop"}')
         check_fields(data, {"id", "action", "params", "ts", "sig", "reply_to"}, rid)
         if "action" not in data:
             raise Malformed("malformed", "a command needs an action", rid)
@@ -136,7 +137,8 @@ class EnvelopeReader:
         return Ask(rid, _text(data.get("text"), rid), self._strict_reply(msg, data, rid))
 
     def plan(self, msg: Inbound) -> PlanRequest:
-        data, rid = self._object(msg, 'a plan request is {"id","goal"}')
+        data, rid = self._object(msg, 'a plan request is {"id","goal"}, e.g. '
+                                      '{"id":"p-1","goal":"patrol the hall"}')
         check_fields(data, {"id", "goal", "reply_to"}, rid)
         goal = data.get("goal")
         if not isinstance(goal, str) or not goal.strip():
@@ -144,7 +146,8 @@ class EnvelopeReader:
         return PlanRequest(rid, goal.strip(), self._reply(msg, data))
 
     def reset(self, msg: Inbound) -> ResetRequest:
-        data, rid = self._object(msg, 'a reset is {"id","reason"}')
+        data, rid = self._object(msg, 'a reset is {"id","reason"}, e.g. '
+                                      '{"id":"r-1","reason":"area checked by Ana"}')
         reply = self._reply(msg, data)
         reason = data.get("reason")
         if not isinstance(reason, str) or not reason.strip():
@@ -166,7 +169,13 @@ class EnvelopeReader:
         return self._target(msg.response_topic, msg)
 
     def _object(self, msg: Inbound, shape: str) -> tuple[dict[str, Any], str]:
-        data = parse_json(msg.payload, self.max_bytes)
+        """The request as an object and its id; what cannot be read says what was expected."""
+        try:
+            data = parse_json(msg.payload, self.max_bytes)
+        except Malformed as exc:
+            if exc.reason != "malformed" or not shape:
+                raise
+            raise Malformed("malformed", f"{exc.detail}; expected {shape}") from exc
         if not isinstance(data, dict):
             raise Malformed("malformed", shape)
         return data, request_id(data)

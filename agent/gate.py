@@ -37,6 +37,13 @@ class Verdict:
                        self.safe)
 
 
+def known_actions(config: Config, most: int = 20) -> str:
+    """The config's action names, for a refusal to list (bounded: a result stays small)."""
+    names = sorted(config.actions)
+    more = f" and {len(names) - most} more" if len(names) > most else ""
+    return (", ".join(names[:most]) or "no actions") + more
+
+
 class Gate:
     def __init__(self, config: Config, *, sensors: Sensors, clock: Clock,
                  estop_engaged: Callable[[], bool]) -> None:
@@ -74,7 +81,8 @@ class Gate:
         """Allowlist, parameter schema and bounds, duration, risk: what holds whatever the state."""
         if not isinstance(action, str) or action not in self.config.actions:
             shown = action if isinstance(action, str) else type(action).__name__
-            return Verdict(False, "unknown_action", f"no action named {str(shown)[:80]!r}")
+            return Verdict(False, "unknown_action", f"no action named {str(shown)[:80]!r}; "
+                           f"this robot has: {known_actions(self.config)}")
         cfg = self.config.actions[action]
         checked = self.checkers[action].check(params)
         if checked.params is None:

@@ -72,7 +72,9 @@ KINDS: dict[str, KindSpec] = {
         {**ON_OFF, "brighter": OpSpec(), "dimmer": OpSpec(),
          "color": OpSpec(required=frozenset({"color"}))}, ("pins",),
         pin_names=("red", "green", "blue")),
-    "buzzer": KindSpec({**ON_OFF, "beep": OpSpec({"duration_s": 0.2}, timed=True)}, ("pin",)),
+    # A beep sounds `times` times for duration_s each, with a gap as long as a beep after each.
+    "buzzer": KindSpec({**ON_OFF, "beep": OpSpec({"duration_s": 0.2, "times": 1}, timed=True)},
+                       ("pin",)),
     "relay": KindSpec({**ON_OFF, "pulse": OpSpec({"duration_s": 0.5}, timed=True)}, ("pin",)),
     "motor": KindSpec(
         {"run": OpSpec({"direction": "forward", **SPEED}, frozenset({"duration_s"}), timed=True,
@@ -120,7 +122,14 @@ def duration_s(device: Wiring, op: str, params: Params) -> float | None:
         return float(p["distance_m"]) / (device.speed_mps * speed)
     if device.kind == "robot" and op == "turn":
         return float(p["degrees"]) / (device.turn_dps * speed)
+    if device.kind == "buzzer" and op == "beep":
+        return beep_count(p["times"]) * 2 * float(p["duration_s"])  # each beep, then its gap
     return float(p["duration_s"])
+
+
+def beep_count(value: Any) -> int:
+    """A beep's `times` as an int (JSON may say 2.0; value_problem has refused anything else)."""
+    return int(value)
 
 
 def value_problem(kind: str, op: str, name: str, value: Any) -> str | None:
@@ -129,9 +138,16 @@ def value_problem(kind: str, op: str, name: str, value: Any) -> str | None:
     choices = spec.choices.get(name) if spec else None
     if choices is not None and value not in choices:
         return f"{name} must be one of {sorted(choices)}"
+    if kind == "buzzer" and op == "beep" and name == "times" and not _is_count(value):
+        return f"times must be a whole number of at least 1, not {value!r}"
     if kind == "rgb_led" and name == "color" and parse_color(str(value)) is None:
         return f"{value!r} is not a colour this light knows (names: {sorted(COLORS)}, or #rrggbb)"
     return None
+
+
+def _is_count(value: Any) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and float(value).is_integer() and value >= 1)
 
 
 def parse_color(value: str) -> tuple[float, float, float] | None:

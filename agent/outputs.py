@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from agent.config import DeviceConfig
-from agent.kinds import COLORS, STEP, Params, op_spec, parse_color
+from agent.kinds import COLORS, STEP, Params, beep_count, op_spec, parse_color
 
 Publish = Callable[[str, str], object]
 
@@ -82,9 +82,19 @@ class Led(SwitchedOutput):
 
 
 class Buzzer(SwitchedOutput):
+    """A beep is gpiozero's own: `times` beeps of duration_s, each followed by an equal gap,
+    on gpiozero's background thread. safe() (off) stops that thread; the executor ends the
+    action after the last gap, and the deadman and the e-stop still cut it short."""
+
     kind = "buzzer"
-    timed_op = "beep"
     gpiozero_class = "Buzzer"
+
+    def drive(self, op: str, p: Params) -> None:
+        if op == "beep":
+            seconds = float(p["duration_s"])
+            self.hw.beep(on_time=seconds, off_time=seconds, n=beep_count(p["times"]))
+        else:
+            super().drive(op, p)
 
 
 class Relay(SwitchedOutput):

@@ -12,7 +12,8 @@ from typing import Any
 
 import paho.mqtt.client as paho
 
-from agent.config import Config
+from agent.config import Config, state_dir
+from agent.homeassistant import MARKER, discovery_payload, discovery_topic
 from agent.mqtt import make_client
 from agent.secrets import CREDENTIALS, read_secret
 from agent.signing import sign
@@ -134,6 +135,29 @@ def status(config: Config) -> int:
         print(f"e-stop: {'ENGAGED' if latch['engaged'] else 'released'} since {since} "
               f"({latch.get('source')}: {latch.get('reason')})")
     return 0 if state.get("state") == "online" else 1
+
+
+def discovery(config: Config, remove: bool) -> int:
+    """Print the discovery message; or remove it (and any an earlier config left, as recorded
+    in the state directory) with an empty retained message, as deploy/install.sh
+    --uninstall does."""
+    topic = discovery_topic(config)
+    if not remove:
+        state = ("published by the daemon" if config.homeassistant.enabled else
+                 "not published: [homeassistant] enabled = false")
+        print(f"# {topic} (retained; {state})")
+        print(json.dumps(discovery_payload(config), indent=2, ensure_ascii=False))
+        return 0
+    marker = state_dir() / MARKER
+    topics = {topic}
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        topics.add(str(json.loads(marker.read_text(encoding="utf-8"))["topic"]))
+    with RemoteClient(config) as c:
+        for each in sorted(topics):
+            c.client.publish(each, b"", qos=1, retain=True).wait_for_publish(c.timeout)
+            print(f"removed {each}")
+    marker.unlink(missing_ok=True)
+    return 0
 
 
 def _print_result(result: Any) -> int:

@@ -68,6 +68,15 @@ secret() {
 uninstall() {
   if [ "$LIVE" = 1 ]; then
     systemctl disable --now robot-agent.service 2>/dev/null || true
+    # Home Assistant forgets the robot (no ghost entities): clear its retained discovery
+    # message while the program, its config and the broker are still there.
+    if [ -x "$OPT/venv/bin/robot-agent" ] && [ -f "$ETC/config.toml" ]; then
+      if CREDENTIALS_DIRECTORY="$CREDS" ROBOT_AGENT_STATE_DIR="$STATE" \
+         "$OPT/venv/bin/robot-agent" discovery --remove --config "$ETC/config.toml" >/dev/null 2>&1
+      then changed "removed the Home Assistant discovery message"
+      else echo "note:      could not clear the Home Assistant discovery message (broker down?)"
+      fi
+    fi
   fi
   for path in "$UNIT" "$CATALOG" "$MOSQ/conf.d/robot-agent.conf" "$MOSQ/robot-agent.acl" \
               "$MOSQ/robot-agent.passwd" "$OPT"; do
@@ -115,7 +124,7 @@ install_all() {
 
   # The program: docs beside the venv so `journalctl -x` links resolve.
   for doc in README.md docs/CONTRACT.md docs/operations.md docs/interpreter.md \
-             docs/performance.md docs/cloud.md; do
+             docs/performance.md docs/cloud.md docs/homeassistant.md docs/wiring.md; do
     install_file "$SRC/$doc" "$OPT/$doc" 644
   done
   install_file "$SRC/models/catalogue.toml" "$OPT/models/catalogue.toml" 644
@@ -154,9 +163,12 @@ install_all() {
   mkdir -p "$STATE"; chmod 700 "$STATE"
 
   # The broker: passwords and an ACL for the robot's prefix.
-  local prefix
+  local prefix id discovery
+  id=$(sed -n 's/^id = "\(.*\)"/\1/p' "$ETC/config.toml" | head -n1)
   prefix=$(sed -n 's/^prefix = "\(.*\)"/\1/p' "$ETC/config.toml" | head -n1)
-  prefix=${prefix:-robots/$(sed -n 's/^id = "\(.*\)"/\1/p' "$ETC/config.toml" | head -n1)}
+  prefix=${prefix:-robots/$id}
+  discovery=$(sed -n 's/^discovery_prefix = "\(.*\)"/\1/p' "$ETC/config.toml" | head -n1)
+  discovery=${discovery:-homeassistant}
   local tmp; tmp=$(mktemp -d); trap 'rm -rf "$tmp"' RETURN
   cat > "$tmp/conf" <<EOT
 # robot-agent: written by deploy/install.sh
@@ -169,12 +181,17 @@ set_tcp_nodelay true
 EOT
   install_file "$tmp/conf" "$MOSQ/conf.d/robot-agent.conf" 644
   cat > "$tmp/acl" <<EOT
-# robot-agent: each user is confined to the robot's prefix.
+# robot-agent: each user is confined to the robot's prefix, and to Home Assistant's
+# discovery (docs/homeassistant.md): the daemon publishes its own device there and hears Home
+# Assistant start; operator is also the user for Home Assistant's MQTT integration.
 user robot-agent
 topic readwrite $prefix/#
+topic write $discovery/device/$id/config
+topic read $discovery/status
 
 user operator
 topic readwrite $prefix/#
+topic readwrite $discovery/#
 EOT
   install_file "$tmp/acl" "$MOSQ/robot-agent.acl" 644
   if [ -f "$MOSQ/robot-agent.passwd" ]; then

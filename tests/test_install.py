@@ -55,7 +55,10 @@ def test_the_installed_config_is_valid_and_confined_by_the_acl(tmp_path: Path) -
     assert check.returncode == 0, check.stderr
     acl = (tmp_path / "etc/mosquitto/robot-agent.acl").read_text()
     assert "topic readwrite robots/rover-1/#" in acl and "#\n" not in acl.replace(
-        "rover-1/#\n", "")
+        "rover-1/#\n", "").replace("topic readwrite homeassistant/#\n", "")
+    # Home Assistant discovery: the daemon its own device and Home Assistant's status only
+    assert "topic write homeassistant/device/rover-1/config\ntopic read homeassistant/status\n" \
+        in acl
     assert "set_tcp_nodelay true" in (tmp_path / "etc/mosquitto/conf.d/robot-agent.conf"
                                       ).read_text()
 

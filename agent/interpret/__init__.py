@@ -13,12 +13,14 @@ The modules behind this one are private; how they work is in docs/interpreter.md
 from agent.interpret._catalogue import (
     DEFAULT_MODEL,
     ModelError,
+    RuntimeMissing,
     bundled_path,
     catalogue,
     describe_actions,
     load_scorer,
     model_args,
     resolve,
+    runtime_missing,
 )
 from agent.interpret._interpreter import Interpretation, Interpreter, Scorer
 from agent.interpret._worker import SCORE_TIMEOUT_S, ModelProcess
@@ -30,6 +32,7 @@ __all__ = [
     "Interpreter",
     "ModelError",
     "ModelProcess",
+    "RuntimeMissing",
     "Scorer",
     "bundled_path",
     "catalogue",
@@ -37,4 +40,5 @@ __all__ = [
     "load_scorer",
     "model_args",
     "resolve",
+    "runtime_missing",
 ]

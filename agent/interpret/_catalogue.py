@@ -30,6 +30,24 @@ class ModelError(Exception):
     pass
 
 
+class RuntimeMissing(ModelError):
+    """The model runtime (the `model` extra) is not installed: the matcher works alone."""
+
+
+RUNTIME_MODULES = ("llama_cpp", "numpy")
+INSTALL_THE_RUNTIME = "pip install 'robot-agent[model]' (scripts/setup and deploy/install.sh do)"
+
+
+def runtime_missing() -> str:
+    """'' when the model runtime can be imported, else what is missing and how to add it.
+    Looked up without importing it: the daemon's own process never loads llama.cpp."""
+    missing = [name for name in RUNTIME_MODULES if importlib.util.find_spec(name) is None]
+    if not missing:
+        return ""
+    return (f"the local model runtime is not installed (no {' or '.join(missing)} module): "
+            f"install it with {INSTALL_THE_RUNTIME}")
+
+
 def inference_threads(configured: int) -> int:
     """model.threads, but never every core: one is always left for the control path."""
     return max(1, min(configured, (os.cpu_count() or 1) - 1))
@@ -99,6 +117,9 @@ def model_args(config: Config) -> tuple[Path, str, int, dict[str, str]]:
 def load_scorer(config: Config) -> ModelScorer:
     """The model in this process: for evaluation and the interpret command. The daemon runs it
     in a process of its own (agent.interpret._worker)."""
+    missing = runtime_missing()
+    if missing:
+        raise RuntimeMissing(missing)
     from agent.interpret._scorer import ModelScorer
 
     return ModelScorer(*model_args(config))

@@ -2,7 +2,8 @@
 
 A numeric parameter's unit comes from its name: `distance_m` is metres, `duration_s` seconds,
 `degrees` (or `*_deg`) degrees, `*_cm`/`*_mm` centimetres/millimetres, `*_ms`/`*_min`,
-`*_pct` percent, and `level`/`speed` fractions from 0 to 1. A number spoken with a unit is
+`*_pct` percent, `level`/`speed` fractions from 0 to 1, and `times`/`*count` a count
+("twice", "three times", "3x"). A number spoken with a unit is
 converted ("20 centimetres" -> distance_m 0.2); one spoken in a unit the action cannot take is
 a question back, never a guess.
 """
@@ -31,6 +32,7 @@ NAME_UNITS: tuple[tuple[str, str, float], ...] = (
     ("_sec", "time", 1.0), ("_deg", "angle", 1.0), ("degrees", "angle", 1.0),
     ("angle", "angle", 1.0), ("_pct", "percent", 1.0), ("percent", "percent", 1.0),
     ("level", "fraction", 1.0), ("speed", "fraction", 1.0),
+    ("times", "count", 1.0), ("count", "count", 1.0),
 )
 
 
@@ -88,7 +90,8 @@ def extract(action: ActionConfig, text: str) -> Slots:
 
 _AMBIGUOUS = object()
 # Unit words too common as other words to mean a unit on their own ("turn", "in", "m").
-LONE_UNITS_IGNORED = frozenset({"turn", "turns", "in", "m", "s", "h", "min", "second"})
+LONE_UNITS_IGNORED = frozenset({"turn", "turns", "in", "m", "s", "h", "min", "second", "x",
+                                "time"})
 
 
 def _unit_without_number(words: list[str], found: list[Quantity],

@@ -2,7 +2,7 @@
 
 Everything here is general English, not tied to any config: tokenising, a light stemmer,
 number words ("twenty five", "one and a half", "half a"), and quantities with units converted
-to base units (metres, degrees, seconds, fractions).
+to base units (metres, degrees, seconds, fractions), and counts ("twice", "three times", "3x").
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seve
         "eighty": 80, "ninety": 90}
 FRACTIONS = {"half": 0.5, "quarter": 0.25, "third": 1 / 3}
 SCALES = {"hundred": 100, "thousand": 1000}
+COUNTS = {"once": 1, "twice": 2, "thrice": 3}  # a count that is its own unit
 
 # unit word -> (dimension, factor to the dimension's base unit)
 UNITS: dict[str, tuple[str, float]] = {}
@@ -39,6 +40,7 @@ for _words, _dim, _factor in (
     ("min mins minute minutes", "time", 60.0),
     ("h hr hrs hour hours", "time", 3600.0),
     ("% percent per-cent", "percent", 1.0),
+    ("x time times", "count", 1.0),  # "3x", "three times"
 ):
     for _w in _words.split():
         UNITS[_w] = (_dim, _factor)
@@ -69,7 +71,7 @@ def stem(word: str) -> str:
 @dataclass(frozen=True)
 class Quantity:
     value: float  # in the dimension's base unit (metres, degrees, seconds, percent)
-    dimension: str | None  # length | angle | time | percent | None (a bare number)
+    dimension: str | None  # length | angle | time | percent | count | None (a bare number)
     start: int  # token span
     end: int
 
@@ -79,6 +81,10 @@ def quantities(words: list[str]) -> list[Quantity]:
     found: list[Quantity] = []
     i = 0
     while i < len(words):
+        if words[i] in COUNTS:
+            found.append(Quantity(COUNTS[words[i]], "count", i, i + 1))
+            i += 1
+            continue
         parsed = _number_at(words, i)
         if parsed is None:
             i += 1
