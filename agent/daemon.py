@@ -3,12 +3,12 @@
 It owns the lifecycle (start, the health watch, shutdown), the status, and one table that says
 which part handles each inbound topic. The parts, each a module of its own (docs/architecture.md):
 e-stop (agent.estop), commands (agent.commands), text (agent.asking), cloud plans
-(agent.planner), replies and published state (agent.replies), the outputs and their supervisor
-(agent.outputs, agent.executor).
+(agent.planner), running plans (agent.plans), replies and published state (agent.replies), the
+outputs and their supervisor (agent.outputs, agent.executor).
 
 Threads: the main MQTT connection's thread (reset and sensors are handled right there, because
 they are quick); the e-stop's own connection; a worker per queue (commands, interpreter,
-planner, e-stop follow-up); the executor's supervisor. The caller's thread watches them all.
+planner, plans, e-stop follow-up); the executor's supervisor. The caller's thread watches them all.
 """
 
 from __future__ import annotations
@@ -35,10 +35,12 @@ from agent.mqtt import Connection, Will
 from agent.outputs import build_outputs
 from agent.picture import Picture
 from agent.planner import Planner
+from agent.plans import PlanRunner
 from agent.replies import Replies
 from agent.sensors import Sensors
 from agent.signing import Verifier
 from agent.topics import Topics
+from agent.workers import Worker
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +94,12 @@ class Daemon:
         self.commands = Commands(config, gate=self.gate, executor=self.executor,
                                  estop=self.estop, replies=self.replies, reader=self.reader,
                                  verifier=self.verifier, clock=clock, stopping=self.stopping)
+        self.plans = PlanRunner(commands=self.commands, executor=self.executor,
+                                estop=self.estop, clock=clock, stopping=self.stopping)
         self.planner = Planner(
             config, commands=self.commands, replies=self.replies, reader=self.reader,
-            sensors=self.sensors, estop=self.estop, executor=self.executor, clock=clock,
-            stopping=self.stopping, on_status_change=self.publish_status,
+            sensors=self.sensors, estop=self.estop, executor=self.executor, plans=self.plans,
+            clock=clock, stopping=self.stopping, on_status_change=self.publish_status,
         ) if config.cloud.enabled else None
         self.asking = Asking(config, commands=self.commands, reader=self.reader,
                              planner=self.planner, stopping=self.stopping,
@@ -121,6 +125,7 @@ class Daemon:
             log.warning("starting with the e-stop engaged (%s: %s)", s.source, s.reason)
         self.executor.start_supervisor()
         self.commands.worker.start()
+        self.plans.start()
         self.asking.start()
         if self.planner is not None:
             self.planner.start()
@@ -133,7 +138,8 @@ class Daemon:
         """Why the daemon is not healthy, or '' when every thread is alive and moving."""
         if self.fault:
             return self.fault
-        workers = [self.commands.worker, self.asking.worker]
+        workers: list[Worker[Any]] = [self.commands.worker, self.asking.worker,
+                                      self.plans.worker]
         if self.planner is not None:
             workers.append(self.planner.worker)
         problems = [self.connection.problem(self.hung_after_s),

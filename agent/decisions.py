@@ -23,6 +23,9 @@ REASONS = frozenset((
     "superseded", "deadman", "shutdown", "cloud_error", "plan_timeout",
 ))
 
+# Of a result's extra fields, the ones its record carries too (and the journal, as STEP=...).
+RECORDED_EXTRAS = frozenset(("step", "of", "failed_step", "schedule_id", "at"))
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -80,13 +83,14 @@ class Decision:
         }
 
     def record(self, ts: float, meta: dict[str, str]) -> dict[str, Any]:
+        """The record; a plan step's names its step, a scheduled action's its schedule."""
         return {
             "id": self.id, "ts": round(ts, 3), "input_kind": self.input_kind, "text": self.text,
             "route": self.route, "action": self.action, "params": self.params,
             "confidence": self.confidence, "decision": self.decision, "reason": self.reason,
             "detail": self.detail, "status": self.status,
             "latency_ms": round(self.latency_ms, 3), "cloud_escalated": self.cloud_escalated,
-            **meta,
+            **meta, **{k: v for k, v in self.extra.items() if k in RECORDED_EXTRAS},
         }
 
 
