@@ -23,7 +23,8 @@ DEFAULT_STATE_DIR = Path("/var/lib/robot-agent")
 
 
 def state_dir() -> Path:
-    """Where the e-stop latch and the used signed ids are kept ($ROBOT_AGENT_STATE_DIR)."""
+    """Where the e-stop latch, the used signed ids and the pending schedules are kept
+    ($ROBOT_AGENT_STATE_DIR)."""
     return Path(os.environ.get("ROBOT_AGENT_STATE_DIR") or DEFAULT_STATE_DIR)
 
 
@@ -74,6 +75,12 @@ class CloudConfig(Strict):
     api_key_file: str = ""
     timeout_s: Annotated[float, Field(gt=0, le=300)] = 15
     max_plan_s: Annotated[float, Field(gt=0, le=3600)] = 120  # a plan never runs longer
+
+
+class SchedulesConfig(Strict):
+    """Deferred requests ("in ten minutes"): how many may wait, and how far ahead."""
+    max_pending: Annotated[int, Field(ge=0, le=1000)] = 20
+    max_ahead_h: Annotated[float, Field(gt=0, le=24 * 366)] = 168
 
 
 Pin = Annotated[int, Field(ge=0, le=27)]
@@ -196,6 +203,7 @@ class Config(Strict):
     model: ModelConfig = ModelConfig()
     cloud: CloudConfig = CloudConfig()
     safety: SafetyConfig = SafetyConfig()
+    schedules: SchedulesConfig = SchedulesConfig()
     sensors: dict[str, SensorConfig] = Field(default_factory=dict)
     devices: dict[str, DeviceConfig] = Field(default_factory=dict)
     actions: dict[str, ActionConfig] = Field(default_factory=dict)

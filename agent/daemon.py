@@ -3,8 +3,9 @@
 It owns the lifecycle (start, the health watch, shutdown), the status, and one table that says
 which part handles each inbound topic. The parts, each a module of its own (docs/architecture.md):
 e-stop (agent.estop), commands (agent.commands), text (agent.asking), cloud plans
-(agent.planner), running plans (agent.plans), replies and published state (agent.replies), the
-outputs and their supervisor (agent.outputs, agent.executor).
+(agent.planner), running plans (agent.plans), scheduled actions (agent.schedules), replies and
+published state (agent.replies), the outputs and their supervisor (agent.outputs,
+agent.executor).
 
 Threads: the main MQTT connection's thread (reset and sensors are handled right there, because
 they are quick); the e-stop's own connection; a worker per queue (commands, interpreter,
@@ -37,6 +38,7 @@ from agent.picture import Picture
 from agent.planner import Planner
 from agent.plans import PlanRunner
 from agent.replies import Replies
+from agent.schedules import Schedules
 from agent.sensors import Sensors
 from agent.signing import Verifier
 from agent.topics import Topics
@@ -101,6 +103,11 @@ class Daemon:
             sensors=self.sensors, estop=self.estop, executor=self.executor, plans=self.plans,
             clock=clock, stopping=self.stopping, on_status_change=self.publish_status,
         ) if config.cloud.enabled else None
+        self.schedules = Schedules(config, commands=self.commands, estop=self.estop,
+                                   replies=self.replies, reader=self.reader, clock=clock,
+                                   state_dir=state_dir, stopping=self.stopping,
+                                   on_status_change=self.publish_status)
+        self.estop.on_engaged(self.schedules.after_estop)
         self.asking = Asking(config, commands=self.commands, reader=self.reader,
                              planner=self.planner, stopping=self.stopping,
                              on_status_change=self.publish_status, model=model)
@@ -110,6 +117,7 @@ class Daemon:
             topics.ask: self.asking.receive,
             topics.plan: self.planner.receive if self.planner else self._no_planner,
             topics.estop_reset: self.estop.reset,
+            topics.schedule_cancel: self.schedules.receive_cancel,
             **{topic: self._sensor_handler(name) for topic, name in self.sensors.by_topic.items()},
         }
 
@@ -126,6 +134,7 @@ class Daemon:
         self.executor.start_supervisor()
         self.commands.worker.start()
         self.plans.start()
+        self.schedules.start()
         self.asking.start()
         if self.planner is not None:
             self.planner.start()
@@ -145,6 +154,7 @@ class Daemon:
         problems = [self.connection.problem(self.hung_after_s),
                     self.estop.problem(self.hung_after_s),
                     self.executor.problem(self.hung_after_s),
+                    self.schedules.problem(self.hung_after_s),
                     *(w.problem(self.hung_after_s) for w in workers)]
         return next((p for p in problems if p), "")
 
@@ -165,6 +175,7 @@ class Daemon:
     def shutdown(self, reason: str, detail: str) -> None:
         self.on_stopping()
         self.stopping.set()
+        self.schedules.stop()
         self.asking.close()
         cancelled = self.executor.halt(reason, detail)
         for out in self.outputs.values():
@@ -180,7 +191,8 @@ class Daemon:
     def status(self) -> dict[str, Any]:
         """What P/status says: each part reports its own fields."""
         cloud = self.planner.status_fields() if self.planner else {"cloud": "disabled"}
-        return {**self.estop.status_fields(), **self.asking.status_fields(), **cloud}
+        return {**self.estop.status_fields(), **self.asking.status_fields(), **cloud,
+                **self.schedules.status_fields()}
 
     def publish_status(self) -> None:
         self.replies.publish_status(self.status())
@@ -196,6 +208,7 @@ class Daemon:
         self.estop.publish_state()
         for out in self.outputs.values():
             self.replies.publish_device_state(out)
+        self.schedules.publish()
 
     def _on_message(self, msg: Inbound) -> None:
         handler = self.handlers.get(msg.topic)

@@ -21,6 +21,7 @@ REASONS = frozenset((
     "internal_error",
     # added by this project: see docs/CONTRACT.md
     "superseded", "deadman", "shutdown", "cloud_error", "plan_timeout",
+    "cancelled", "missed", "unknown_schedule",
 ))
 
 # Of a result's extra fields, the ones its record carries too (and the journal, as STEP=...).
@@ -30,9 +31,9 @@ RECORDED_EXTRAS = frozenset(("step", "of", "failed_step", "schedule_id", "at"))
 @dataclass(frozen=True)
 class Decision:
     id: str
-    input_kind: str  # cmd | ask | plan | estop | reset | sensor | supervision | fault
-    status: str  # done running refused failed escalated confirm_required none duplicate
-    decision: str  # execute refuse escalate confirm none abort
+    input_kind: str  # cmd | ask | plan | estop | reset | sensor | supervision | fault | schedule
+    status: str  # done running refused failed escalated confirm_required none duplicate scheduled
+    decision: str  # execute refuse escalate confirm none abort schedule
     reason: str | None = None
     detail: str = ""
     action: str | None = None
@@ -65,6 +66,11 @@ class Decision:
     def nothing(cls, id: str, input_kind: str, **fields: Any) -> Decision:
         """Nothing done and nothing refused: a question asked back, a plan with no steps."""
         return cls(id, input_kind, "none", "none", **fields)
+
+    @classmethod
+    def scheduled(cls, id: str, input_kind: str, **fields: Any) -> Decision:
+        """Accepted for later: nothing runs now (CONTRACT section 5, decision `schedule`)."""
+        return cls(id, input_kind, "scheduled", "schedule", **fields)
 
     @classmethod
     def duplicate(cls, id: str, input_kind: str, **fields: Any) -> Decision:
