@@ -42,8 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     send.add_argument("params", nargs="*", metavar="NAME=VALUE",
                       help="parameters; values are JSON where they parse (0.5, true), else text")
     send.add_argument("--sign", action="store_true", help="sign with the configured key")
+    schedules = sub.add_parser("schedules", help="list the pending scheduled actions, or cancel")
+    cancel = schedules.add_mutually_exclusive_group()
+    cancel.add_argument("--cancel", metavar="SCHEDULE_ID", help="cancel this schedule")
+    cancel.add_argument("--cancel-all", action="store_true", help="cancel every schedule")
     doctor = sub.add_parser("doctor", help="check config, broker, model, GPIO, cloud, clock")
-    for p in (run, check, interpret, estop, reset, status, send, doctor):
+    for p in (run, check, interpret, estop, reset, status, send, schedules, doctor):
         p.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH)
     args = parser.parse_args(argv)
     setup_logging()
@@ -83,6 +87,8 @@ def remote_command(config: Config, args: argparse.Namespace) -> int:
             return remote.reset(config, args.reason, args.sign)
         if args.command == "status":
             return remote.status(config)
+        if args.command == "schedules":
+            return remote.schedules(config, args.cancel, args.cancel_all)
         params: dict[str, Any] = {}
         for item in args.params:
             name, sep, value = item.partition("=")

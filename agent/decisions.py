@@ -21,7 +21,7 @@ REASONS = frozenset((
     "internal_error",
     # added by this project: see docs/CONTRACT.md
     "superseded", "deadman", "shutdown", "cloud_error", "plan_timeout",
-    "cancelled", "missed", "unknown_schedule",
+    "cancelled", "missed", "unknown_schedule", "not_saved",
 ))
 
 # Of a result's extra fields, the ones its record carries too (and the journal, as STEP=...).

@@ -147,8 +147,8 @@ class Schedules:
             problem = self._save()
             if problem:
                 del self.entries[entry.schedule_id]
-                return decision.but(reason="internal_error",
-                                    detail=f"could not save the schedule: {problem}")
+                return decision.but(reason="not_saved", detail=(
+                    f"the schedule could not be saved ({problem}), so it was not accepted"))
             self._changed()
         self.wake.set()
         return Decision.scheduled(

@@ -259,3 +259,16 @@ def test_a_corrupt_schedule_file(broker: Broker, client: Client, tmp_path: Path)
         assert final(client, "fresh")["status"] == "done"
     finally:
         running.stop()
+
+
+def test_a_schedule_that_cannot_be_saved_is_not_accepted(daemon: Running,
+                                                         client: Client) -> None:
+    blocker = daemon.state_dir / "schedules.json.tmp"
+    blocker.mkdir(parents=True)  # the temporary file cannot be written: as on a full disk
+    refused = schedule(daemon, "nosave", soon(30))
+    assert (refused.status, refused.reason) == ("refused", "not_saved")
+    assert daemon.daemon.schedules.pending() == []
+    assert daemon.daemon.status()["schedules"]["store"].startswith("unwritable")
+    blocker.rmdir()
+    assert schedule(daemon, "saved", soon(30)).status == "scheduled"
+    assert daemon.daemon.status()["schedules"] == {"pending": 1, "store": "ok"}
