@@ -24,22 +24,12 @@ from agent.daemon import Daemon
 from agent.envelopes import Inbound
 from agent.schedules import LATE_LIMIT_S
 from tests.conftest import NO_MODEL, make_config
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_900_000_000.0
-
-    def time(self) -> float:
-        return self.now
-
-    def monotonic(self) -> float:
-        return self.now
+from tests.test_sensors import Clock
 
 
 class World:
     def __init__(self, state_dir: Path) -> None:
-        self.clock = FakeClock()
+        self.clock = Clock()  # a fake: time moves when the test says
         self.daemon = Daemon(make_config(1), pin_factory=MockFactory(pin_class=MockPWMPin),
                              state_dir=state_dir, clock=self.clock, model=NO_MODEL)
         self.results: list[dict[str, Any]] = []
@@ -67,7 +57,7 @@ class World:
                                                                  {"color": "red"}))
             decision = self.schedules.add(
                 request_id=rid, input_kind="ask", action=action, params=params,
-                at=datetime.fromtimestamp(self.clock.now + op[1]).astimezone(), text=None,
+                at=datetime.fromtimestamp(self.clock.time() + op[1]).astimezone(), text=None,
                 recurring=None, reply=None, confidence=None)
             if decision.status == "scheduled":
                 self.accepted[rid] = self.daemon.estop.epoch
@@ -84,7 +74,7 @@ class World:
             self.daemon.estop.reset(Inbound("robots/t/estop/reset",
                                             json.dumps({"id": "x", "reason": "ok"}).encode()))
         elif kind == "time":
-            self.clock.now += op[1]
+            self.clock.t += op[1]
             self.schedules.tick()
         self._follow_ups()
         self.check(self.results[before:])
@@ -106,7 +96,7 @@ class World:
 
     def finish(self) -> None:
         self.schedules.after_estop()
-        self.clock.now += 10 * 3600
+        self.clock.t += 10 * 3600
         self.schedules.tick()
         for rid in self.accepted:
             assert len(self.finals(rid)) == 1, (rid, self.finals(rid))
