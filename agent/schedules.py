@@ -43,7 +43,7 @@ from agent.schedule_file import ScheduleFile, Stored, shown
 log = logging.getLogger(__name__)
 
 LATE_LIMIT_S = 60.0  # a due entry found later than this never runs
-MAX_NAP_S = 1.0  # the timer looks at the wall clock at least this often (clock changes)
+MAX_NAP_S = 0.5  # the timer looks at the wall clock at least this often (clock changes)
 RECURRING = ("daily",)
 
 
@@ -96,7 +96,9 @@ class Schedules:
                     stored.entry, stored.input_kind, stored.confidence, reply, self.estop.epoch)
             if self.estop.engaged:  # it was engaged while down, or before: nothing survives it
                 self.cancel_matching(action=None, reason="estop_engaged")
-            self._missed(now)
+            for p in self._take_due(now):  # fell due while the daemon was down: never run late
+                self._final(p, "missed", "its time passed while the daemon was not running; "
+                            "it was not run late")
         self.live = True
         self.thread.start()
 
@@ -182,8 +184,9 @@ class Schedules:
             return ("out_of_bounds", f"{shown(at)} is more than {self.limits.max_ahead_h:g} h "
                     "ahead (schedules.max_ahead_h)"), verdict.params
         if len(self.entries) >= self.limits.max_pending:
-            return ("out_of_bounds", f"{self.limits.max_pending} schedules are already pending "
-                    "(schedules.max_pending)"), verdict.params
+            return ("out_of_bounds", f"{len(self.entries)} schedules are already pending, the "
+                    f"most this robot keeps (schedules.max_pending = "
+                    f"{self.limits.max_pending})"), verdict.params
         return None, verdict.params
 
     # ---- cancelling ------------------------------------------------------------------------
@@ -260,19 +263,29 @@ class Schedules:
         """Fire what is due; how long until the next entry is due (at most MAX_NAP_S)."""
         now = self.clock.time()
         with self.lock:
-            due = [p for p in self.entries.values() if p.entry.at.timestamp() <= now]
-            for p in due:
-                del self.entries[p.entry.schedule_id]
-                if p.entry.recurring:
-                    self._again(p, now)
-            if due:
-                self._save()
-                self._changed()
+            due = self._take_due(now)
             following = min((p.entry.at.timestamp() for p in self.entries.values()),
                             default=now + MAX_NAP_S)
-        for p in sorted(due, key=lambda p: p.entry.at):
+        for p in due:
             self._fire(p, now)
         return max(0.0, min(MAX_NAP_S, following - self.clock.time()))
+
+    def _take_due(self, now: float) -> list[Pending]:
+        """Take out what is due, in order; a daily entry is due again the next day (or the
+        first day whose time has not passed yet)."""
+        due = sorted((p for p in self.entries.values() if p.entry.at.timestamp() <= now),
+                     key=lambda p: p.entry.at)
+        for p in due:
+            del self.entries[p.entry.schedule_id]
+            if p.entry.recurring:
+                at = next_day(p.entry.at)
+                while at.timestamp() <= now:
+                    at = next_day(at)
+                self.entries[p.entry.schedule_id] = replace(p, entry=replace(p.entry, at=at))
+        if due:
+            self._save()
+            self._changed()
+        return due
 
     def _fire(self, p: Pending, now: float) -> None:
         job = self.commands.job(Inbound(self.replies.topics.schedule, b""), lambda j: None,
@@ -288,30 +301,6 @@ class Schedules:
                 e.request_id, p.input_kind, action=e.action, route="schedule", text=e.text,
                 confidence=p.confidence, extra={"schedule_id": e.schedule_id, "at": shown(e.at)}),
                 e.params, signed=False, job=job, reply=p.reply)
-
-    def _again(self, p: Pending, now: float) -> None:
-        """A daily entry is due again the next day (the day after, if that has passed too)."""
-        at = next_day(p.entry.at)
-        while at.timestamp() <= now:
-            at = next_day(at)
-        entry = replace(p.entry, at=at)
-        self.entries[entry.schedule_id] = Pending(entry, p.input_kind, p.confidence, p.reply,
-                                                  p.epoch)
-
-    def _missed(self, now: float) -> None:
-        """At start: what fell due while the daemon was down never runs."""
-        due = [p for p in self.entries.values() if p.entry.at.timestamp() <= now]
-        if not due:
-            return
-        for p in due:
-            del self.entries[p.entry.schedule_id]
-            if p.entry.recurring:
-                self._again(p, now)
-        self._save()
-        self._changed()
-        for p in due:
-            self._final(p, "missed", "its time passed while the daemon was not running; "
-                        "it was not run late")
 
     # ---- telling ---------------------------------------------------------------------------
 
