@@ -263,14 +263,16 @@ class Schedules:
         """Fire what is due; how long until the next entry is due (at most MAX_NAP_S)."""
         now = self.clock.time()
         with self.lock:
-            due = self._take_due(now)
+            due = self._take_due(now, durable=False)  # off the list before it fires
             following = min((p.entry.at.timestamp() for p in self.entries.values()),
                             default=now + MAX_NAP_S)
         for p in due:
             self._fire(p, now)
+        if due:
+            self.file.sync()
         return max(0.0, min(MAX_NAP_S, following - self.clock.time()))
 
-    def _take_due(self, now: float) -> list[Pending]:
+    def _take_due(self, now: float, durable: bool = True) -> list[Pending]:
         """Take out what is due, in order; a daily entry is due again the next day (or the
         first day whose time has not passed yet)."""
         due = sorted((p for p in self.entries.values() if p.entry.at.timestamp() <= now),
@@ -283,7 +285,7 @@ class Schedules:
                     at = next_day(at)
                 self.entries[p.entry.schedule_id] = replace(p, entry=replace(p.entry, at=at))
         if due:
-            self._save()
+            self._save(durable)
             self._changed()
         return due
 
@@ -311,12 +313,12 @@ class Schedules:
             route="schedule", text=e.text, confidence=p.confidence,
             extra={"schedule_id": e.schedule_id, "at": shown(e.at)}), p.reply)
 
-    def _save(self) -> str:
+    def _save(self, durable: bool = True) -> str:
         """Save the pending entries; '' or what went wrong (logged, and in the status)."""
         return self.file.save([Stored(p.entry, p.input_kind, p.confidence,
                                       p.reply.topic if p.reply else None,
                                       p.reply.correlation if p.reply else None)
-                               for p in self.entries.values()])
+                               for p in self.entries.values()], durable)
 
     def _changed(self) -> None:
         self.publish()
