@@ -15,7 +15,8 @@ Promises kept here:
   in a later one, so a reset never starts anything scheduled before it.
 - Every accepted entry gets exactly one final result per firing: what the gate and the action
   made of it, or `cancelled`, `estop_engaged` or `missed`. A `daily` entry is then due again at
-  the same local time the next day.
+  the same local time the next day. (An entry leaves the file before it fires, and the file is
+  synced to disk just after: a power cut in between may add a `missed` after its result.)
 - A corrupt file is set aside and reported (status, journal); nothing in it runs.
 """
 
