@@ -23,8 +23,7 @@ from agent.decisions import Decision
 from agent.envelopes import EnvelopeReader, Inbound, Malformed, Reply
 from agent.estop import EStop
 from agent.executor import Executor
-from agent.gate import Gate
-from agent.plans import PlanRunner
+from agent.plans import PlanRunner, check_plan
 from agent.replies import Replies
 from agent.secrets import CREDENTIALS, read_secret
 from agent.sensors import Sensors
@@ -72,17 +71,6 @@ def messages(config: Config, goal: str, summary: str) -> list[dict[str, str]]:
               "you.\nActions:\n" + "\n".join(action_lines(config)))
     return [{"role": "system", "content": system},
             {"role": "user", "content": f"Robot state: {summary}\nGoal: {goal[:500]}"}]
-
-
-def check_plan(gate: Gate, steps: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """(reason, 'step N action: detail') for every step the gate's static checks refuse."""
-    problems = []
-    for number, step in enumerate(steps, 1):
-        verdict = gate.check_static(step.get("action"), step.get("params") or {})
-        if not verdict.allowed:
-            problems.append((verdict.reason or "invalid_params",
-                             f"step {number} {str(step.get('action'))[:40]}: {verdict.detail}"))
-    return problems
 
 
 def _shown(value: object) -> str:

@@ -1,7 +1,8 @@
 """One plan runner for every plan: a cloud plan (agent.planner) and a local sequence of steps read
 from text ("go forward 1 m then turn left").
 
-Whoever made the plan has already checked it whole with the gate's static checks. Here each step
+Whoever made the plan checks it whole first (check_plan: the gate's static checks on every
+step; one bad step refuses the plan, naming every bad step). Here each step
 passes the full gate at its turn (Commands.execute: e-stop, interlocks on fresh readings, rate
 limits) and runs to its end before the next starts. The e-stop, a refused or failed step, or the
 plan's time limit ends it; the time limit stops only what this plan started.
@@ -25,11 +26,23 @@ from agent.decisions import Decision
 from agent.envelopes import Reply
 from agent.estop import EStop
 from agent.executor import Executor
+from agent.gate import Gate
 from agent.workers import Worker
 
 PLANS_QUEUE = 4
 WAIT_SLICE_S = 0.5  # how often a plan waiting for its step looks at the clock and the e-stop
 LAST_WORD_S = 1.0  # after a stop, how long the step's own final result may take to come
+
+
+def check_plan(gate: Gate, steps: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(reason, 'step N action: detail') for every step the gate's static checks refuse."""
+    problems = []
+    for number, step in enumerate(steps, 1):
+        verdict = gate.check_static(step.get("action"), step.get("params") or {})
+        if not verdict.allowed:
+            problems.append((verdict.reason or "invalid_params",
+                             f"step {number} {str(step.get('action'))[:40]}: {verdict.detail}"))
+    return problems
 
 
 @dataclass(frozen=True)
