@@ -42,11 +42,16 @@ def main(argv: list[str] | None = None) -> int:
     send.add_argument("params", nargs="*", metavar="NAME=VALUE",
                       help="parameters; values are JSON where they parse (0.5, true), else text")
     send.add_argument("--sign", action="store_true", help="sign with the configured key")
+    schedules = sub.add_parser("schedules", help="list the pending scheduled actions, or cancel")
+    cancel = schedules.add_mutually_exclusive_group()
+    cancel.add_argument("--cancel", metavar="SCHEDULE_ID", help="cancel this schedule")
+    cancel.add_argument("--cancel-all", action="store_true", help="cancel every schedule")
     doctor = sub.add_parser("doctor", help="check config, broker, model, GPIO, cloud, clock")
     discovery = sub.add_parser("discovery", help="print the Home Assistant discovery message")
     discovery.add_argument("--remove", action="store_true",
                            help="remove it from the broker (Home Assistant forgets the robot)")
-    for p in (run, check, interpret, estop, reset, status, send, doctor, discovery):
+    for p in (run, check, interpret, estop, reset, status, send, schedules, doctor,
+              discovery):
         p.add_argument("--config", type=Path, metavar="FILE",
                        help="default: $ROBOT_AGENT_CONFIG, else ./robot-agent.toml, else "
                             "/etc/robot-agent/config.toml")
@@ -92,6 +97,8 @@ def remote_command(config: Config, args: argparse.Namespace) -> int:
             return remote.status(config)
         if args.command == "discovery":
             return remote.discovery(config, remove=args.remove)
+        if args.command == "schedules":
+            return remote.schedules(config, args.cancel, args.cancel_all)
         params: dict[str, Any] = {}
         for item in args.params:
             name, sep, value = item.partition("=")

@@ -1,10 +1,10 @@
 """The command pipeline: a request becomes a job, its id is claimed (a repeat is a duplicate),
 the gate decides once, the executor drives the outputs, and the caller gets its result.
 
-Structured commands from `P/cmd` are read and run here; text requests (agent.asking) and plan
-steps (agent.planner) come through execute() too, so every action passes the same gate. A job
-remembers the e-stop's epoch when it arrived: one that arrived before the last e-stop never
-runs, even if the e-stop was reset meanwhile.
+Structured commands from `P/cmd` are read and run here; text requests (agent.asking), plan
+steps (agent.plans) and scheduled actions (agent.schedules) come through execute() too, so
+every action passes the same gate. A job remembers the e-stop's epoch when it arrived: one
+that arrived before the last e-stop never runs, even if the e-stop was reset meanwhile.
 """
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ class Commands:
 
         refused = self.executor.start(verdict.action or "", action, verdict.params,
                                       duration=verdict.duration_s, safe=verdict.safe,
-                                      on_end=on_end)
+                                      on_end=on_end, owner=job)
         if refused:
             decision = decision.as_refused(refused,
                                            "the e-stop engaged before the action could start")

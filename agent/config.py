@@ -41,7 +41,8 @@ def config_path(given: Path | None) -> Path:
 
 
 def state_dir() -> Path:
-    """Where the e-stop latch and the used signed ids are kept ($ROBOT_AGENT_STATE_DIR)."""
+    """Where the e-stop latch, the used signed ids and the pending schedules are kept
+    ($ROBOT_AGENT_STATE_DIR)."""
     return Path(os.environ.get("ROBOT_AGENT_STATE_DIR") or DEFAULT_STATE_DIR)
 
 
@@ -106,6 +107,12 @@ class HomeAssistantConfig(Strict):
         if topic_problem(value) or value.endswith("/") or value.startswith("/"):
             raise ValueError("a topic prefix without wildcards and without a leading or trailing /")
         return value
+
+
+class SchedulesConfig(Strict):
+    """Deferred requests ("in ten minutes"): how many may wait, and how far ahead."""
+    max_pending: Annotated[int, Field(ge=0, le=1000)] = 20
+    max_ahead_h: Annotated[float, Field(gt=0, le=24 * 366)] = 168
 
 
 Pin = Annotated[int, Field(ge=0, le=27)]
@@ -229,6 +236,7 @@ class Config(Strict):
     cloud: CloudConfig = CloudConfig()
     safety: SafetyConfig = SafetyConfig()
     homeassistant: HomeAssistantConfig = HomeAssistantConfig()
+    schedules: SchedulesConfig = SchedulesConfig()
     sensors: dict[str, SensorConfig] = Field(default_factory=dict)
     devices: dict[str, DeviceConfig] = Field(default_factory=dict)
     actions: dict[str, ActionConfig] = Field(default_factory=dict)

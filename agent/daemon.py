@@ -3,12 +3,13 @@
 It owns the lifecycle (start, the health watch, shutdown), the status, and one table that says
 which part handles each inbound topic. The parts, each a module of its own (docs/architecture.md):
 e-stop (agent.estop), commands (agent.commands), text (agent.asking), cloud plans
-(agent.planner), replies and published state (agent.replies), the outputs and their supervisor
-(agent.outputs, agent.executor).
+(agent.planner), running plans (agent.plans), scheduled actions (agent.schedules), replies and
+published state (agent.replies), the outputs and their supervisor (agent.outputs,
+agent.executor).
 
 Threads: the main MQTT connection's thread (reset and sensors are handled right there, because
 they are quick); the e-stop's own connection; a worker per queue (commands, interpreter,
-planner, e-stop follow-up); the executor's supervisor. The caller's thread watches them all.
+planner, plans, e-stop follow-up); the executor's supervisor. The caller's thread watches them all.
 """
 
 from __future__ import annotations
@@ -36,10 +37,13 @@ from agent.mqtt import Connection, Will
 from agent.outputs import build_outputs
 from agent.picture import Picture
 from agent.planner import Planner
+from agent.plans import PlanRunner
 from agent.replies import Replies
+from agent.schedules import Schedules
 from agent.sensors import Sensors
 from agent.signing import Verifier
 from agent.topics import Topics
+from agent.workers import Worker
 
 log = logging.getLogger(__name__)
 
@@ -97,11 +101,18 @@ class Daemon:
         self.commands = Commands(config, gate=self.gate, executor=self.executor,
                                  estop=self.estop, replies=self.replies, reader=self.reader,
                                  verifier=self.verifier, clock=clock, stopping=self.stopping)
+        self.plans = PlanRunner(commands=self.commands, executor=self.executor,
+                                estop=self.estop, clock=clock, stopping=self.stopping)
         self.planner = Planner(
             config, commands=self.commands, replies=self.replies, reader=self.reader,
-            sensors=self.sensors, estop=self.estop, executor=self.executor, clock=clock,
-            stopping=self.stopping, on_status_change=self.publish_status,
+            sensors=self.sensors, estop=self.estop, executor=self.executor, plans=self.plans,
+            clock=clock, stopping=self.stopping, on_status_change=self.publish_status,
         ) if config.cloud.enabled else None
+        self.schedules = Schedules(config, commands=self.commands, estop=self.estop,
+                                   replies=self.replies, reader=self.reader, clock=clock,
+                                   state_dir=state_dir, stopping=self.stopping,
+                                   on_status_change=self.publish_status)
+        self.estop.on_engaged(self.schedules.after_estop)
         self.asking = Asking(config, commands=self.commands, reader=self.reader,
                              planner=self.planner, stopping=self.stopping,
                              on_status_change=self.publish_status, model=model)
@@ -111,6 +122,7 @@ class Daemon:
             topics.ask: self.asking.receive,
             topics.plan: self.planner.receive if self.planner else self._no_planner,
             topics.estop_reset: self.estop.reset,
+            topics.schedule_cancel: self.schedules.receive_cancel,
             **{topic: self._sensor_handler(name) for topic, name in self.sensors.by_topic.items()},
         }
         if self.homeassistant.enabled:
@@ -129,6 +141,8 @@ class Daemon:
             log.warning("starting with the e-stop engaged (%s: %s)", s.source, s.reason)
         self.executor.start_supervisor()
         self.commands.worker.start()
+        self.plans.start()
+        self.schedules.start()
         self.asking.start()
         if self.planner is not None:
             self.planner.start()
@@ -141,12 +155,14 @@ class Daemon:
         """Why the daemon is not healthy, or '' when every thread is alive and moving."""
         if self.fault:
             return self.fault
-        workers = [self.commands.worker, self.asking.worker]
+        workers: list[Worker[Any]] = [self.commands.worker, self.asking.worker,
+                                      self.plans.worker]
         if self.planner is not None:
             workers.append(self.planner.worker)
         problems = [self.connection.problem(self.hung_after_s),
                     self.estop.problem(self.hung_after_s),
                     self.executor.problem(self.hung_after_s),
+                    self.schedules.problem(self.hung_after_s),
                     *(w.problem(self.hung_after_s) for w in workers)]
         return next((p for p in problems if p), "")
 
@@ -167,6 +183,7 @@ class Daemon:
     def shutdown(self, reason: str, detail: str) -> None:
         self.on_stopping()
         self.stopping.set()
+        self.schedules.stop()
         self.asking.close()
         cancelled = self.executor.halt(reason, detail)
         for out in self.outputs.values():
@@ -182,7 +199,8 @@ class Daemon:
     def status(self) -> dict[str, Any]:
         """What P/status says: each part reports its own fields."""
         cloud = self.planner.status_fields() if self.planner else {"cloud": "disabled"}
-        return {**self.estop.status_fields(), **self.asking.status_fields(), **cloud}
+        return {**self.estop.status_fields(), **self.asking.status_fields(), **cloud,
+                **self.schedules.status_fields()}
 
     def publish_status(self) -> None:
         self.replies.publish_status(self.status())
@@ -199,6 +217,7 @@ class Daemon:
         for out in self.outputs.values():
             self.replies.publish_device_state(out)
         self.homeassistant.on_connect()
+        self.schedules.publish()
 
     def _publish_retained(self, topic: str, payload: str, retain: bool) -> bool:
         return self.connection.publish(topic, payload, retain=retain).rc == 0  # queued

@@ -21,15 +21,19 @@ REASONS = frozenset((
     "internal_error",
     # added by this project: see docs/CONTRACT.md
     "superseded", "deadman", "shutdown", "cloud_error", "plan_timeout",
+    "cancelled", "missed", "unknown_schedule", "not_saved",
 ))
+
+# Of a result's extra fields, the ones its record carries too (and the journal, as STEP=...).
+RECORDED_EXTRAS = frozenset(("step", "of", "failed_step", "schedule_id", "at"))
 
 
 @dataclass(frozen=True)
 class Decision:
     id: str
-    input_kind: str  # cmd | ask | plan | estop | reset | sensor | supervision | fault
-    status: str  # done running refused failed confirm_required none duplicate (proposed)
-    decision: str  # execute refuse escalate confirm none abort
+    input_kind: str  # cmd | ask | plan | estop | reset | sensor | supervision | fault | schedule
+    status: str  # done running refused failed confirm_required none duplicate scheduled (proposed)
+    decision: str  # execute refuse escalate confirm none abort schedule
     reason: str | None = None
     detail: str = ""
     action: str | None = None
@@ -70,6 +74,11 @@ class Decision:
         return cls(id, input_kind, "none", "none", **fields)
 
     @classmethod
+    def scheduled(cls, id: str, input_kind: str, **fields: Any) -> Decision:
+        """Accepted for later: nothing runs now (CONTRACT section 5, decision `schedule`)."""
+        return cls(id, input_kind, "scheduled", "schedule", **fields)
+
+    @classmethod
     def duplicate(cls, id: str, input_kind: str, **fields: Any) -> Decision:
         return cls(id, input_kind, "duplicate", "none", "duplicate",
                    f"id {id} was already received; it is never run twice", **fields)
@@ -92,13 +101,14 @@ class Decision:
         }
 
     def record(self, ts: float, meta: dict[str, str]) -> dict[str, Any]:
+        """The record; a plan step's names its step, a scheduled action's its schedule."""
         return {
             "id": self.id, "ts": round(ts, 3), "input_kind": self.input_kind, "text": self.text,
             "route": self.route, "action": self.action, "params": self.params,
             "confidence": self.confidence, "decision": self.decision, "reason": self.reason,
             "detail": self.detail, "status": self.status,
             "latency_ms": round(self.latency_ms, 3), "cloud_escalated": self.cloud_escalated,
-            **meta,
+            **meta, **{k: v for k, v in self.extra.items() if k in RECORDED_EXTRAS},
         }
 
 

@@ -1,6 +1,6 @@
-"""Inbound requests, read once: a command, an ask, a plan, a reset or an e-stop, each as a
-checked value with its id and a reply target the reply side can trust, or Malformed with a
-reason code (docs/CONTRACT.md).
+"""Inbound requests, read once: a command, an ask, a plan, a reset, an e-stop or a schedule's
+cancellation, each as a checked value with its id and a reply target the reply side can trust,
+or Malformed with a reason code (docs/CONTRACT.md).
 
 A reply target is the request's `reply_to`, else its MQTT 5 response topic; one that names a
 topic the daemon acts on is no target: the answer goes to `P/result`. A command or an ask whose
@@ -97,6 +97,15 @@ class ResetRequest(Signable):
 
 
 @dataclass(frozen=True)
+class ScheduleCancel:
+    """`P/schedule/cancel`: one pending schedule by its id, or all of them."""
+
+    id: str  # names this request's result: the given id, else cancel:<schedule_id> or cancel:all
+    schedule_id: str | None  # None: all
+    reply: Reply | None
+
+
+@dataclass(frozen=True)
 class EStopRequest:
     """`P/estop`: anything at all; a reason when one can be read."""
 
@@ -154,6 +163,28 @@ class EnvelopeReader:
             raise Malformed("malformed", "a reset needs a reason (who, and why it is safe)", rid,
                             reply)
         return ResetRequest(rid, reason, reply, data)
+
+    def schedule_cancel(self, msg: Inbound) -> ScheduleCancel:
+        """{"schedule_id"} or {"all": true}, with an optional id and reply_to."""
+        data = parse_json(msg.payload, self.max_bytes)
+        if not isinstance(data, dict):
+            raise Malformed("malformed", 'a cancel is {"schedule_id"} or {"all": true}')
+        rid = request_id(data) if "id" in data else None
+        check_fields(data, {"id", "schedule_id", "all", "reply_to"}, rid or "")
+        schedule_id, everything = data.get("schedule_id"), data.get("all")
+        if everything is not None and everything is not True:
+            raise Malformed("malformed", "all must be true", rid)
+        if (schedule_id is None) == (everything is None):
+            raise Malformed("malformed", "give either schedule_id or all, not both", rid)
+        if schedule_id is not None and (not isinstance(schedule_id, str) or not schedule_id
+                                        or len(schedule_id) > MAX_ID_CHARS):
+            raise Malformed("malformed", "schedule_id must be a non-empty string", rid)
+        name = rid or (f"cancel:{schedule_id}" if schedule_id else "cancel:all")
+        return ScheduleCancel(name, schedule_id, self._strict_reply(msg, data, name))
+
+    def target(self, topic: str | None, correlation: bytes | None) -> Reply | None:
+        """A reply target kept for later (a schedule's), checked again as if it arrived now."""
+        return self._target(topic, Inbound("", b"", None, correlation))
 
     def id_and_reply(self, msg: Inbound) -> tuple[str, Reply | None]:
         """What can be read of a request that is refused before it is read in full (busy, an

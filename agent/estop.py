@@ -6,7 +6,8 @@ the latch, and only then publishes the retained state. What is left (the latch m
 device states, the final results of what was cancelled, the record, the status) is handed to a
 follow-up worker, because paho sends the announcement only once the callback has returned.
 A reset changes no output, so nothing resumes; commands that arrived before it are refused by
-agent.commands, which compares each job's e-stop epoch with the current one.
+agent.commands, which compares each job's e-stop epoch with the current one (pending schedules
+are cancelled by the follow-up, and agent.schedules checks the epoch too).
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ class EStop:
         self.follow_ups = Worker("estop-follow-up", self._follow_up, clock=clock,
                                  stopping=stopping, size=FOLLOW_UP_QUEUE)
         self.button = self._make_button(pin_factory)  # made with the outputs, armed at start
+        self.after_engage: list[Callable[[], None]] = []  # see on_engaged
 
     @property
     def engaged(self) -> bool:
@@ -81,6 +83,12 @@ class EStop:
 
     def status_fields(self) -> dict[str, Any]:
         return {"estop": self.latch.engaged}
+
+    def on_engaged(self, follow: Callable[[], None]) -> None:
+        """Run follow after every engagement, on the follow-up worker: never on the engage path,
+        which waits on nothing. Whatever follow cancels must also check the epoch itself (as
+        commands and schedules do), for the moment between engaging and the follow-up."""
+        self.after_engage.append(follow)
 
     def start(self) -> None:
         """Before any MQTT connection: a button held down engages before a command can come."""
@@ -133,6 +141,8 @@ class EStop:
         for run, why, text in item.cancelled:
             run.on_end("failed", why, text)
         self.replies.publish(item.decision, None, result=False)
+        for follow in self.after_engage:
+            follow()
         if item.first:
             self.on_status_change()
 

@@ -35,6 +35,7 @@ class Running:
     output: Output
     ends: float  # monotonic
     on_end: EndCallback
+    owner: object = None  # who started it (a job): a plan's time limit stops only its own
     deadman: threading.Timer | None = None
 
     def cancel_deadman(self) -> None:
@@ -70,7 +71,8 @@ class Executor:
         return ""
 
     def start(self, name: str, action: ActionConfig, params: dict[str, Any], *,
-              duration: float | None, safe: bool, on_end: EndCallback) -> str | None:
+              duration: float | None, safe: bool, on_end: EndCallback,
+              owner: object = None) -> str | None:
         """Apply an action; None when it started, else the reason it could not."""
         output = self.outputs[action.device]
         ended: list[tuple[Running, str]] = []
@@ -90,7 +92,7 @@ class Executor:
                 self.on_state(output)
             if duration is not None:
                 run = Running(name, action, params, output, self.clock.monotonic() + duration,
-                              on_end)
+                              on_end, owner)
                 run.deadman = threading.Timer(action.max_duration_s, self._deadman, (run,))
                 run.deadman.daemon = True
                 self.running[action.device] = run
@@ -182,12 +184,15 @@ class Executor:
         for run, status, code, detail in ended:
             run.on_end(status, code, detail)
 
-    def halt_running(self, reason: str, detail: str) -> list[tuple[Running, str, str]]:
-        """Stop what is running without latching the e-stop."""
+    def halt_running(self, reason: str, detail: str, owner: object = None
+                     ) -> list[tuple[Running, str, str]]:
+        """Stop what is running without latching the e-stop: everything, or only what owner
+        started. The caller reports the returned actions' ends."""
         with self.lock:
-            cancelled = list(self.running.values())
-            self.running.clear()
+            cancelled = [run for run in self.running.values()
+                         if owner is None or run.owner is owner]
             for run in cancelled:
+                del self.running[run.action.device]
                 run.cancel_deadman()
                 run.output.safe()
                 self.on_state(run.output)

@@ -25,6 +25,7 @@ MESSAGE_IDS = {
     "estop": "a951d2a07fc54b08af5803d42077af4f",
     "reset": "096f044feac64affb956637b3be9fd36",
     "fault": "5030cd54042445a9a78a3cc0f3459c42",
+    "schedule": "67bf5bccd4e84a9cbb83546c68e476f7",  # accepted for later
 }
 # syslog priorities
 ERR, WARNING, NOTICE, INFO = 3, 4, 5, 6

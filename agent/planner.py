@@ -3,8 +3,8 @@
 The cloud sees the config's actions and a compact summary of the robot's state, and answers
 with steps. The whole plan is checked by the gate's static checks before anything runs: one
 unknown, out-of-bounds or high-risk step refuses it all, naming every offending step. Then
-each step passes the full gate at its turn and runs to its end before the next starts. The
-e-stop, a refused or failed step, or the plan's time limit ends it.
+the plan runner (agent.plans) takes each step through the full gate at its turn, to its end
+before the next starts. The e-stop, a refused or failed step, or the plan's time limit ends it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import dataclasses
 import json
 import logging
 import threading
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +24,7 @@ from agent.decisions import Decision
 from agent.envelopes import EnvelopeReader, Inbound, Malformed, Reply
 from agent.estop import EStop
 from agent.executor import Executor
-from agent.gate import Gate
+from agent.plans import PlanRunner, check_plan
 from agent.replies import Replies
 from agent.secrets import CREDENTIALS, read_secret
 from agent.sensors import Sensors
@@ -75,17 +74,6 @@ def messages(config: Config, goal: str, summary: str) -> list[dict[str, str]]:
             {"role": "user", "content": f"Robot state: {summary}\nGoal: {goal[:500]}"}]
 
 
-def check_plan(gate: Gate, steps: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """(reason, 'step N action: detail') for every step the gate's static checks refuse."""
-    problems = []
-    for number, step in enumerate(steps, 1):
-        verdict = gate.check_static(step.get("action"), step.get("params") or {})
-        if not verdict.allowed:
-            problems.append((verdict.reason or "invalid_params",
-                             f"step {number} {str(step.get('action'))[:40]}: {verdict.detail}"))
-    return problems
-
-
 def _shown(value: object) -> str:
     if value is None:
         return "unknown"
@@ -95,7 +83,7 @@ def _shown(value: object) -> str:
 class Planner:
     def __init__(self, config: Config, *, commands: Commands, replies: Replies,
                  reader: EnvelopeReader, sensors: Sensors, estop: EStop, executor: Executor,
-                 clock: Clock, stopping: threading.Event,
+                 plans: PlanRunner, clock: Clock, stopping: threading.Event,
                  on_status_change: Callable[[], None]) -> None:
         self.config = config
         self.commands = commands
@@ -104,6 +92,7 @@ class Planner:
         self.sensors = sensors
         self.estop = estop
         self.executor = executor
+        self.plans = plans
         self.clock = clock
         self.stopping = stopping
         self.on_status_change = on_status_change
@@ -199,55 +188,4 @@ class Planner:
                 "the plan was refused whole: " + "; ".join(p for _, p in problems))),
                 job, reply)
             return
-        self.run(base, steps, job, reply)
-
-    def run(self, plan: Decision, steps: list[dict[str, Any]], job: Job,
-            reply: Reply | None) -> None:
-        """Each step through the full gate, one at a time, each to its end."""
-        deadline = self.clock.monotonic() + self.config.cloud.max_plan_s
-        of = len(steps)
-        common: dict[str, Any] = {"route": "cloud", "text": plan.text, "cloud_escalated": True}
-        self.commands.answer(Decision.executed(plan.id, plan.input_kind, running=True,
-                                               detail=f"plan of {of} steps",
-                                               extra=dict(plan.extra), **common), job, reply)
-        for number, step in enumerate(steps, 1):
-            status, reason, detail = self._run_step(plan, number, of, step, job, reply,
-                                                    deadline)
-            if status != "done":
-                ended = Decision.refused if status == "refused" else Decision.aborted
-                self.commands.answer(ended(plan.id, plan.input_kind, reason,
-                                           f"step {number} {step['action']}: {detail}",
-                                           extra={"failed_step": number, "of": of}, **common),
-                                     job, reply)
-                return
-            if self.clock.monotonic() > deadline:
-                self.commands.answer(Decision.aborted(
-                    plan.id, plan.input_kind, "plan_timeout",
-                    f"the plan ran out of time after step {number}", **common), job, reply)
-                return
-        self.commands.answer(Decision.executed(plan.id, plan.input_kind,
-                                               detail=f"all {of} steps done",
-                                               extra={"of": of}, **common), job, reply)
-
-    def _run_step(self, plan: Decision, number: int, of: int, step: dict[str, Any], job: Job,
-                  reply: Reply | None, deadline: float) -> tuple[str, str | None, str]:
-        """Run one step to its end: (status, reason, detail)."""
-        ended: deque[tuple[str, str | None, str]] = deque()
-        done = threading.Event()
-
-        def finished(status: str, reason: str | None, detail: str) -> None:
-            ended.append((status, reason, detail))
-            done.set()
-
-        proposal = Decision.proposed(plan.id, plan.input_kind, action=str(step["action"]),
-                                     route="cloud", text=plan.text, cloud_escalated=True,
-                                     extra={"step": number, "of": of})
-        started = self.commands.execute(proposal, step.get("params") or {}, signed=False,
-                                        job=job, reply=reply, finished=finished)
-        if started.status != "running":
-            return started.status, started.reason, started.detail
-        done.wait(max(0.0, deadline - self.clock.monotonic()))
-        if not done.is_set():
-            self.executor.halt_running("plan_timeout", "the plan ran out of time")
-            done.wait(1.0)
-        return ended[0] if ended else ("failed", "plan_timeout", "the plan ran out of time")
+        self.plans.run(base, steps, job, reply, max_s=self.config.cloud.max_plan_s)

@@ -1,5 +1,5 @@
 """Remote commands: talk to a running daemon over MQTT with the robot's own config
-(`robot-agent estop | reset | status | send`)."""
+(`robot-agent estop | reset | status | send | schedules`)."""
 
 from __future__ import annotations
 
@@ -134,6 +134,9 @@ def status(config: Config) -> int:
         since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(latch.get("since", 0)))
         print(f"e-stop: {'ENGAGED' if latch['engaged'] else 'released'} since {since} "
               f"({latch.get('source')}: {latch.get('reason')})")
+    if isinstance(state.get("schedules"), dict):
+        print(f"schedules: {state['schedules'].get('pending')} pending, store "
+              f"{state['schedules'].get('store')}")
     return 0 if state.get("state") == "online" else 1
 
 
@@ -157,6 +160,29 @@ def discovery(config: Config, remove: bool) -> int:
             c.client.publish(each, b"", qos=1, retain=True).wait_for_publish(c.timeout)
             print(f"removed {each}")
     marker.unlink(missing_ok=True)
+    return 0
+
+
+def schedules(config: Config, cancel: str | None, cancel_all: bool) -> int:
+    """List the pending schedules (the retained P/schedule), or cancel one or all of them."""
+    with RemoteClient(config, timeout=3.0) as c:
+        c.subscribe("schedule", "result")
+        if cancel is None and not cancel_all:
+            entries = c.wait("schedule")
+        else:
+            rid = f"cli-cancel-{uuid.uuid4().hex[:8]}"
+            c.publish("schedule/cancel", {"id": rid, "all": True} if cancel_all
+                      else {"id": rid, "schedule_id": cancel})
+            return _print_result(c.wait("result", lambda r: r.get("id") == rid))
+    if entries is None:
+        print(f"schedules: nothing on {config.prefix}/schedule: is the daemon running?")
+        return 1
+    if not entries:
+        print("no pending schedules")
+    for e in entries:
+        print(f"{e['schedule_id']}  {e['at']}  {e['action']} {json.dumps(e['params'])}  "
+              f"id={e['id']}" + (f"  {e['recurring']}" if e.get("recurring") else "") +
+              (f"  text={json.dumps(e['text'])}" if e.get("text") else ""))
     return 0
 
 

@@ -1,5 +1,6 @@
 """What the daemon tells the world: results to whoever asked, decision records on `P/events`
-and in the journal, the retained status and the retained state of each device.
+and in the journal, the retained status, the retained state of each device and the retained list
+of pending schedules.
 
 Everything goes out on the daemon's main connection; only the e-stop state has a connection of
 its own (agent.estop).
@@ -51,6 +52,10 @@ class Replies:
     def publish_status(self, fields: dict[str, Any]) -> None:
         self.connection.publish(self.topics.status, to_json(
             {"state": "online", "version": __version__, **fields}), retain=True)
+
+    def publish_schedule(self, entries: list[dict[str, Any]]) -> None:
+        """Every pending scheduled action (agent.schedules), retained."""
+        self.connection.publish(self.topics.schedule, to_json(entries), retain=True)
 
     def publish_device_state(self, output: Output) -> None:
         self.connection.publish(self.topics.device_state(output.name), to_json(output.state()),

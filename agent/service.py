@@ -66,7 +66,10 @@ class Service:
         status = d.status()
         estop = "E-STOP ENGAGED" if status["estop"] else "e-stop released"
         problem = d.health_problem()
-        return (f"{broker}; model {status['model']}; cloud {status['cloud']}; {estop}"
+        schedules = status["schedules"]
+        store = "" if schedules["store"] == "ok" else f" (schedule file {schedules['store']})"
+        return (f"{broker}; model {status['model']}; cloud {status['cloud']}; {estop}; "
+                f"{schedules['pending']} scheduled{store}"
                 + (f"; FAULT: {problem}" if problem else ""))
 
     def _run(self) -> None:

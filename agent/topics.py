@@ -48,6 +48,8 @@ class Topics:
     estop_reset: Topic
     estop_state: Topic
     state: Topic  # the whole picture (agent.picture)
+    schedule: Topic  # the pending scheduled actions, retained (agent.schedules)
+    schedule_cancel: Topic
 
     @classmethod
     def under(cls, prefix: str) -> Topics:
@@ -57,11 +59,13 @@ class Topics:
         return cls(prefix, status=topic("status"), cmd=topic("cmd"), ask=topic("ask"),
                    plan=topic("plan"), result=topic("result"), events=topic("events"),
                    estop=topic("estop"), estop_reset=topic("estop/reset"),
-                   estop_state=topic("estop/state"), state=topic("state"))
+                   estop_state=topic("estop/state"), state=topic("state"),
+                   schedule=topic("schedule"), schedule_cancel=topic("schedule/cancel"))
 
     def device_state(self, device: str) -> Topic:
         return Topic(f"{self.prefix}/state/{device}")
 
     def requests(self) -> frozenset[Topic]:
         """The topics the daemon acts on: never a reply target."""
-        return frozenset({self.cmd, self.ask, self.plan, self.estop, self.estop_reset})
+        return frozenset({self.cmd, self.ask, self.plan, self.estop, self.estop_reset,
+                          self.schedule_cancel})

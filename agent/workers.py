@@ -3,7 +3,7 @@
 The daemon's work that may take time (a command, an interpretation, a plan, the e-stop's
 follow-up) waits in a worker's queue, never on the MQTT thread. A full queue refuses at once;
 the daemon's health check asks each worker whether it is alive and how long its current item
-has taken, so a stuck worker is a fault, not a silent stall.
+has gone without progress, so a stuck worker is a fault, not a silent stall.
 """
 
 from __future__ import annotations
@@ -53,6 +53,13 @@ class Worker(Generic[Item]):
         if since is not None and self.clock.monotonic() - since > hung_after_s:
             return f"worker thread stuck: {self.name}"
         return ""
+
+    def progressing(self) -> None:
+        """Called from the item in hand while it waits on purpose, within a bound of its own (a
+        plan waiting for its step): it is moving, not stuck, so the count starts again. A
+        thread that truly hangs never calls this."""
+        if self.busy_since is not None:
+            self.busy_since = self.clock.monotonic()
 
     def _serve(self) -> None:
         while not self.stopping.is_set():

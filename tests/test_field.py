@@ -63,6 +63,27 @@ def test_signed_send_runs_a_high_risk_action(daemon: Running, broker: Broker,
     assert '"done"' in done.stdout
 
 
+def test_list_and_cancel_schedules(daemon: Running, broker: Broker, tmp_path: Path) -> None:
+    from datetime import datetime, timedelta
+
+    at = datetime.now().astimezone() + timedelta(hours=1)
+    ids = [daemon.daemon.schedules.add(
+        request_id=rid, input_kind="ask", action="lights_off", params={}, at=at,
+        text="lights off in an hour", recurring=None, reply=None, confidence=0.9
+    ).extra["schedule_id"] for rid in ("a1", "a2")]
+    listed = cli(tmp_path, broker.port, "schedules")
+    assert listed.returncode == 0 and all(i in listed.stdout for i in ids)
+    assert "lights off in an hour" in listed.stdout
+    assert "2 pending" in cli(tmp_path, broker.port, "status").stdout
+    one = cli(tmp_path, broker.port, "schedules", "--cancel", ids[0])
+    assert one.returncode == 0 and ids[0] in one.stdout
+    assert [e.schedule_id for e in daemon.daemon.schedules.pending()] == ids[1:]
+    unknown = cli(tmp_path, broker.port, "schedules", "--cancel", "s-nope")
+    assert unknown.returncode == 1 and "unknown_schedule" in unknown.stdout
+    assert cli(tmp_path, broker.port, "schedules", "--cancel-all").returncode == 0
+    assert "no pending schedules" in cli(tmp_path, broker.port, "schedules").stdout
+
+
 def test_status_without_a_daemon_fails(broker: Broker, tmp_path: Path) -> None:
     done = cli(tmp_path, broker.port, "status")
     assert done.returncode == 1 and "nothing on robots/t/status" in done.stdout
