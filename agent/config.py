@@ -95,6 +95,7 @@ class SensorConfig(Strict):
     unit: str = ""  # of a number: "m", "%", "°C"...
     max_age_s: Annotated[float, Field(gt=0, le=86400)] = 1.0
     description: str = ""
+    window_s: Annotated[float, Field(gt=0, le=86400)] = 60.0  # statistics for the cloud planner
 
     @field_validator("topic")
     @classmethod

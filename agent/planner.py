@@ -85,12 +85,6 @@ def check_plan(gate: Gate, steps: list[dict[str, Any]]) -> list[tuple[str, str]]
     return problems
 
 
-def _shown(value: object) -> str:
-    if value is None:
-        return "unknown"
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
 class Planner:
     def __init__(self, config: Config, *, commands: Commands, replies: Replies,
                  reader: EnvelopeReader, sensors: Sensors, estop: EStop, executor: Executor,
@@ -131,15 +125,18 @@ class Planner:
                 self.client.probe()
 
     def state_summary(self) -> str:
-        """What the planner needs to know now, in a few tokens instead of the raw state."""
-        sensors = ", ".join(f"{name}={_shown(value)}"
-                            for name, value in self.sensors.summary().items()) or "none"
+        """What the planner needs to know now, in a few tokens instead of the raw state: each
+        sensor described, with its unit, its value now and statistics over its window."""
+        sensors = "".join(f"\n- {self.sensors.describe(name)}" for name in self.config.sensors)
+        running = ", ".join(f"{r['action']} ({r['ends_in_s']:g} s left)"
+                            for r in self.executor.running_now()) or "nothing"
         recent = "; ".join(
             f"{r['action'] or r['input_kind']} {r['decision']}" + (f" ({r['reason']})"
                                                                  if r["reason"] else "")
             for r in list(self.replies.recent)[-5:]) or "nothing yet"
         estop = "ENGAGED" if self.estop.engaged else "released"
-        return f"e-stop {estop}. Sensors: {sensors}. Recent: {recent}."
+        return (f"e-stop {estop}. Running: {running}. Recent: {recent}.\n"
+                f"Sensors:{sensors or ' none'}")
 
     def raw_state(self) -> str:
         """The uncompressed alternative, for the benchmark's comparison only."""

@@ -24,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agent.planner import messages, raw_state, state_summary  # noqa: E402
+from agent.planner import messages  # noqa: E402
 from scripts.bench_core import summary  # noqa: E402
 from tests.cloudstub import CloudStub  # noqa: E402
 from tests.conftest import Broker, connect_client, free_port, make_config, start_daemon  # noqa: E402
@@ -54,10 +54,10 @@ def token_counts(daemon: Any) -> tuple[int, int]:
     goal = "patrol the kitchen and come back"
 
     def count(state: str) -> int:
-        text = "\n".join(m["content"] for m in messages(daemon, goal, state))
+        text = "\n".join(m["content"] for m in messages(daemon.config, goal, state))
         return len(vocab.tokenize(text.encode(), add_bos=False))
 
-    return count(state_summary(daemon)), count(raw_state(daemon))
+    return count(daemon.planner.state_summary()), count(daemon.planner.raw_state())
 
 
 def main() -> int:
