@@ -85,6 +85,20 @@ def check_plan(gate: Gate, steps: list[dict[str, Any]]) -> list[tuple[str, str]]
     return problems
 
 
+def state_summary(config: Config, sensors: Sensors, *, estop: bool,
+                  running: list[dict[str, Any]], recent: list[dict[str, Any]]) -> str:
+    """What the planner needs to know now, in a few tokens instead of the raw state: each
+    sensor described, with its unit, its value now and statistics over its window."""
+    described = "".join(f"\n- {sensors.describe(name)}" for name in config.sensors)
+    doing = ", ".join(f"{r['action']} ({r['ends_in_s']:g} s left)" for r in running) or "nothing"
+    happened = "; ".join(
+        f"{r['action'] or r['input_kind']} {r['decision']}" + (f" ({r['reason']})"
+                                                             if r["reason"] else "")
+        for r in recent[-5:]) or "nothing yet"
+    return (f"e-stop {'ENGAGED' if estop else 'released'}. Running: {doing}. "
+            f"Recent: {happened}.\nSensors:{described or ' none'}")
+
+
 class Planner:
     def __init__(self, config: Config, *, commands: Commands, replies: Replies,
                  reader: EnvelopeReader, sensors: Sensors, estop: EStop, executor: Executor,
@@ -125,18 +139,9 @@ class Planner:
                 self.client.probe()
 
     def state_summary(self) -> str:
-        """What the planner needs to know now, in a few tokens instead of the raw state: each
-        sensor described, with its unit, its value now and statistics over its window."""
-        sensors = "".join(f"\n- {self.sensors.describe(name)}" for name in self.config.sensors)
-        running = ", ".join(f"{r['action']} ({r['ends_in_s']:g} s left)"
-                            for r in self.executor.running_now()) or "nothing"
-        recent = "; ".join(
-            f"{r['action'] or r['input_kind']} {r['decision']}" + (f" ({r['reason']})"
-                                                                 if r["reason"] else "")
-            for r in list(self.replies.recent)[-5:]) or "nothing yet"
-        estop = "ENGAGED" if self.estop.engaged else "released"
-        return (f"e-stop {estop}. Running: {running}. Recent: {recent}.\n"
-                f"Sensors:{sensors or ' none'}")
+        return state_summary(self.config, self.sensors, estop=self.estop.engaged,
+                             running=self.executor.running_now(),
+                             recent=list(self.replies.recent))
 
     def raw_state(self) -> str:
         """The uncompressed alternative, for the benchmark's comparison only."""

@@ -179,7 +179,7 @@ class Reactions:
         if do.estop:
             self.estop.engage("reaction", about)
             self.replies.publish(proposal.but(detail=f"{about}: e-stop engaged", latency_ms=(
-                self.clock.monotonic() - started) * 1000), None, result=False)
+                self.clock.monotonic() - started) * 1000), None)
             return
         job = self.commands.job(msg, lambda job: None, "reaction")
         job.about = about

@@ -187,7 +187,7 @@ def _window(cfg: SensorConfig, stats: Stats, unit: str) -> str:
         return f"{stats.count} events: " + ", ".join(f"{text!r} x{n}" for text, n in stats.texts)
     if cfg.kind == "bool":
         return (f"{stats.count} readings, true {stats.mean:.0%} of them, became true "
-                f"{stats.rises} times")
+                f"{stats.rises} time{'' if stats.rises == 1 else 's'}")
     return (f"{stats.count} readings, min {stats.low:.3g}, max {stats.high:.3g}, mean "
             f"{stats.mean:.3g}{unit}, {_trend(stats, cfg.window_s, unit)}")
 

@@ -152,10 +152,11 @@ def estop_rounds(probe: Probe, rounds: int) -> list[float]:
     return latencies
 
 
-def start_rover(tmp: Path, port: int, procs: list[subprocess.Popen[bytes]]
+def start_rover(tmp: Path, port: int, procs: list[subprocess.Popen[bytes]], extra: str = ""
                 ) -> subprocess.Popen[bytes]:
     """A mosquitto (set_tcp_nodelay, as shipped) and the daemon on the example rover config
-    with its rate limits lifted, in simulation; both appended to procs for the caller to end."""
+    with its rate limits lifted (plus extra config), in simulation; both appended to procs for
+    the caller to end."""
     (tmp / "m.conf").write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n"
                                 "set_tcp_nodelay true\n")
     config = (ROOT / "deploy/examples/rover.toml").read_text()
@@ -164,7 +165,7 @@ def start_rover(tmp: Path, port: int, procs: list[subprocess.Popen[bytes]]
                      ("max_actions_per_min = 120", "max_actions_per_min = 100000"),
                      ("rate_per_min = 30", "rate_per_min = 100000")):
         config = config.replace(old, new)
-    (tmp / "config.toml").write_text(config)
+    (tmp / "config.toml").write_text(config + extra)
     procs.append(subprocess.Popen(["mosquitto", "-c", str(tmp / "m.conf")],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     time.sleep(0.5)
