@@ -134,23 +134,32 @@ class Reactions:
         threshold = self.config.model.execute_threshold
         fitting = [m for m in matches if m.confidence >= threshold]
         for match in fitting:
-            held = self._held(match.reaction)
-            if held:
-                self._note(sensor, Decision.refused(
-                    f"reaction:{match.reaction}", "reaction", "rate_limited",
-                    f"reaction {match.reaction}: fits the event ({match.confidence:.2f}), "
-                    f"but {held}", route="local", text=text, confidence=match.confidence))
+            held = self._held(match, text)
+            if held is not None:
+                self._note(sensor, held)
             else:
                 self._fire(match.reaction, msg, f"{sensor} says {text[:80]!r}: {match.why}",
                            text, match.confidence)
         if not fitting:
             self._note(sensor, _nothing_fits(sensor, text, matches, threshold))
 
-    def _held(self, name: str) -> str:
+    def _held(self, match: EventMatch, text: str) -> Decision | None:
+        """The record of a fitting event that its reaction's cooldown or while_running holds
+        back (it is dropped), or None."""
+        name = match.reaction
+        fields: dict[str, Any] = {"route": "local", "text": text[:200],
+                                  "confidence": match.confidence}
+        said = f"reaction {name}: fits the event ({match.confidence:.2f}), but"
         left = self._cooling(name)
         if left:
-            return f"cooling down ({left:.0f} s of {self.config.reactions[name].cooldown_s:g} s)"
-        return self._not_running(self.config.reactions[name])
+            return Decision.refused(f"reaction:{name}", "reaction", "rate_limited",
+                                    f"{said} it is cooling down ({left:.0f} s of "
+                                    f"{self.config.reactions[name].cooldown_s:g} s)", **fields)
+        waiting = self._not_running(self.config.reactions[name])
+        if waiting:
+            return Decision.nothing(f"reaction:{name}", "reaction",
+                                    detail=f"{said} {waiting}", **fields)
+        return None
 
     def _note(self, sensor: str, decision: Decision) -> None:
         """A record of an event that fired nothing, at most every NOTE_EVERY_S per sensor."""

@@ -177,17 +177,27 @@ def start_rover(tmp: Path, port: int, procs: list[subprocess.Popen[bytes]], extr
     return daemon
 
 
+def prepare() -> tuple[Path, int, list[subprocess.Popen[bytes]]]:
+    """A temporary folder, a free port, and the list of processes stop_all ends."""
+    if shutil.which("mosquitto") is None:
+        sys.exit("mosquitto is not installed: run scripts/setup")
+    return Path(tempfile.mkdtemp(prefix="bench-")), free_port(), []
+
+
+def stop_all(procs: list[subprocess.Popen[bytes]], tmp: Path) -> None:
+    for proc in reversed(procs):
+        proc.terminate()
+        proc.wait(10)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--commands", type=int, default=1000)
     parser.add_argument("--flood-rate", type=int, default=5000)
     args = parser.parse_args()
-    if shutil.which("mosquitto") is None:
-        sys.exit("mosquitto is not installed: run scripts/setup")
-    tmp = Path(tempfile.mkdtemp(prefix="bench-"))
-    port = free_port()
-    procs: list[subprocess.Popen[bytes]] = []
+    tmp, port, procs = prepare()
     try:
         daemon = start_rover(tmp, port, procs)
         probe = Probe(port)
@@ -242,10 +252,7 @@ def main() -> int:
         print(f"after {len(ask_ms)} asks: {memory(daemon.pid)}")
         return 0
     finally:
-        for proc in reversed(procs):
-            proc.terminate()
-            proc.wait(10)
-        shutil.rmtree(tmp, ignore_errors=True)
+        stop_all(procs, tmp)
 
 
 if __name__ == "__main__":

@@ -18,10 +18,8 @@ import json
 import os
 import platform
 import random
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -30,7 +28,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.bench_core import ASKER, P, Probe, free_port, start_rover, summary  # noqa: E402
+from scripts.bench_core import (  # noqa: E402
+    ASKER,
+    P,
+    Probe,
+    prepare,
+    start_rover,
+    stop_all,
+    summary,
+)
 
 BENCH = f"""
 [sensors.bench_distance]
@@ -122,11 +128,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=1000)
     parser.add_argument("--events", type=int, default=300)
     args = parser.parse_args()
-    if shutil.which("mosquitto") is None:
-        sys.exit("mosquitto is not installed: run scripts/setup")
-    tmp = Path(tempfile.mkdtemp(prefix="bench-reactions-"))
-    port = free_port()
-    procs: list[subprocess.Popen[bytes]] = []
+    tmp, port, procs = prepare()
     try:
         start_rover(tmp, port, procs, BENCH)
         probe = Probe(port)
@@ -163,10 +165,7 @@ def main() -> int:
                 time.sleep(1.0)
         return 0
     finally:
-        for proc in reversed(procs):
-            proc.terminate()
-            proc.wait(10)
-        shutil.rmtree(tmp, ignore_errors=True)
+        stop_all(procs, tmp)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,10 @@ cooldown_s = 1.0
 when = { event = "camera", means = "a person is at the front door" }
 do = { action = "lights_color", params = { color = "green" } }
 cooldown_s = 60
+[reactions.in_the_way]
+when = { event = "camera", means = "a person is in the way" }
+while_running = ["move"]
+do = { action = "stop" }
 """
 EVENTS = "robots/t/events"
 
@@ -170,6 +174,21 @@ def test_an_event_fires_the_reaction_it_fits_and_an_unrelated_one_fires_none(
     held = client.wait_for(EVENTS, lambda r: r["text"] == "person detected at the front door")
     assert held["reason"] == "rate_limited" and "cooling down" in held["detail"]
     assert len(fired(client, "someone_at_door")) == 1
+
+
+def test_an_event_held_by_while_running_is_dropped_with_a_record(
+        robot: Running, client: Client) -> None:
+    client.publish("robots/t/events/camera", "someone is in the way")
+    held = client.wait_for(EVENTS, lambda r: r["text"] == "someone is in the way")
+    assert held["input_kind"] == "reaction" and held["decision"] == "none"
+    assert held["detail"] == ("reaction in_the_way: fits the event (0.97), but none of move is "
+                              "running")
+    client.publish("robots/t/sensors/front", "2.0")
+    client.publish("robots/t/cmd", {"id": "m", "action": "move", "params": {"distance_m": 2}})
+    client.result("m", "running")
+    client.publish("robots/t/events/camera", "a person is in the way")
+    assert client.result("m", "failed")["reason"] == "superseded"
+    assert len(fired(client, "in_the_way")) == 1
 
 
 def test_the_bumper_engages_the_estop(robot: Running, client: Client) -> None:
