@@ -98,6 +98,19 @@ def moving(state: dict[str, Any]) -> bool:
     return bool(state.get("left") or state.get("right"))
 
 
+def start_turn(probe: Probe, tries: int = 20) -> None:
+    """A long turn, sent again while a full command queue answers busy."""
+    turn = {"action": "turn", "params": {"direction": "left", "degrees": 360}}
+    for _ in range(tries):
+        try:
+            probe.round_trip(f"{P}/cmd", json.dumps({"id": f"t{time.monotonic_ns()}", **turn}),
+                             f"{P}/state/drive", moving, timeout=0.5)
+            return
+        except RuntimeError:
+            continue
+    raise RuntimeError(f"the turn did not start in {tries} tries")
+
+
 def rounds(probe: Probe, n: int, trigger: Any) -> list[float]:
     """n firings: a turn starts, then the trigger's message stops it; ms to the motors at 0."""
     drive = f"{P}/state/drive"
@@ -106,10 +119,7 @@ def rounds(probe: Probe, n: int, trigger: Any) -> list[float]:
         rearm, topic, payload = trigger(i)
         if rearm:
             probe.client.publish(*rearm, qos=1)
-        probe.round_trip(f"{P}/cmd", json.dumps({"id": f"t{time.monotonic_ns()}", "action":
-                                                 "turn", "params": {"direction": "left",
-                                                                    "degrees": 360}}),
-                         drive, moving)
+        start_turn(probe)
         time.sleep(random.uniform(0.01, 0.03))
         latencies.append(probe.round_trip(topic, payload, drive, lambda s: not moving(s)))
     return latencies
