@@ -188,6 +188,8 @@ def test_an_event_held_by_while_running_is_dropped_with_a_record(
     client.result("m", "running")
     client.publish("robots/t/events/camera", "a person is in the way")
     assert client.result("m", "failed")["reason"] == "superseded"
+    stop = client.wait_for(EVENTS, lambda r: r["id"].startswith("reaction:in_the_way:"))
+    assert stop["action"] == "stop" and stop["status"] == "done"
     assert len(fired(client, "in_the_way")) == 1
 
 
