@@ -8,12 +8,15 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent import __version__
 from agent.config import Config, ConfigError, config_path, load_config
 from agent.journal import setup_logging
 from agent.secrets import CREDENTIALS, SecretError, read_secret
+
+if TYPE_CHECKING:
+    from agent.daemon import Daemon
 
 log = logging.getLogger("agent")
 
@@ -213,11 +216,24 @@ def run_daemon(config: Config, sim: bool) -> int:
     signal.signal(signal.SIGINT, stop)
     try:
         daemon.start()
+        if sim or config.gpio.pin_factory == "mock":
+            start_sim_world(daemon)
         return daemon.run_until_stopped()
     except BaseException:
         log.exception("fatal error: making every output safe")
         daemon.shutdown("internal_error", "fatal error")
         return 1
+
+
+def start_sim_world(daemon: Daemon) -> None:
+    """Simulated sensors for the simulated robot: a room, a battery, a bumper (agent.sim_world)."""
+    from agent.sim_world import SimWorld
+
+    SimWorld(daemon.config, daemon.outputs,
+             lambda topic, payload: daemon.connection.publish(topic, payload, qos=0),
+             clock=daemon.clock, stopping=daemon.stopping).start()
+    log.info("simulation: the robot is in a 2.5 m room, 2 m from a wall; simulated sensors "
+             "publish ten times a second (agent/sim_world.py)")
 
 
 if __name__ == "__main__":

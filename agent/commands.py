@@ -37,7 +37,8 @@ class Job:
     estop_epoch: int
     engaged: bool
     handler: Callable[[Job], None]
-    input_kind: str  # cmd | ask | plan: how to refuse it before it is read
+    input_kind: str  # cmd | ask | plan | reaction: how to refuse it before it is read
+    about: str = ""  # said before every detail about this job: which reaction asked, and why
 
 
 class Commands:
@@ -165,5 +166,7 @@ class Commands:
                record: bool = True) -> Decision:
         """Publish a decision about a job, with its latency from the job's receipt."""
         decision = decision.but(latency_ms=(self.clock.monotonic() - job.received) * 1000)
+        if job.about:
+            decision = decision.but(detail=f"{job.about}: {decision.detail}")
         self.replies.publish(decision, reply, record=record)
         return decision

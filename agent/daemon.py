@@ -3,13 +3,14 @@
 It owns the lifecycle (start, the health watch, shutdown), the status, and one table that says
 which part handles each inbound topic. The parts, each a module of its own (docs/architecture.md):
 e-stop (agent.estop), commands (agent.commands), text (agent.asking), cloud plans
-(agent.planner), running plans (agent.plans), scheduled actions (agent.schedules), replies and
-published state (agent.replies), the outputs and their supervisor (agent.outputs,
-agent.executor).
+(agent.planner), running plans (agent.plans), scheduled actions (agent.schedules), reactions
+to sensors (agent.reactions), replies and published state (agent.replies, agent.picture), the
+outputs and their supervisor (agent.outputs, agent.executor).
 
-Threads: the main MQTT connection's thread (reset and sensors are handled right there, because
-they are quick); the e-stop's own connection; a worker per queue (commands, interpreter,
-planner, plans, e-stop follow-up); the executor's supervisor. The caller's thread watches them all.
+Threads: the main MQTT connection's thread (reset, sensors and the reactions they trigger are
+handled right there, because they are quick); the e-stop's own connection; a worker per queue
+(commands, interpreter, planner, plans, reactions, e-stop follow-up); the schedules' timer; the
+executor's supervisor; the state publisher. The caller's thread watches them all.
 """
 
 from __future__ import annotations
@@ -34,10 +35,11 @@ from agent.gate import Gate
 from agent.homeassistant import Discovery
 from agent.journal import DecisionLog
 from agent.mqtt import Connection, Will
-from agent.outputs import build_outputs
-from agent.picture import Picture
+from agent.outputs import Output, build_outputs
+from agent.picture import Picture, StateFeed
 from agent.planner import Planner
 from agent.plans import PlanRunner
+from agent.reactions import Reactions
 from agent.replies import Replies
 from agent.schedules import Schedules
 from agent.sensors import Sensors
@@ -89,20 +91,25 @@ class Daemon:
         self.gate = Gate(config, sensors=self.sensors, clock=clock,
                          estop_engaged=lambda: self.latch.engaged)
         self.executor = Executor(self.outputs, clock=clock, watch=self.gate.interlock_problem,
-                                 on_state=self.replies.publish_device_state,
-                                 halted=self.latch.engaged)
+                                 on_state=self._device_changed, halted=self.latch.engaged)
         self.picture = Picture(latch=self.latch, executor=self.executor, sensors=self.sensors)
+        self.state_feed = StateFeed(
+            self.picture, lambda state: self.connection.publish(topics.state, state, retain=True),
+            clock=clock, stopping=self.stopping)
         self.estop = EStop(config, latch=self.latch, executor=self.executor,
                            outputs=self.outputs, replies=self.replies,
                            fallback=self.connection, reader=self.reader,
                            verifier=self.verifier, clock=clock, stopping=self.stopping,
                            pin_factory=pin_factory, password=password,
-                           on_status_change=self.publish_status)
+                           on_status_change=self._estop_changed)
         self.commands = Commands(config, gate=self.gate, executor=self.executor,
                                  estop=self.estop, replies=self.replies, reader=self.reader,
                                  verifier=self.verifier, clock=clock, stopping=self.stopping)
         self.plans = PlanRunner(commands=self.commands, executor=self.executor,
                                 estop=self.estop, clock=clock, stopping=self.stopping)
+        self.reactions = Reactions(config, sensors=self.sensors, commands=self.commands,
+                                   estop=self.estop, executor=self.executor,
+                                   replies=self.replies, clock=clock, stopping=self.stopping)
         self.planner = Planner(
             config, commands=self.commands, replies=self.replies, reader=self.reader,
             sensors=self.sensors, estop=self.estop, executor=self.executor, plans=self.plans,
@@ -143,6 +150,8 @@ class Daemon:
         self.commands.worker.start()
         self.plans.start()
         self.schedules.start()
+        self.reactions.start()
+        self.state_feed.start()
         self.asking.start()
         if self.planner is not None:
             self.planner.start()
@@ -163,6 +172,8 @@ class Daemon:
                     self.estop.problem(self.hung_after_s),
                     self.executor.problem(self.hung_after_s),
                     self.schedules.problem(self.hung_after_s),
+                    self.state_feed.problem(self.hung_after_s),
+                    self.reactions.worker.problem(self.hung_after_s),
                     *(w.problem(self.hung_after_s) for w in workers)]
         return next((p for p in problems if p), "")
 
@@ -205,6 +216,15 @@ class Daemon:
     def publish_status(self) -> None:
         self.replies.publish_status(self.status())
 
+    def _estop_changed(self) -> None:
+        self.publish_status()
+        self.state_feed.changed(urgent=True)
+
+    def _device_changed(self, output: Output) -> None:
+        """After every output change (under the executor's lock: quick)."""
+        self.replies.publish_device_state(output)
+        self.state_feed.changed(urgent=True)
+
     def _meta(self) -> dict[str, str]:
         return {"policy_version": self.config.policy_version,
                 "device_class": self.config.device.class_, "model": self.asking.model_name}
@@ -218,6 +238,7 @@ class Daemon:
             self.replies.publish_device_state(out)
         self.homeassistant.on_connect()
         self.schedules.publish()
+        self.state_feed.changed(urgent=True)
 
     def _publish_retained(self, topic: str, payload: str, retain: bool) -> bool:
         return self.connection.publish(topic, payload, retain=retain).rc == 0  # queued
@@ -232,12 +253,17 @@ class Daemon:
                                     "on this robot ([cloud] enabled = false)")
 
     def _sensor_handler(self, name: str) -> Callable[[Inbound], None]:
-        return lambda msg: self._on_sensor(name, msg.payload)
+        return lambda msg: self._on_sensor(name, msg)
 
-    def _on_sensor(self, name: str, payload: bytes) -> None:
-        problem = self.sensors.update(name, payload)
+    def _on_sensor(self, name: str, msg: Inbound) -> None:
+        reading = self.sensors.update(name, msg.payload)
+        if reading is None:
+            return  # older than the reading kept
         self.executor.poke()
+        self.state_feed.changed()
+        problem = reading.problem
         if not problem:
+            self.reactions.on_reading(name, msg, reading)
             return
         now = self.clock.monotonic()
         if now - self.sensor_warned.get(name, -SENSOR_WARN_EVERY_S) >= SENSOR_WARN_EVERY_S:

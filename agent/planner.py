@@ -74,10 +74,18 @@ def messages(config: Config, goal: str, summary: str) -> list[dict[str, str]]:
             {"role": "user", "content": f"Robot state: {summary}\nGoal: {goal[:500]}"}]
 
 
-def _shown(value: object) -> str:
-    if value is None:
-        return "unknown"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+def state_summary(config: Config, sensors: Sensors, *, estop: bool,
+                  running: list[dict[str, Any]], recent: list[dict[str, Any]]) -> str:
+    """What the planner needs to know now, in a few tokens instead of the raw state: each
+    sensor described, with its unit, its value now and statistics over its window."""
+    described = "".join(f"\n- {sensors.describe(name)}" for name in config.sensors)
+    doing = ", ".join(f"{r['action']} ({r['ends_in_s']:g} s left)" for r in running) or "nothing"
+    happened = "; ".join(
+        f"{r['action'] or r['input_kind']} {r['decision']}" + (f" ({r['reason']})"
+                                                             if r["reason"] else "")
+        for r in recent[-5:]) or "nothing yet"
+    return (f"e-stop {'ENGAGED' if estop else 'released'}. Running: {doing}. "
+            f"Recent: {happened}.\nSensors:{described or ' none'}")
 
 
 class Planner:
@@ -121,15 +129,9 @@ class Planner:
                 self.client.probe()
 
     def state_summary(self) -> str:
-        """What the planner needs to know now, in a few tokens instead of the raw state."""
-        sensors = ", ".join(f"{name}={_shown(value)}"
-                            for name, value in self.sensors.summary().items()) or "none"
-        recent = "; ".join(
-            f"{r['action'] or r['input_kind']} {r['decision']}" + (f" ({r['reason']})"
-                                                                 if r["reason"] else "")
-            for r in list(self.replies.recent)[-5:]) or "nothing yet"
-        estop = "ENGAGED" if self.estop.engaged else "released"
-        return f"e-stop {estop}. Sensors: {sensors}. Recent: {recent}."
+        return state_summary(self.config, self.sensors, estop=self.estop.engaged,
+                             running=self.executor.running_now(),
+                             recent=list(self.replies.recent))
 
     def raw_state(self) -> str:
         """The uncompressed alternative, for the benchmark's comparison only."""

@@ -1,9 +1,16 @@
-"""The latest reading of each configured sensor, with how old it is.
+"""The latest reading of each configured sensor, with how old it is, and what it did lately.
 
 A sensor is a number (with its unit), a boolean (a bumper, a door contact) or an event (free
-text from another part of the stack). Only the newest reading is kept, so a flood of sensor
-messages costs a parse and an assignment each, and no memory grows. A message that cannot be
-read replaces the reading with "unusable": it never counts as fresh.
+text from another part of the stack). Only the newest reading is kept, plus statistics over the
+sensor's window (agent.windows), so a flood of sensor messages costs a parse and a few
+additions each, and no memory grows. A message that cannot be read replaces the reading with
+"unusable": it never counts as fresh.
+
+Time (docs/CONTRACT.md, sensors): a reading without `ts` was measured when it arrived. With
+`ts`, its age counts from `ts`, so a backlog delivered late is stale; a `ts` up to
+FUTURE_TOLERANCE_S ahead of this robot's clock counts as measured on arrival (never fresher),
+and one further ahead means the two clocks disagree, so the reading is unusable. A reading
+older than the one kept (by its `ts`) is ignored: the newest stays.
 """
 
 from __future__ import annotations
@@ -15,11 +22,13 @@ from typing import Any
 
 from agent.clock import Clock
 from agent.config import SensorConfig
+from agent.windows import Stats, Window
 
 Value = float | bool | str
 MAX_EVENT_CHARS = 500
 TRUE_WORDS = frozenset({"true", "on", "1", "yes"})
 FALSE_WORDS = frozenset({"false", "off", "0", "no"})
+FUTURE_TOLERANCE_S = 2.0  # a ts this far ahead of the robot's clock still counts (on arrival)
 
 
 @dataclass(frozen=True)
@@ -81,20 +90,35 @@ class Sensors:
         self.clock = clock
         self.by_topic = {cfg.topic: name for name, cfg in configs.items()}
         self.readings: dict[str, Reading] = {}
+        self.newest: dict[str, float] = {}  # when the newest usable reading was measured
+        self.windows = {name: Window(cfg.window_s) for name, cfg in configs.items()}
 
-    def update(self, name: str, payload: bytes) -> str:
-        """Store a reading; return what was wrong with it ('' when fine)."""
+    def update(self, name: str, payload: bytes) -> Reading | None:
+        """Store a reading and return it (its problem set when unusable); None when it was
+        older than the reading kept, which stays."""
         now = self.clock.monotonic()
         try:
             value, ts = parse_reading(payload, self.configs[name])
+            measured = self._measured(now, ts)
         except ValueError as exc:
-            self.readings[name] = Reading(None, now, str(exc))
-            return str(exc)
-        measured = now
-        if ts is not None:  # a timestamp in the future never makes a reading fresher
-            measured = now - max(0.0, self.clock.time() - ts)
-        self.readings[name] = Reading(value, measured)
-        return ""
+            reading = self.readings[name] = Reading(None, now, str(exc))
+            return reading
+        if measured < self.newest.get(name, measured):
+            return None
+        self.newest[name] = measured
+        reading = self.readings[name] = Reading(value, measured)
+        self.windows[name].add(measured, value)
+        return reading
+
+    def _measured(self, now: float, ts: float | None) -> float:
+        """When a reading was measured, on the monotonic clock (module docstring)."""
+        if ts is None:
+            return now
+        ahead = ts - self.clock.time()
+        if ahead > FUTURE_TOLERANCE_S:
+            raise ValueError(f"ts is {ahead:.1f} s ahead of this robot's clock (more than "
+                             f"{FUTURE_TOLERANCE_S:g} s): check both clocks (NTP)")
+        return now - max(0.0, -ahead)
 
     def fresh(self, name: str) -> tuple[Value | None, str]:
         """The value if it is fresh, else None and why not."""
@@ -128,5 +152,50 @@ class Sensors:
                          "fresh": fresh is not None}
         return out
 
-    def summary(self) -> dict[str, Value | None]:
-        return {name: self.fresh(name)[0] for name in self.configs}
+    def describe(self, name: str) -> str:
+        """One line for the cloud planner: what the sensor is, its value now and what it did
+        over its window, with units (docs/cloud.md)."""
+        cfg = self.configs[name]
+        unit = f" {cfg.unit}" if cfg.unit else ""
+        now = self.clock.monotonic()
+        head = name + (f" ({cfg.description})" if cfg.description else "") + ": "
+        reading = self.readings.get(name)
+        fresh, _ = self.fresh(name)
+        if reading is None:
+            current = "no reading yet"
+        elif reading.value is None:
+            current = "last message unusable"
+        elif cfg.kind == "event":
+            current = f"last {reading.value!r} {now - reading.measured:.0f} s ago"
+        elif fresh is None:
+            current = (f"stale, last {_shown(reading.value)}{unit} "
+                       f"{now - reading.measured:.0f} s ago")
+        else:
+            current = f"now {_shown(fresh)}{unit}"
+        stats = self.windows[name].stats(now)
+        return f"{head}{current}; last {cfg.window_s:g} s: {_window(cfg, stats, unit)}"
+
+
+def _shown(value: Value) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value).lower()
+
+
+def _window(cfg: SensorConfig, stats: Stats, unit: str) -> str:
+    if not stats.count:
+        return "no readings"
+    if cfg.kind == "event":
+        return f"{stats.count} events: " + ", ".join(f"{text!r} x{n}" for text, n in stats.texts)
+    if cfg.kind == "bool":
+        return (f"{stats.count} readings, true {stats.mean:.0%} of them, became true "
+                f"{stats.rises} time{'' if stats.rises == 1 else 's'}")
+    return (f"{stats.count} readings, min {stats.low:.3g}, max {stats.high:.3g}, mean "
+            f"{stats.mean:.3g}{unit}, {_trend(stats, cfg.window_s, unit)}")
+
+
+def _trend(stats: Stats, window_s: float, unit: str) -> str:
+    """Rising or falling per minute, or steady when the trend over the window is small
+    against the spread of the readings."""
+    if stats.slope is None or abs(stats.slope) * window_s <= max(
+            0.1 * (stats.high - stats.low), 1e-9):
+        return "steady"
+    return f"{'rising' if stats.slope > 0 else 'falling'} {abs(stats.slope) * 60:.2g}{unit}/min"

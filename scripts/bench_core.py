@@ -152,10 +152,11 @@ def estop_rounds(probe: Probe, rounds: int) -> list[float]:
     return latencies
 
 
-def start_rover(tmp: Path, port: int, procs: list[subprocess.Popen[bytes]]
+def start_rover(tmp: Path, port: int, procs: list[subprocess.Popen[bytes]], extra: str = ""
                 ) -> subprocess.Popen[bytes]:
     """A mosquitto (set_tcp_nodelay, as shipped) and the daemon on the example rover config
-    with its rate limits lifted, in simulation; both appended to procs for the caller to end."""
+    with its rate limits lifted (plus extra config), in simulation; both appended to procs for
+    the caller to end."""
     (tmp / "m.conf").write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n"
                                 "set_tcp_nodelay true\n")
     config = (ROOT / "deploy/examples/rover.toml").read_text()
@@ -164,7 +165,7 @@ def start_rover(tmp: Path, port: int, procs: list[subprocess.Popen[bytes]]
                      ("max_actions_per_min = 120", "max_actions_per_min = 100000"),
                      ("rate_per_min = 30", "rate_per_min = 100000")):
         config = config.replace(old, new)
-    (tmp / "config.toml").write_text(config)
+    (tmp / "config.toml").write_text(config + extra)
     procs.append(subprocess.Popen(["mosquitto", "-c", str(tmp / "m.conf")],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     time.sleep(0.5)
@@ -176,17 +177,27 @@ def start_rover(tmp: Path, port: int, procs: list[subprocess.Popen[bytes]]
     return daemon
 
 
+def prepare() -> tuple[Path, int, list[subprocess.Popen[bytes]]]:
+    """A temporary folder, a free port, and the list of processes stop_all ends."""
+    if shutil.which("mosquitto") is None:
+        sys.exit("mosquitto is not installed: run scripts/setup")
+    return Path(tempfile.mkdtemp(prefix="bench-")), free_port(), []
+
+
+def stop_all(procs: list[subprocess.Popen[bytes]], tmp: Path) -> None:
+    for proc in reversed(procs):
+        proc.terminate()
+        proc.wait(10)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--commands", type=int, default=1000)
     parser.add_argument("--flood-rate", type=int, default=5000)
     args = parser.parse_args()
-    if shutil.which("mosquitto") is None:
-        sys.exit("mosquitto is not installed: run scripts/setup")
-    tmp = Path(tempfile.mkdtemp(prefix="bench-"))
-    port = free_port()
-    procs: list[subprocess.Popen[bytes]] = []
+    tmp, port, procs = prepare()
     try:
         daemon = start_rover(tmp, port, procs)
         probe = Probe(port)
@@ -241,10 +252,7 @@ def main() -> int:
         print(f"after {len(ask_ms)} asks: {memory(daemon.pid)}")
         return 0
     finally:
-        for proc in reversed(procs):
-            proc.terminate()
-            proc.wait(10)
-        shutil.rmtree(tmp, ignore_errors=True)
+        stop_all(procs, tmp)
 
 
 if __name__ == "__main__":

@@ -64,7 +64,7 @@ def test_sensor_payload_injections_never_reach_the_cloud_or_an_output(
         client.result("p", timeout=10)
         prompt = json.dumps(stub.requests[0]["body"]["messages"])
         assert "water" not in prompt and "ignore" not in prompt and "note" not in prompt
-        assert ("front=1.5" if usable else "front=unknown") in prompt
+        assert ("front: now 1.5;" if usable else "front: last message unusable;") in prompt
         assert running.pin(23).state == 0
     finally:
         running.stop()

@@ -7,6 +7,9 @@ and the safety gate's.
     interpreter.scorer = ModelProcess(*model_args(config))   # plus the local model
     interpretation = interpreter.interpret("back up 20 centimetres")
 
+    events = EventReader({"someone_at_door": ("camera", "a person is at the front door")})
+    events.read("camera", "someone is standing at the door")   # [EventMatch(..., 0.92, ...)]
+
 The modules behind this one are private; how they work is in docs/interpreter.md.
 """
 
@@ -22,12 +25,15 @@ from agent.interpret._catalogue import (
     resolve,
     runtime_missing,
 )
+from agent.interpret._events import EventMatch, EventReader
 from agent.interpret._interpreter import Interpretation, Interpreter, Scorer
 from agent.interpret._worker import SCORE_TIMEOUT_S, ModelProcess
 
 __all__ = [
     "DEFAULT_MODEL",
     "SCORE_TIMEOUT_S",
+    "EventMatch",
+    "EventReader",
     "Interpretation",
     "Interpreter",
     "ModelError",

@@ -1,0 +1,60 @@
+"""The simulated world of `run --sim`: the distance ahead falls as the simulated robot drives
+toward a wall, so a reaction stops it with no hardware, and commands typed by hand find fresh
+readings."""
+
+from __future__ import annotations
+
+import time
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from agent.clock import SystemClock
+from agent.config import parse_config
+from agent.sim_world import Pose, SimWorld
+from tests.conftest import ROOT, Broker, Client, start_daemon
+
+P = "robots/rover-1"
+
+
+def test_the_room_has_walls() -> None:
+    pose = Pose(0.5, 1.25, 0.0)
+    assert pose.ahead() == pytest.approx(2.0)
+    pose.drive(1.5, 0)
+    assert pose.ahead() == pytest.approx(0.5)
+    pose.drive(3.0, 0)  # never through the wall
+    assert pose.ahead() == pytest.approx(0.0)
+    pose.drive(-0.7, 0)
+    assert pose.ahead() == pytest.approx(0.7)
+    pose.drive(0, 90)  # facing +y, from the middle
+    assert pose.ahead() == pytest.approx(1.25)
+
+
+def test_the_rover_example_stops_itself_before_the_wall(broker: Broker, client: Client,
+                                                        tmp_path: Path) -> None:
+    raw = tomllib.loads((ROOT / "deploy/examples/rover.toml").read_text())
+    raw["mqtt"]["port"] = broker.port
+    config = parse_config(raw)
+    running = start_daemon(config, tmp_path / "state")
+    world = SimWorld(config, running.daemon.outputs,
+                     lambda topic, payload: running.daemon.connection.publish(topic, payload),
+                     clock=SystemClock(), stopping=running.daemon.stopping)
+    world.start()
+    try:
+        client.wait_for(f"{P}/sensors/front_distance", lambda r: r["value"] == 2.0)
+        client.publish(f"{P}/cmd", {"id": "m1", "action": "move",
+                                    "params": {"direction": "forward", "distance_m": 2.0}})
+        client.result("m1", "running", topic=f"{P}/result")
+        ended = client.result("m1", "failed", topic=f"{P}/result", timeout=10)
+        assert ended["reason"] == "superseded"
+        stop = client.wait_for(f"{P}/events", lambda r: r["input_kind"] == "reaction")
+        assert stop["detail"].startswith("reaction too_close (front_distance 0.3")
+        assert 0.3 < world.pose.ahead() < 0.4
+        time.sleep(1.5)  # longer than the distance sensor's max_age_s
+        client.publish(f"{P}/cmd", {"id": "m2", "action": "move",
+                                    "params": {"direction": "backward", "distance_m": 0.5}})
+        assert client.result("m2", topic=f"{P}/result")["status"] == "running"
+        assert world.battery < 20.0
+    finally:
+        running.stop()
