@@ -21,6 +21,7 @@ from agent.interpret._catalogue import (
     resolve,
 )
 from agent.interpret._interpreter import Interpretation, Interpreter, Scorer
+from agent.interpret._time import VagueTime, When, find_time, warm_up
 from agent.interpret._worker import SCORE_TIMEOUT_S, ModelProcess
 
 __all__ = [
@@ -31,10 +32,14 @@ __all__ = [
     "ModelError",
     "ModelProcess",
     "Scorer",
+    "VagueTime",
+    "When",
     "bundled_path",
     "catalogue",
     "describe_actions",
+    "find_time",
     "load_scorer",
     "model_args",
     "resolve",
+    "warm_up",
 ]
