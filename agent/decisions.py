@@ -21,6 +21,8 @@ REASONS = frozenset((
     "internal_error",
     # added by this project: see docs/CONTRACT.md
     "superseded", "deadman", "shutdown", "cloud_error", "plan_timeout",
+    # sentence form and schedules (CONTRACT section 5)
+    "negated", "conditional", "not_a_request", "cancelled",
 ))
 
 
@@ -29,7 +31,8 @@ class Decision:
     id: str
     input_kind: str  # cmd | ask | plan | estop | reset | sensor | supervision | fault
     status: str  # done running refused failed escalated confirm_required none duplicate
-    decision: str  # execute refuse escalate confirm none abort
+    # answered scheduled
+    decision: str  # execute refuse escalate confirm none abort answer schedule plan cancel
     reason: str | None = None
     detail: str = ""
     action: str | None = None

@@ -21,12 +21,14 @@ from agent.interpret._catalogue import (
     resolve,
 )
 from agent.interpret._interpreter import Interpretation, Interpreter, Scorer
+from agent.interpret._questions import Asked
 from agent.interpret._time import VagueTime, When, find_time, warm_up
 from agent.interpret._worker import SCORE_TIMEOUT_S, ModelProcess
 
 __all__ = [
     "DEFAULT_MODEL",
     "SCORE_TIMEOUT_S",
+    "Asked",
     "Interpretation",
     "Interpreter",
     "ModelError",

@@ -19,6 +19,8 @@ SMALL = {
 TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
         "eighty": 80, "ninety": 90}
 FRACTIONS = {"half": 0.5, "quarter": 0.25, "third": 1 / 3}
+COUNTS = {"once": 1, "twice": 2, "thrice": 3}  # how many times, in one word
+NEGATIVE = frozenset({"minus", "negative"})
 SCALES = {"hundred": 100, "thousand": 1000}
 
 # unit word -> (dimension, factor to the dimension's base unit)
@@ -39,6 +41,7 @@ for _words, _dim, _factor in (
     ("min mins minute minutes", "time", 60.0),
     ("h hr hrs hour hours", "time", 3600.0),
     ("% percent per-cent", "percent", 1.0),
+    ("time times", "count", 1.0),
 ):
     for _w in _words.split():
         UNITS[_w] = (_dim, _factor)
@@ -47,13 +50,22 @@ TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+(?:'[a-z]+)?|°|%")
 
 
 def tokens(text: str) -> list[str]:
-    """Lower-case words and numbers; 'don't' stays one token, '20cm' becomes '20', 'cm'."""
-    text = text.lower().replace("\u2019", "'").replace("-", " ")  # curly apostrophe
+    """Lower-case words and numbers; 'don't' stays one token, '20cm' becomes '20', 'cm',
+    '-30' becomes 'minus', '30'."""
+    text = text.lower().replace("\u2019", "'")  # curly apostrophe
+    text = re.sub(r"(?<![\w.])-(?=\d)", " minus ", text).replace("-", " ")
     return TOKEN.findall(text)
 
 
+def without_asides(text: str) -> str:
+    """A description without its remarks in parentheses: "(it cleans, then docks by itself)"
+    explains; it does not name what the action is."""
+    return re.sub(r"\([^)]*\)", " ", text)
+
+
 def stem(word: str) -> str:
-    """A light stemmer for matching: lights -> light, brighten -> bright, cleaning -> clean."""
+    """A light stemmer for matching: lights -> light, brighten -> bright, cleaning -> clean,
+    drive and driving -> driv."""
     w = word
     if w.endswith("'s"):
         w = w[:-2]
@@ -63,13 +75,15 @@ def stem(word: str) -> str:
             break
     if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "aeiousl":
         w = w[:-1]  # dimm -> dim, stopp -> stop
+    if len(w) > 3 and w.endswith("e") and not w.endswith("ee"):
+        w = w[:-1]  # drive, driving -> driv
     return w
 
 
 @dataclass(frozen=True)
 class Quantity:
     value: float  # in the dimension's base unit (metres, degrees, seconds, percent)
-    dimension: str | None  # length | angle | time | percent | None (a bare number)
+    dimension: str | None  # length | angle | time | percent | count | None (a bare number)
     start: int  # token span
     end: int
 
@@ -79,6 +93,16 @@ def quantities(words: list[str]) -> list[Quantity]:
     found: list[Quantity] = []
     i = 0
     while i < len(words):
+        if words[i] in NEGATIVE and i + 1 < len(words):  # "minus 30 degrees"
+            parsed = _number_at(words, i + 1)
+            if parsed is not None:
+                words = [*words[:i + 1], str(-parsed[0]), *words[parsed[1]:]]
+                i += 1
+                continue
+        if words[i] in COUNTS:
+            found.append(Quantity(COUNTS[words[i]], "count", i, i + 1))
+            i += 1
+            continue
         parsed = _number_at(words, i)
         if parsed is None:
             i += 1
@@ -102,7 +126,7 @@ def quantities(words: list[str]) -> list[Quantity]:
 def _number_at(words: list[str], i: int) -> tuple[float, int] | None:
     """A number starting at token i: (value, index after it), or None."""
     w = words[i]
-    if re.fullmatch(r"\d+(?:\.\d+)?", w):
+    if re.fullmatch(r"-?\d+(?:\.\d+)?", w):
         return float(w), i + 1
     if w in ("a", "an") and i + 1 < len(words):
         nxt = words[i + 1]
