@@ -35,7 +35,9 @@ from agent.mqtt import Connection, Will
 from agent.outputs import build_outputs
 from agent.picture import Picture
 from agent.planner import Planner
+from agent.plans import PlanRunner
 from agent.replies import Replies
+from agent.schedules import Schedules
 from agent.sensors import Sensors
 from agent.signing import Verifier
 from agent.topics import Topics
@@ -97,8 +99,11 @@ class Daemon:
             sensors=self.sensors, estop=self.estop, executor=self.executor, clock=clock,
             stopping=self.stopping, on_status_change=self.publish_status,
         ) if config.cloud.enabled else None
+        self.schedules = Schedules(config)
+        self.plans = PlanRunner(commands=self.commands, executor=self.executor, clock=clock)
         self.asking = Asking(config, commands=self.commands, reader=self.reader,
-                             planner=self.planner, stopping=self.stopping,
+                             planner=self.planner, schedules=self.schedules, plans=self.plans,
+                             picture=self.picture, stopping=self.stopping,
                              on_status_change=self.publish_status, model=model)
         # Which part handles each topic of the main connection (the e-stop has its own).
         self.handlers: dict[str, Callable[[Inbound], None]] = {

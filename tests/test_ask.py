@@ -50,7 +50,7 @@ def test_bare_string_gets_an_id_and_an_answer(asking: Running, client: Client) -
 def test_gate_still_applies_to_text(asking: Running, client: Client) -> None:
     client.publish(ASK, {"id": "f", "text": "drive forward one metre"})
     assert client.result("f")["reason"] == "stale_sensor"  # no distance reading yet
-    client.publish(ASK, {"id": "w", "text": "water for two seconds"})
+    client.publish(ASK, {"id": "w", "text": "start the water for two seconds"})
     assert client.result("w")["status"] == "confirm_required"
     client.publish(ASK, {"id": "j", "text": '{"id":"x","action":"water","sig":"00"}'})
     assert client.result("j")["decision"] != "execute"
@@ -83,7 +83,7 @@ def test_stop_text_jumps_the_queue_of_slow_requests(asking: Running, client: Cli
 def test_excess_text_requests_are_busy(asking: Running, client: Client) -> None:
     client.wait_for("robots/t/status", lambda s: s.get("model") == "ready", timeout=30)
     for i in range(12):
-        client.publish(ASK, {"id": f"b{i}", "text": f"what is the meaning of life {i}"}, qos=0)
+        client.publish(ASK, {"id": f"b{i}", "text": f"sing me a long song number {i}"}, qos=0)
     busy = client.wait_for("robots/t/result", lambda r: r["reason"] == "busy")
     assert busy["status"] == "refused"
 

@@ -258,9 +258,9 @@ class Interpreter:
         return not named  # "stop the vacuum" names a device with no stop: not the wheels'
 
     def is_stop_text(self, text: str) -> bool:
-        """A request to stop, read cheaply (no model, no time phrases): it may jump queues."""
-        form = read_form(text)
-        return form.kind == REQUEST and any(self._is_stop(tokens(p)) for p in form.parts)
+        """Stop-like words, read cheaply in raw text (it may be the JSON of a request): such a
+        request jumps the queue; what it asks is read in full when its turn comes."""
+        return self._is_stop(tokens(text))
 
     def _cancel(self, text: str, form: Form) -> Interpretation:
         words = tokens(" ".join(form.parts))
