@@ -222,10 +222,12 @@ class Interpreter:
         found, why = evidence(self.matcher, best, ranked[1] if len(ranked) > 1 else None,
                               words)
         action = best.action
-        tied = [m.action for m in ranked[1:] if m.standing == best.standing]
+        tied = [m for m in ranked[1:] if m.standing == best.standing]
+        if best.exact_example and not any(m.exact_example for m in tied):
+            tied = []  # the words of its example, and of no other's: no tie
         by_model = False
-        if tied and not best.exact_example:
-            probs = self._model_scores(text, [action, *tied])
+        if tied:
+            probs = self._model_scores(text, [action, *(m.action for m in tied)])
             if probs:  # the matcher cannot tell; the model picks which to ask about
                 action = max(probs, key=lambda a: probs[a])
                 by_model = True
