@@ -7,6 +7,10 @@ prompt with an empty request, which removes the model's bias toward some names, 
 into probabilities over the candidates. The action list is a fixed prefix kept in the KV cache,
 so a request costs its own tokens plus a few per candidate.
 
+A model with a recurrent state (LFM2's short convolutions, Mamba) cannot rewind its cache to an
+earlier position: for those, the state of the sequence is saved after the prefix and after the
+request, and restored before each candidate (tests/test_lfm2.py).
+
 This uses llama-cpp-python's batch and context objects directly (pinned version in
 scripts/setup) to get logits for exactly the tokens that need them.
 """
@@ -14,6 +18,7 @@ scripts/setup) to get logits for exactly the tokens that need them.
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
 import threading
@@ -30,6 +35,7 @@ MARK = "\u241f"  # where the request goes in the rendered prompt
 class ModelScorer:
     def __init__(self, path: Path, name: str, threads: int, actions: dict[str, str]) -> None:
         """actions: each action's name and description, in the order the prompt lists them."""
+        import llama_cpp
         from llama_cpp import Llama
 
         self.name = name
@@ -37,10 +43,16 @@ class ModelScorer:
         self.llm = Llama(str(path), n_ctx=1024, n_batch=512, n_threads=threads,
                          n_threads_batch=threads, verbose=False)
         self.n_vocab = self.llm.n_vocab()
+        native = self.llm._model.model
+        # An attention cache rewinds to any position; a recurrent state only to a saved one
+        self.rewinds = not (llama_cpp.llama_model_is_recurrent(native) or
+                            llama_cpp.llama_model_is_hybrid(native))
+        self.saved: dict[int, Any] = {}  # position -> the sequence's state there
         prefix, self.suffix, self.end = self._template(actions)
         self.prefix_tokens = self.llm.tokenize(prefix.encode(), add_bos=True, special=True)
         self.llm.eval(self.prefix_tokens)
         self.base = self.llm.n_tokens
+        self._save(self.base)
         self.neutral: dict[str, float] = {}
         names = [*actions, "none"]
         self.neutral = self._raw_scores("", names)
@@ -81,6 +93,7 @@ class ModelScorer:
         with self.lock:
             first = self._decode(tokens, self.base, all_logits=False)[-1]
             start = self.base + len(tokens)
+            self._save(start)
             scores = {}
             for name in candidates:
                 answer = self.llm.tokenize((" " if not self.suffix.endswith("\n") else "")
@@ -95,10 +108,34 @@ class ModelScorer:
                 scores[name] = total
         return scores
 
+    def _save(self, position: int) -> None:
+        """Keep the sequence's state at this position, for a model that cannot rewind."""
+        if self.rewinds:
+            return
+        import llama_cpp
+
+        ctx = self.llm._ctx.ctx
+        size = llama_cpp.llama_state_seq_get_size(ctx, 0)
+        state = (ctypes.c_uint8 * size)()
+        llama_cpp.llama_state_seq_get_data(ctx, state, size, 0)
+        self.saved = {p: s for p, s in self.saved.items() if p <= self.base}  # prefix stays
+        self.saved[position] = state
+
+    def _rewind(self, position: int) -> None:
+        """Forget every token from this position on."""
+        if self.rewinds:
+            self.llm._ctx.kv_cache_seq_rm(-1, position, -1)
+            return
+        import llama_cpp
+
+        state = self.saved[position]
+        if not llama_cpp.llama_state_seq_set_data(self.llm._ctx.ctx, state, len(state), 0):
+            raise RuntimeError(f"could not restore the model's state at {position}")
+
     def _decode(self, tokens: list[int], position: int, all_logits: bool) -> list[Any]:
         """Decode tokens at a position; log-softmax rows for each (or only the last) token."""
         ctx, batch = self.llm._ctx, self.llm._batch
-        ctx.kv_cache_seq_rm(-1, position, -1)
+        self._rewind(position)
         batch.set_batch(tokens, position, all_logits)
         ctx.decode(batch)
         wanted = range(len(tokens)) if all_logits else [len(tokens) - 1]
