@@ -43,31 +43,37 @@ def answer(config: Config, state: State, *, devices: Sequence[str] = (),
     return " ".join(said), facts
 
 
+def _is(name: str) -> str:
+    """"The lights are", "the socket is"."""
+    return "are" if name.endswith("s") and not name.endswith("ss") else "is"
+
+
 def _device(name: str, state: dict[str, Any], running: list[dict[str, Any]]) -> str:
     shown = name.replace("_", " ")
+    be = _is(shown)
     if running:
-        return (f"The {shown} is running {running[0]['action']} "
+        return (f"The {shown} {be} running {running[0]['action']} "
                 f"({running[0]['ends_in_s']:.1f} s left).")
     kind, last = state.get("kind"), state.get("op")
     then = f" (last operation: {last})" if last else ""
     if kind in ("robot", "motor"):
         moving = any(state.get(k) for k in ("left", "right", "value"))
-        return f"The {shown} is {'moving' if moving else 'stopped'}{then}."
+        return f"The {shown} {be} {'moving' if moving else 'stopped'}{then}."
     if kind == "servo":
         angle = state.get("angle")
-        return (f"The {shown} is at {angle:g}°." if isinstance(angle, int | float)
-                else f"The {shown} is detached (not holding an angle){then}.")
+        return (f"The {shown} {be} at {angle:g}°." if isinstance(angle, int | float)
+                else f"The {shown} {be} detached (not holding an angle){then}.")
     if kind == "pwm_led":
         level = float(state.get("value") or 0.0)
-        return (f"The {shown} is on at {level:.0%}." if level > 0 else f"The {shown} is off.")
+        return (f"The {shown} {be} on at {level:.0%}." if level > 0 else f"The {shown} {be} off.")
     if kind == "rgb_led":
         if not state.get("on"):
-            return f"The {shown} is off."
-        return f"The {shown} is on, {_colour(state.get('color'))}."
+            return f"The {shown} {be} off."
+        return f"The {shown} {be} on, {_colour(state.get('color'))}."
     if kind == "mqtt":
         return f"The {shown}'s last operation was {last}." if last else \
             f"Nothing has been sent to the {shown} yet."
-    return f"The {shown} is {'on' if state.get('on') else 'off'}{then}."
+    return f"The {shown} {be} {'on' if state.get('on') else 'off'}{then}."
 
 
 def _colour(rgb: Any) -> str:
@@ -81,6 +87,7 @@ def _colour(rgb: Any) -> str:
 
 def _sensor(name: str, reading: dict[str, Any], kind: str) -> str:
     shown = name.replace("_", " ")
+    be = _is(shown)
     value = reading.get("value")
     if value is None:
         return f"There is no usable reading from {shown} yet."
@@ -90,4 +97,4 @@ def _sensor(name: str, reading: dict[str, Any], kind: str) -> str:
     age = f"{reading['age_s']:.1f} s ago"
     if not reading.get("fresh"):
         return f"There is no fresh reading from {shown}: the last was {text}, {age}."
-    return f"The {shown} is {text} (read {age})."
+    return f"The {shown} {be} {text} (read {age})."

@@ -38,6 +38,8 @@ DEVELOPMENT = [
     (ROOT / "deploy/examples/rover.toml", EVAL / "injections.jsonl"),
     (EVAL / "workshop.toml", EVAL / "forms-dev.jsonl"),
     (EVAL / "tank.toml", EVAL / "tank-dev.jsonl"),
+    (SHARED / "home-rover.toml", EVAL / "calib-home.jsonl"),
+    (EVAL / "tank.toml", EVAL / "calib-tank.jsonl"),
 ]
 HELD_OUT = [
     (EVAL / "home-current.toml", EVAL / "sentence-forms.jsonl"),
@@ -110,20 +112,30 @@ def measure(found: list[tuple[Interpretation, bool]]) -> dict[str, tuple[int, in
     return {kind: (n[kind], right[kind], wilson_lower(right[kind], n[kind])) for kind in n}
 
 
+HEADER = '''"""Confidence of each kind of evidence, written by scripts/calibrate.py: do not edit.
+
+Each kind: right of samples on the development sets (SLURP dev and test, rover-motion,
+injections, forms-dev, tank-dev, calib-home, calib-tank); the value is the lower bound of a
+one-sided 95 % Wilson interval on its precision. A kind never seen is 0.
+"""
+
+CONFIDENCE: dict[str, float] = {
+'''
+
+
+def kinds_of(measured: dict[str, tuple[int, int, float]]) -> list[str]:
+    """Every kind, measured or in the table, the most often seen first."""
+    from agent.interpret._calibrated import CONFIDENCE
+
+    return sorted(set(CONFIDENCE) | set(measured), key=lambda k: (-measured.get(k, (0,))[0], k))
+
+
 def table_source(measured: dict[str, tuple[int, int, float]], kinds: list[str]) -> str:
-    lines = ['"""Confidence of each kind of evidence, measured: written by scripts/calibrate.py, '
-             'do not edit.', "",
-             "Each kind: right of samples on the development sets (SLURP dev and test, "
-             "rover-motion,", "injections, forms-dev, tank-dev); the value is the lower bound "
-             "of a one-sided 95 %", "Wilson interval on its precision. A kind never seen is 0.",
-             '"""',
-             "", "CONFIDENCE: dict[str, float] = {"]
+    lines = []
     for kind in kinds:
         n, right, bound = measured.get(kind, (0, 0, 0.0))
-        value = FIXED.get(kind, round(bound, 3))
-        lines.append(f'    "{kind}": {value},  # {right}/{n}')
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+        lines.append(f'    "{kind}": {FIXED.get(kind, round(bound, 3))},  # {right}/{n}\n')
+    return HEADER + "".join(lines) + "}\n"
 
 
 def reliability(found: list[tuple[Interpretation, bool]]) -> list[str]:
@@ -148,7 +160,7 @@ def main() -> int:
     from agent.interpret._calibrated import CONFIDENCE
 
     measured = measure(collect(DEVELOPMENT))
-    kinds = sorted(set(CONFIDENCE) | set(measured), key=lambda k: -measured.get(k, (0,))[0])
+    kinds = kinds_of(measured)
     print("| evidence | samples | right | precision | lower bound (confidence) |")
     print("|---|---|---|---|---|")
     for kind in kinds:

@@ -95,6 +95,8 @@ class Score:
     none_lines: int = 0
     none_right: int = 0
     executed_wrong: int = 0
+    asked_back: int = 0  # in-scope lines asked back or refused...
+    named_right: int = 0  # ...whose question or refusal names the label's action
     latencies: list[float] = field(default_factory=list)
     by_decision: Counter[tuple[str, bool]] = field(default_factory=Counter)
     by_form: Counter[tuple[str, bool]] = field(default_factory=Counter)
@@ -114,6 +116,10 @@ class Score:
             self.in_scope += 1
             self.in_scope_right += ok
         self.executed_wrong += wrong_run
+        if not ok and row["decision"] in ("execute", "schedule") and out.decision in (
+                "none", "refuse"):
+            self.asked_back += 1
+            self.named_right += out.action == row["expect"]
         self.by_decision[(row["decision"], ok)] += 1
         self.by_form[(row.get("form", "?"), ok)] += 1
         if not ok:
@@ -128,7 +134,9 @@ class Score:
             f"{name}: n={self.rows} in-scope accuracy={_share(self.in_scope_right, self.in_scope)}"
             f" none-lines right={_share(self.none_right, self.none_lines)}"
             f" executed_wrong={self.executed_wrong / max(1, self.rows):.3f}"
-            f" ({self.executed_wrong}) latency p50={pct(self.latencies, 50):.1f} ms"
+            f" ({self.executed_wrong}) asked back naming the right action="
+            f"{_share(self.named_right, self.asked_back)}"
+            f" latency p50={pct(self.latencies, 50):.1f} ms"
             f" p95={pct(self.latencies, 95):.1f} ms p99={pct(self.latencies, 99):.1f} ms"
             f" max_rss={rss:.0f} MB scorer={scorer}",
             "  by decision: " + _breakdown(self.by_decision),

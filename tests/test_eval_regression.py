@@ -26,7 +26,7 @@ SETS = {
     "rover-forms": (ROVER, EVAL / "rover-forms.jsonl", 0.85, WRONG),
     "forms-dev": (EVAL / "workshop.toml", EVAL / "forms-dev.jsonl", 0.95, WRONG),
     "forms-holdout": (EVAL / "workshop.toml", EVAL / "forms-holdout.jsonl", 0.90, WRONG),
-    "tank-dev": (EVAL / "tank.toml", EVAL / "tank-dev.jsonl", 0.80, WRONG),
+    "tank-dev": (EVAL / "tank.toml", EVAL / "tank-dev.jsonl", 0.90, WRONG),
     # SLURP's own labels: two-request sentences labelled with their first intent, "turn down
     # the lights to medium" labelled lights_off, and "stop play" (a stop word stops)
     "slurp-test": (SHARED / "home-rover.toml", EVAL / "slurp-test-home.jsonl", 0.0, 0.012),

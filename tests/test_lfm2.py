@@ -115,7 +115,7 @@ def test_the_scorer_scores_lfm2_exactly(tiny_lfm2: Path) -> None:
     assert math.isclose(sum(probs.values()), 1.0) and all(0 < p < 1 for p in probs.values())
     assert scorer.score("turn left please", ["turn_left", "honk", "none"]) == probs
     scorer.score("sound the horn", ["honk"])  # another request in between
-    raw = scorer._raw_scores("turn left please", ["honk"])["honk"]
+    raw = scorer._raw_scores("turn left please", ["honk"], 1)["honk"]
     assert raw == pytest.approx(whole_sequence_log_probability(scorer, "turn left please",
                                                                "honk"), abs=1e-3)
 

@@ -122,7 +122,7 @@ class Interpreter:
             form = Form(CANCEL, form.parts, "says not to do what may be scheduled")
         if form.kind == CANCEL:
             return self._cancel(text, form)
-        targets = [self._match(p, "").action for p in form.parts if p]
+        targets = [self._match(p, "", use_model=False).action for p in form.parts if p]
         return Interpretation(text, None, form=form.kind, why=form.why,
                               targets=[t for t in targets if t])
 
@@ -158,7 +158,7 @@ class Interpreter:
         neither)."""
         pieces = split_and(part)
         if len(pieces) > 1:
-            steps = [self._request(p, context, now) for p in pieces]
+            steps = [self._request(p, context, now, use_model=False) for p in pieces]
             actions = [s.action for s in steps]
             if all(self._clear(s) for s in steps) and len(set(actions)) == len(actions):
                 return steps
@@ -189,15 +189,16 @@ class Interpreter:
                              "time, or say the steps without a time to run them now")
         return plan
 
-    def _request(self, text: str, context: str, now: datetime) -> Interpretation:
+    def _request(self, text: str, context: str, now: datetime, use_model: bool = True
+                 ) -> Interpretation:
         try:
             when = find_time(text, now)
         except VagueTime as vague:
-            interp = self._match(vague.rest or text, context)
+            interp = self._match(vague.rest or text, context, use_model)
             interp.question = (f"When should I do it? '{vague.span}' is not a time I can "
                                "schedule: say one like 'at 7 pm' or 'in 10 minutes'")
             return interp
-        interp = self._match(when.rest if when else text, context)
+        interp = self._match(when.rest if when else text, context, use_model)
         if when:
             interp.at, interp.recurring = when.at, when.recurring
             interp.why += f"; later: '{when.span}' is {when.at.isoformat(timespec='minutes')}"
@@ -209,7 +210,9 @@ class Interpreter:
         except VagueTime:
             return True
 
-    def _match(self, text: str, context: str) -> Interpretation:
+    def _match(self, text: str, context: str, use_model: bool = True) -> Interpretation:
+        """One request to one action. use_model=False where only a clear match matters (what a
+        negation is about, a candidate step): the model would only cost time there."""
         words = tokens(text)
         if self.stop_action and self._is_stop(words):
             return Interpretation(text, self.stop_action, {}, CONFIDENCE["stop"], why="stop word",
@@ -217,7 +220,7 @@ class Interpreter:
         words = self._with_referent(words, context)
         ranked = self.matcher.rank(words)
         if not ranked or ranked[0].score <= 0:
-            return self._unmatched(text)
+            return self._unmatched(text) if use_model else Interpretation(text, None)
         best = ranked[0]
         found, why = evidence(self.matcher, best, ranked[1] if len(ranked) > 1 else None,
                               words)
@@ -226,7 +229,7 @@ class Interpreter:
         if best.exact_example and not any(m.exact_example for m in tied):
             tied = []  # the words of its example, and of no other's: no tie
         by_model = False
-        if tied:
+        if tied and use_model:
             probs = self._model_scores(text, [action, *(m.action for m in tied)])
             if probs:  # the matcher cannot tell; the model picks which to ask about
                 action = max(probs, key=lambda a: probs[a])

@@ -10,6 +10,8 @@ Operation concepts say what to do; the rest say what to do it to.
 
 from __future__ import annotations
 
+import functools
+
 from agent.interpret._text import COUNTS, FRACTIONS, NEGATIVE, SCALES, SMALL, TENS, UNITS, stem
 from agent.kinds import COLORS
 
@@ -112,6 +114,7 @@ NUMBER_WORDS = frozenset(SMALL) | frozenset(TENS) | frozenset(FRACTIONS) | {"a",
 AMOUNT_WORDS = NUMBER_WORDS | frozenset(SCALES) | frozenset(COUNTS) | NEGATIVE | {"point"}
 
 
+@functools.lru_cache(maxsize=8192)
 def concept(word: str) -> str:
     """The concept of a word: its group's name, or else its stem."""
     return CONCEPT_OF.get(word) or CONCEPT_OF.get(stem(word)) or stem(word)

@@ -86,6 +86,7 @@ class Matcher:
             self.profiles.append(Profile(name, operation, frozenset(found), examples,
                                          frozenset(own), frozenset(concepts(values))))
         self.by_name = {p.action: p for p in self.profiles}
+        self.queries: dict[tuple[str, ...], list[str]] = {}  # a request is read many times
         self.value_words = {w for a in config.actions.values() for spec in a.params.values()
                             for value in spec.enum or [] for v in tokens(str(value))
                             for w in (v, *VALUE_SYNONYMS.get(v, ()))}
@@ -126,12 +127,19 @@ class Matcher:
     def query(self, words: list[str]) -> list[str]:
         """The concepts of a request; a place no action mentions ("in the living room") is no
         evidence either way."""
-        return [c for c in concepts(words) if c in self.weight or c not in PLACE_CONCEPTS]
+        key = tuple(words)
+        if key not in self.queries:
+            if len(self.queries) > 256:
+                self.queries.clear()
+            self.queries[key] = [c for c in concepts(words)
+                                 if c in self.weight or c not in PLACE_CONCEPTS]
+        return self.queries[key]
 
     def rank(self, words: list[str]) -> list[Match]:
         """Actions sharing anything with the request, best first (an exact example first
         among equals)."""
         query = self.query(words)
+        words_said = said(words)
         asked_ops = {c for c in query if c in OPERATION_CONCEPTS}
         matches = []
         for p in self.profiles:
@@ -145,7 +153,7 @@ class Matcher:
                 p.action, score,
                 p.operation in query or SAME_OPERATION.get(p.operation) in query,
                 any(c not in OPERATION_CONCEPTS for c in shared),
-                bool(words) and said(words) in p.examples,
+                bool(words) and words_said in p.examples,
                 bool(p.device & set(query)),
                 any(c not in OPERATION_CONCEPTS and c not in p.values for c in shared)))
         return sorted(matches, key=lambda m: (m.standing, m.exact_example), reverse=True)

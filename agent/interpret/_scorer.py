@@ -30,6 +30,9 @@ import numpy as np
 # Read by libgomp when llama.cpp loads: idle inference threads sleep instead of spinning.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 MARK = "\u241f"  # where the request goes in the rendered prompt
+# Over this many candidates, only those whose first token the model likes best are scored to
+# the end: one decode gives every first token, each further one costs a decode of its own
+SHORTLIST = 4
 
 
 class ModelScorer:
@@ -53,9 +56,11 @@ class ModelScorer:
         self.llm.eval(self.prefix_tokens)
         self.base = self.llm.n_tokens
         self._save(self.base)
+        self.answers: dict[str, list[int]] = {}
         self.neutral: dict[str, float] = {}
+        self.neutral_first: dict[str, float] = {}
         names = [*actions, "none"]
-        self.neutral = self._raw_scores("", names)
+        self.neutral = self._raw_scores("", names, shortlist=len(names))
 
     def _template(self, actions: dict[str, str]) -> tuple[str, str, str]:
         lines = [f"- {name}: {description}" for name, description in actions.items()]
@@ -76,15 +81,26 @@ class ModelScorer:
         return system + "\n\nRequest: ", "\nAction:", "\n"
 
     def score(self, text: str, candidates: list[str]) -> dict[str, float]:
-        """Probabilities over the candidates (summing to 1), calibrated."""
-        raw = self._raw_scores(text, candidates)
+        """Probabilities over the candidates (summing to 1), calibrated; a candidate left off
+        the shortlist gets 0."""
+        raw = self._raw_scores(text, candidates, SHORTLIST)
         calibrated = {c: raw[c] - self.neutral.get(c, 0.0) for c in candidates}
         top = max(calibrated.values())
         weights = {c: math.exp(v - top) for c, v in calibrated.items()}
         total = sum(weights.values())
         return {c: w / total for c, w in weights.items()}
 
-    def _raw_scores(self, text: str, candidates: list[str]) -> dict[str, float]:
+    def _answer(self, name: str) -> list[int]:
+        """The tokens of a candidate as the answer, with the end of the turn."""
+        if name not in self.answers:
+            said = (" " if not self.suffix.endswith("\n") else "").encode() + name.encode()
+            self.answers[name] = [
+                *self.llm.tokenize(said, add_bos=False, special=False),
+                *self.llm.tokenize(self.end.encode(), add_bos=False, special=True)]
+        return self.answers[name]
+
+    def _raw_scores(self, text: str, candidates: list[str], shortlist: int
+                    ) -> dict[str, float]:
         # The request is cut to what a spoken request can be; it cannot end the user turn
         # early because special tokens in it are tokenized as plain text.
         request = self.llm.tokenize(text[:500].encode(), add_bos=False, special=False)
@@ -94,12 +110,13 @@ class ModelScorer:
             first = self._decode(tokens, self.base, all_logits=False)[-1]
             start = self.base + len(tokens)
             self._save(start)
-            scores = {}
-            for name in candidates:
-                answer = self.llm.tokenize((" " if not self.suffix.endswith("\n") else "")
-                                           .encode() + name.encode(), add_bos=False,
-                                           special=False)
-                answer += self.llm.tokenize(self.end.encode(), add_bos=False, special=True)
+            if not text:
+                self.neutral_first = {c: float(first[self._answer(c)[0]]) for c in candidates}
+            liked = sorted(candidates, key=lambda c: self.neutral_first.get(c, 0.0) - float(
+                first[self._answer(c)[0]]))[:shortlist]
+            scores = {c: -math.inf for c in candidates}
+            for name in liked:
+                answer = self._answer(name)
                 total = float(first[answer[0]])
                 if len(answer) > 1:
                     rows = self._decode(answer[:-1], start, all_logits=True)

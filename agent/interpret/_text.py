@@ -7,6 +7,7 @@ to base units (metres, degrees, seconds, fractions).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -63,6 +64,7 @@ def without_asides(text: str) -> str:
     return re.sub(r"\([^)]*\)", " ", text)
 
 
+@functools.lru_cache(maxsize=8192)  # a request's words are stemmed several times over
 def stem(word: str) -> str:
     """A light stemmer for matching: lights -> light, brighten -> bright, cleaning -> clean,
     drive and driving -> driv."""
