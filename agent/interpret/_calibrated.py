@@ -10,7 +10,7 @@ CONFIDENCE: dict[str, float] = {
     "example": 0.953,  # 55/55
     "tie": 0.028,  # 3/44
     "unique_operation": 0.942,  # 44/44
-    "device_only": 0.909,  # 27/27
+    "device_only": 0.912,  # 28/28
     "device_and_value": 0.812,  # 20/21
     "stop": 1.0,  # 15/17
     "device_only_partly": 0.762,  # 15/16

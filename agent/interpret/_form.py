@@ -29,7 +29,8 @@ class Form:
     kind: str
     parts: tuple[str, ...] = ()  # request: the text asking for something; negated/cancel: what
     why: str = ""
-    sequence: bool = False  # the parts were joined by "then", "and then", "before"...
+    sequence: bool = False  # the parts were joined by "then", "and then", "before"..., not
+    # merely said side by side ("I'd love a coffee, could you start the machine?")
     context: str = ""  # words of the other clauses: what "it" may refer to
 
 
@@ -258,7 +259,7 @@ def _finite(word: str) -> bool:
 def _sequence(requests: list[str]) -> tuple[list[str], bool]:
     """The request clauses as steps in the order they must run."""
     steps: list[str] = []
-    sequence = len(requests) > 1
+    sequence = False  # said with "then", "before"...: not merely side by side
     pending_after: list[str] = []  # "before you X, Y": Y first
     for clause in requests:
         before = re.match(r"^before (?:you |i |we )?(.+)$", clause)
