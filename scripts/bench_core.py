@@ -242,10 +242,15 @@ def main() -> int:
         print(f"after {len(ask_ms)} asks: {memory(daemon.pid)}")
         return 0
     finally:
-        for proc in reversed(procs):
-            proc.terminate()
-            proc.wait(10)
-        shutil.rmtree(tmp, ignore_errors=True)
+        stop_all(procs, tmp)
+
+
+def stop_all(procs: list[subprocess.Popen[bytes]], tmp: Path) -> None:
+    """End what a benchmark started, last first, and remove its files."""
+    for proc in reversed(procs):
+        proc.terminate()
+        proc.wait(10)
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

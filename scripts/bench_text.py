@@ -20,7 +20,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from scripts.bench_core import ROOT, P, Probe, free_port, memory, start_rover, summary
+from scripts.bench_core import (
+    ROOT,
+    P,
+    Probe,
+    free_port,
+    memory,
+    start_rover,
+    stop_all,
+    summary,
+)
 
 TEXTS = {
     "state question": "is the headlight on?",
@@ -59,10 +68,7 @@ def main() -> int:
         print(f"load average after: {os.getloadavg()[0]:.2f}; {memory(daemon.pid)}")
         return 0
     finally:
-        for proc in reversed(procs):
-            proc.terminate()
-            proc.wait(10)
-        shutil.rmtree(tmp, ignore_errors=True)
+        stop_all(procs, tmp)
 
 
 if __name__ == "__main__":

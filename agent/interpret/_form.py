@@ -76,27 +76,28 @@ TRAILING = re.compile(r"(?:,?\s*(?:please|thanks|thank you|if you (?:can|could|w
                       r"|if possible|for me|now|right now|ok|okay|robot|buddy|mate|instead))+$")
 VOCATIVE = re.compile(r"^(?:(?:hey|hi|ok|okay|yo)\s+)?(?:robot|bot|alexa|siri|olly|google"
                       r"|computer|jarvis)\b,?\s*(?=[a-z])")
+# Who a condition is about: "when I leave", "if the door opens", "once it's dark"
+WHOEVER = (r"(?:i|we|it|the|my|our|someone|somebody|anyone|there|he|she|they|its|it's"
+           r"|it is)\b")
 CONDITION = re.compile(
     r"\bif\b(?! you (?:can|could|would|will|don'?t mind|do not mind|wouldn'?t mind|please"
     r"|like|want|have a|get a)\b)(?! possible\b)"
     r"|\b(?:unless|whenever|as soon as|in case|provided that)\b"
-    r"|(?:^|,\s*|\b)(?:when|once|until|till|after|before|while)\s+(?:i|we|it|the|my|our|"
-    r"someone|somebody|anyone|there|he|she|they|its|it's|it is)\b")
+    rf"|(?:^|,\s*|\b)(?:when|once|until|till|after|before|while)\s+{WHOEVER}")
 LEADING_CONDITION = re.compile(
-    r"^(?:when|whenever|once|until|till|after|before|while|as soon as|in case)\s+(?:i|we|it"
-    r"|the|my|our|someone|somebody|anyone|there|he|she|they|its|it's|it is)\b")
+    rf"^(?:when|whenever|once|until|till|after|before|while|as soon as|in case)\s+{WHOEVER}")
 HOW_TO = _words(r"how (?:do|can|could|should|would|does) (?:i|we|one|you|someone)"
                 r"|how to|how would i")
 HYPOTHETICAL = re.compile(r"^what (?:would|will|could|might) happen\b|\bwhat if\b"
                           r"|^(?:suppose|imagine|hypothetically)\b|\bwould it be bad if\b")
 REPORTED = re.compile(r"\b(?:said|says|told|tells|asked)\b|[\"“”]")
+TELL_ME_WORDS = (r"tell me (?:if|whether|what|how|where)|let me know (?:if|whether)"
+                 r"|check (?:if|whether)|show me")
+TELL_ME = _words(TELL_ME_WORDS)  # "can you tell me if the fan is on": a question
 QUESTION_START = _words(
     r"is|are|was|were|am|isn'?t|aren'?t|does|do|did|doesn'?t|didn'?t|has|have|had|hasn'?t"
     r"|haven'?t|what|what'?s|whats|which|how|how'?s|where|where'?s|who|who'?s|why|when|whose"
-    r"|tell me (?:if|whether|what|how|where)|let me know (?:if|whether)"
-    r"|check (?:if|whether)|(?:do|can) you (?:know|tell me|see)|show me")
-TELL_ME = _words(r"tell me (?:if|whether|what|how|where)|let me know (?:if|whether)"
-                 r"|check (?:if|whether)|show me")
+    rf"|(?:do|can) you (?:know|tell me|see)|{TELL_ME_WORDS}")
 PAST_TIME = re.compile(r"\b(?:yesterday|last (?:night|time|week|evening)|earlier|ago|already"
                        r"|just now|before)\b")
 SUBJECT = _words(r"i|you|we|he|she|it|they|someone|somebody|nobody|everyone|everybody"
