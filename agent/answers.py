@@ -55,7 +55,7 @@ def _device(name: str, state: dict[str, Any], running: list[dict[str, Any]]) -> 
         return (f"The {shown} {be} running {running[0]['action']} "
                 f"({running[0]['ends_in_s']:.1f} s left).")
     kind, last = state.get("kind"), state.get("op")
-    then = f" (last operation: {last})" if last else ""
+    then = f" (last operation: {last})" if last and last != "safe" else ""
     if kind in ("robot", "motor"):
         moving = any(state.get(k) for k in ("left", "right", "value"))
         return f"The {shown} {be} {'moving' if moving else 'stopped'}{then}."
@@ -71,7 +71,7 @@ def _device(name: str, state: dict[str, Any], running: list[dict[str, Any]]) -> 
             return f"The {shown} {be} off."
         return f"The {shown} {be} on, {_colour(state.get('color'))}."
     if kind == "mqtt":
-        return f"The {shown}'s last operation was {last}." if last else \
+        return f"The {shown}'s last operation was {last}." if then else \
             f"Nothing has been sent to the {shown} yet."
     return f"The {shown} {be} {'on' if state.get('on') else 'off'}{then}."
 

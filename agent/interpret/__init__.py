@@ -1,11 +1,13 @@
-"""The local interpreter: short English requests to one of the config's actions, with
-parameters and a confidence, or to no action. A library: it reads the config and decides
-nothing; what happens to an interpretation (execute, ask back, refuse) is agent.text_decisions'
-and the safety gate's.
+"""The local interpreter: what a short English sentence asks for. One of the config's actions
+with parameters and a confidence; or later (`at`), several in a row (`steps`), a question about
+the robot (`asked`), a cancellation, or nothing now (`form`: negated, conditional,
+not_a_request). A library: it reads the config and decides nothing; what happens to an
+interpretation (execute, schedule, answer, ask back, refuse) is agent.text_decisions' and the
+safety gate's.
 
     interpreter = Interpreter(config)          # the deterministic matcher alone
     interpreter.scorer = ModelProcess(*model_args(config))   # plus the local model
-    interpretation = interpreter.interpret("back up 20 centimetres")
+    interpretation = interpreter.interpret("back up 20 centimetres", now)
 
 The modules behind this one are private; how they work is in docs/interpreter.md.
 """
