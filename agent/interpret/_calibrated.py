@@ -10,10 +10,10 @@ CONFIDENCE: dict[str, float] = {
     "example": 0.953,  # 55/55
     "tie": 0.028,  # 3/44
     "unique_operation": 0.942,  # 44/44
-    "device_only": 0.912,  # 28/28
+    "device_only": 0.926,  # 34/34
     "device_and_value": 0.812,  # 20/21
     "stop": 1.0,  # 15/17
-    "device_only_partly": 0.762,  # 15/16
+    "device_only_partly": 0.652,  # 9/10
     "value_only": 0.398,  # 6/9
     "partial": 0.1,  # 2/7
     "other_operation": 0.0,  # 0/6

@@ -82,6 +82,7 @@ FILLER = frozenset((
 PLACES = frozenset((
     "room", "living", "bedroom", "kitchen", "bathroom", "hall", "hallway", "office", "house",
     "home", "garage", "garden", "upstairs", "downstairs", "lounge", "workshop", "master",
+    "flat", "apartment", "floor", "carpet", "rug", "place",
 ))
 
 # Phrases whose words mean something else on their own.
@@ -90,7 +91,8 @@ PHRASES = {("back", "up"): "backward", ("go", "back"): "backward",
            ("turn", "round"): "turn 180 degrees", ("too", "bright"): "dim",
            ("start", "up"): "start", ("fire", "up"): "start", ("power", "up"): "on",
            ("power", "on"): "on", ("power", "off"): "off", ("power", "down"): "off",
-           ("shut", "down"): "off"}
+           ("shut", "down"): "off", ("cup", "of"): "", ("mug", "of"): "", ("glass", "of"): "",
+           ("pot", "of"): ""}
 # Words that describe a state, not an operation ("it's dark" asks for light, not for dimming):
 # they get a concept of their own so no stem claims them.
 STATES = ("dark", "quiet", "loud")
