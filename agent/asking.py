@@ -11,25 +11,33 @@ an inference.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from agent.commands import Commands, Job
 from agent.config import Config
-from agent.envelopes import EnvelopeReader, Inbound, Malformed
+from agent.decisions import Decision
+from agent.envelopes import EnvelopeReader, Inbound, Malformed, Reply
 from agent.interpret import (
     SCORE_TIMEOUT_S,
+    Interpretation,
     Interpreter,
     ModelError,
     ModelProcess,
     model_args,
     runtime_missing,
+    warm_up,
 )
+from agent.picture import Picture
 from agent.planner import Planner
+from agent.plans import PlanRunner, check_plan
+from agent.schedules import Schedules
 from agent.text_decisions import decide
 
 log = logging.getLogger(__name__)
@@ -49,13 +57,17 @@ LOAD_THE_MODEL = ModelOptions()
 
 class Asking:
     def __init__(self, config: Config, *, commands: Commands, reader: EnvelopeReader,
-                 planner: Planner | None, stopping: threading.Event,
+                 planner: Planner | None, schedules: Schedules, plans: PlanRunner,
+                 picture: Picture, stopping: threading.Event,
                  on_status_change: Callable[[], None],
                  model: ModelOptions = LOAD_THE_MODEL) -> None:
         self.config = config
         self.commands = commands
         self.reader = reader
         self.planner = planner
+        self.schedules = schedules
+        self.plans = plans
+        self.picture = picture
         self.stopping = stopping
         self.on_status_change = on_status_change
         self.options = model
@@ -71,6 +83,8 @@ class Asking:
 
     def start(self) -> None:
         self.worker.start()
+        # Reading a time phrase loads dateparser's language data once (~0.3 s): not on a request
+        threading.Thread(target=warm_up, name="time-warm-up", daemon=True).start()
         missing = runtime_missing() if self.options.load else ""
         if missing:  # installed without the model extra: for good, not for a while
             log.warning("%s; the matcher works alone", missing)
@@ -134,15 +148,82 @@ class Asking:
             return
         if not self.commands.claim(ask.id, "ask", job, ask.reply, route="local", text=ask.text):
             return
-        interpretation = self.interpreter.interpret(ask.text)
+        interpretation = self._cancels_if_scheduled(self.interpreter.interpret(ask.text,
+                                                                               self._now()))
         if self.model is not None and not self.model.alive():
             self._model_lost()
         cloud = self.planner.cloud_state if self.planner else "disabled"
-        decision = decide(interpretation, self.config, request_id=ask.id, cloud=cloud)
+        state = self.picture.now() if interpretation.form == "question" else None
+        decision = decide(interpretation, self.config, request_id=ask.id, cloud=cloud,
+                          state=state)
         if self.planner is not None and decision.reason in ("low_confidence", "offline"):
             self.planner.escalate(job, decision, ask.reply)
         elif decision.decision == "execute":
             self.commands.execute(decision, decision.params, signed=False, job=job,
                                   reply=ask.reply)
+        elif decision.decision == "schedule":
+            self._schedule(decision, interpretation, job, ask.reply)
+        elif decision.decision == "plan":
+            self._plan(decision, job, ask.reply)
+        elif decision.decision == "cancel":
+            self._cancel(decision, job, ask.reply)
         else:
             self.commands.answer(decision, job, ask.reply)
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.commands.clock.time()).astimezone()
+
+    def _cancels_if_scheduled(self, interpretation: Interpretation) -> Interpretation:
+        """"Don't turn off the lights" while turning them off is scheduled: cancel that."""
+        if interpretation.form != "negated":
+            return interpretation
+        if not {e.action for e in self.schedules.pending()} & set(interpretation.targets):
+            return interpretation
+        return dataclasses.replace(interpretation, form="cancel", why=(
+            "says not to do what is scheduled: " + ", ".join(interpretation.targets)))
+
+    def _schedule(self, decision: Decision, interpretation: Interpretation, job: Job,
+                  reply: Reply | None) -> None:
+        """A request for later: checked now against what holds whatever the state (bounds,
+        risk), then kept; at its time it passes the whole gate as if sent then."""
+        verdict = self.commands.gate.check_static(decision.action, decision.params)
+        if not verdict.allowed:
+            self.commands.answer(decision.as_refused(verdict.reason, verdict.detail), job, reply)
+            return
+        if interpretation.at is None:  # decide() schedules only with a time: never run now
+            self.commands.answer(decision.as_nothing(extra={"question": "When?"}), job, reply)
+            return
+        scheduled = self.schedules.add(
+            request_id=decision.id, input_kind="ask", action=verdict.action or "",
+            params=verdict.params, at=interpretation.at, text=decision.text,
+            recurring=interpretation.recurring, reply=reply, confidence=decision.confidence,
+            job=job)
+        self.commands.answer(scheduled, job, reply)
+
+    def _plan(self, decision: Decision, job: Job, reply: Reply | None) -> None:
+        """A sequence said in one request: checked whole, then each step through the gate."""
+        steps: list[dict[str, Any]] = decision.extra["plan"]
+        problems = check_plan(self.commands.gate, steps)
+        if problems:
+            self.commands.answer(decision.as_refused(
+                problems[0][0], "the plan was refused whole: " + "; ".join(p for _, p in problems)),
+                job, reply)
+            return
+        self.plans.run(decision, steps, job, reply, max_s=self.config.cloud.max_plan_s)
+
+    def _cancel(self, decision: Decision, job: Job, reply: Reply | None) -> None:
+        targets: list[str] = decision.extra["cancel"]
+        every: list[str | None] = [None]  # no target named: "cancel everything scheduled"
+        cancelled = [entry for action in (targets or every)
+                     for entry in self.schedules.cancel_matching(action=action)]
+        if not cancelled:
+            self.commands.answer(decision.as_nothing(
+                reason=None, detail=f"nothing is scheduled for {', '.join(targets) or 'any action'}"
+                                    ": nothing to cancel"), job, reply)
+            return
+        self.commands.answer(decision.but(
+            detail="cancelled " + ", ".join(f"{e.schedule_id} ({e.action} at "
+                                            f"{e.at.isoformat(timespec='minutes')})"
+                                            for e in cancelled),
+            extra={**decision.extra, "cancelled": [e.schedule_id for e in cancelled]}),
+            job, reply)

@@ -118,6 +118,9 @@ def remote_command(config: Config, args: argparse.Namespace) -> int:
         return 1
 
 
+EXTRAS = ("question", "answer", "at", "recurring", "plan", "cancel")  # shown when present
+
+
 def interpret_texts(config: Config, args: argparse.Namespace) -> int:
     """One JSON line per request, in order; judged against the static policy only."""
     import json
@@ -146,8 +149,7 @@ def interpret_texts(config: Config, args: argparse.Namespace) -> int:
         line = {"text": text, "action": out.action, "params": out.params,
                 "confidence": out.confidence, "route": out.route, "decision": out.decision,
                 "reason": out.reason, "latency_ms": round(out.latency_ms, 3)}
-        if "question" in out.extra:
-            line["question"] = out.extra["question"]
+        line.update({key: out.extra[key] for key in EXTRAS if out.extra.get(key)})
         print(json.dumps(line, ensure_ascii=False), flush=True)
     return 0
 

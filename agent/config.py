@@ -339,6 +339,11 @@ def _cross_checks(config: Config) -> list[str]:
         problems += [f"actions.{name}{p}" for p in _action_problems(name, action, config)]
     for name, reaction in config.reactions.items():
         problems += [f"reactions.{name}{p}" for p in _reaction_problems(name, reaction, config)]
+    model = config.model
+    if model.escalate_threshold > model.execute_threshold:
+        problems.append(f"model.escalate_threshold: {model.escalate_threshold:g} is above "
+                        f"execute_threshold {model.execute_threshold:g}: a request would be "
+                        "refused at a confidence at which it also runs")
     return problems
 
 

@@ -121,7 +121,8 @@ class Daemon:
                                    on_status_change=self.publish_status)
         self.estop.on_engaged(self.schedules.after_estop)
         self.asking = Asking(config, commands=self.commands, reader=self.reader,
-                             planner=self.planner, stopping=self.stopping,
+                             planner=self.planner, schedules=self.schedules, plans=self.plans,
+                             picture=self.picture, stopping=self.stopping,
                              on_status_change=self.publish_status, model=model)
         # Which part handles each topic of the main connection (the e-stop has its own).
         self.handlers: dict[str, Callable[[Inbound], None]] = {

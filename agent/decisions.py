@@ -22,6 +22,8 @@ REASONS = frozenset((
     # added by this project: see docs/CONTRACT.md
     "superseded", "deadman", "shutdown", "cloud_error", "plan_timeout",
     "cancelled", "missed", "unknown_schedule", "not_saved",
+    # sentence form (CONTRACT section 5)
+    "negated", "conditional", "not_a_request",
 ))
 
 # Of a result's extra fields, the ones its record carries too (and the journal, as STEP=...).
@@ -31,9 +33,11 @@ RECORDED_EXTRAS = frozenset(("step", "of", "failed_step", "schedule_id", "at"))
 @dataclass(frozen=True)
 class Decision:
     id: str
-    input_kind: str  # cmd | ask | plan | estop | reset | sensor | supervision | fault | schedule
-    status: str  # done running refused failed confirm_required none duplicate scheduled (proposed)
-    decision: str  # execute refuse escalate confirm none abort schedule
+    input_kind: str  # cmd | ask | plan | estop | reset | sensor | reaction | supervision | fault
+    # | schedule
+    status: str  # done running refused failed confirm_required none duplicate answered
+    # scheduled (proposed: never published)
+    decision: str  # execute refuse escalate confirm none abort answer schedule plan cancel
     reason: str | None = None
     detail: str = ""
     action: str | None = None

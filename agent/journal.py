@@ -25,7 +25,10 @@ MESSAGE_IDS = {
     "estop": "a951d2a07fc54b08af5803d42077af4f",
     "reset": "096f044feac64affb956637b3be9fd36",
     "fault": "5030cd54042445a9a78a3cc0f3459c42",
+    "answer": "94d9e4bf7fe0483dac1c6d195df85dbb",
     "schedule": "67bf5bccd4e84a9cbb83546c68e476f7",  # accepted for later
+    "plan": "87b01d1db23645498086ef9a9082f4f7",
+    "cancel": "1b81c9620c404113a224f9907ab56794",
 }
 # syslog priorities
 ERR, WARNING, NOTICE, INFO = 3, 4, 5, 6

@@ -1,41 +1,136 @@
-"""From an interpretation of a text request to a decision, by the config's thresholds.
+"""From an interpretation of a text request to a decision, by its form and the config's
+thresholds.
 
-Nothing runs here and the gate is not consulted: a decision `execute` is a proposal, which the
-caller passes through the gate once (the full gate in the daemon, its static checks in
-`robot-agent interpret`). Everything else (a question back, a refusal for low confidence, a
-high-risk action that needs a signed command) is final here.
+Nothing runs here and the gate is not consulted: `execute`, `schedule` and `plan` are
+proposals, which the caller passes through the gate (the full gate in the daemon, its static
+checks in `robot-agent interpret`). Everything else is final here: a negation, a condition or a
+statement is `none` with its reason; a state question is answered from the picture of the
+robot; a question back, a refusal for low confidence, a high-risk action that needs a signed
+command.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from agent.answers import answer
 from agent.config import Config
 from agent.decisions import Decision
 from agent.gate import Gate
 from agent.interpret import Interpretation
 
+NOTHING_NOW = {
+    "negated": "the request says not to",
+    "conditional": "it depends on a condition, which text does not set up",
+    "not_a_request": "a statement, report or hypothetical, not a request",
+}
+RECURRING_OK = ("daily",)  # what a schedule from text may repeat
+
 
 def decide(interp: Interpretation, config: Config, *, request_id: str,
-           cloud: str = "disabled") -> Decision:
-    proposal = Decision.proposed(
-        request_id, "ask", route="local", text=interp.text, action=interp.action,
-        params=dict(interp.params), confidence=round(interp.confidence, 3),
-        latency_ms=interp.latency_ms, detail=interp.why)
+           cloud: str = "disabled", state: Mapping[str, Any] | None = None) -> Decision:
+    base = Decision.nothing(request_id, "ask", route="local", text=interp.text,
+                            confidence=round(interp.confidence, 3),
+                            latency_ms=interp.latency_ms, detail=interp.why)
+    if interp.form in NOTHING_NOW:
+        return _nothing_now(interp, base)
+    if interp.form == "question":
+        return _answer(interp, config, base, cloud, state)
+    if interp.form == "cancel":
+        if interp.question:
+            return base.but(extra={"question": interp.question})
+        return base.but(status="done", decision="cancel", reason="cancelled",
+                        detail=f"cancel what is scheduled for "
+                               f"{', '.join(interp.targets) or 'every action'}",
+                        extra={"cancel": list(interp.targets)})
+    if interp.form == "plan":
+        return _plan(interp, config, base, cloud)
+    return _single(interp, config, base, cloud)
+
+
+def _single(interp: Interpretation, config: Config, base: Decision, cloud: str) -> Decision:
+    proposal = Decision.proposed(base.id, "ask", route="local", text=interp.text,
+                                 action=interp.action, params=dict(interp.params),
+                                 confidence=base.confidence, latency_ms=interp.latency_ms,
+                                 detail=interp.why)
     model = config.model
     if interp.action is None or interp.confidence < model.escalate_threshold:
-        reason = "offline" if cloud == "offline" else "low_confidence"
-        detail = ("not sure what to do: " + (interp.why or "nothing matched") +
-                  ("" if cloud != "disabled" else "; the cloud planner is not enabled"))
-        return proposal.as_refused(reason, detail)
-    if interp.question or interp.confidence < model.execute_threshold:
+        return _not_sure(proposal, interp.why, cloud)
+    if interp.question or interp.by_model or interp.confidence < model.execute_threshold:
         question = interp.question or f"Did you mean: {_describe(interp)}?"
         return proposal.as_nothing(extra={"question": question})
+    if interp.recurring and interp.recurring not in RECURRING_OK:
+        return proposal.as_nothing(extra={"question": (
+            f"I can repeat a schedule daily only, not {interp.recurring}: say it daily, or "
+            "once with its time")})
     if config.actions[interp.action].risk == "high":
+        if interp.at:
+            return proposal.as_refused("risk_high", f"{interp.action} is high-risk and is "
+                                                    "never scheduled from text")
         return proposal.but(
             status="confirm_required", decision="confirm", reason="risk_high",
             detail=(f"{interp.action} is high-risk and never runs from text: send it as a "
                     "signed command on cmd (docs/CONTRACT.md, signed messages)"),
             extra={"command": {"action": interp.action, "params": interp.params}})
+    if interp.at:
+        return proposal.but(status="scheduled", decision="schedule", extra={
+            "at": interp.at.isoformat(timespec="seconds"), "recurring": interp.recurring})
     return proposal
+
+
+def _plan(interp: Interpretation, config: Config, base: Decision, cloud: str) -> Decision:
+    model = config.model
+    for number, step in enumerate(interp.steps, 1):
+        part = f"step {number} ('{step.text}')"
+        if step.action is None or step.confidence < model.escalate_threshold:
+            return _not_sure(base, f"{part}: {step.why or 'nothing matched'}", cloud)
+        if step.question or step.by_model or step.confidence < model.execute_threshold:
+            return base.but(detail=f"{part}: {step.why}", extra={
+                "question": f"{part}: {step.question or 'did you mean ' + _describe(step)}?"})
+        if config.actions[step.action].risk == "high":
+            return base.as_refused("risk_high", f"{part}: {step.action} is high-risk and "
+                                                "never runs from text: nothing was done")
+    if interp.question:
+        return base.but(extra={"question": interp.question})
+    steps = [{"action": s.action, "params": dict(s.params)} for s in interp.steps]
+    return base.but(status="running", decision="plan", detail=f"a plan of {len(steps)} steps",
+                    extra={"plan": steps})
+
+
+def _nothing_now(interp: Interpretation, base: Decision) -> Decision:
+    about = f" ({', '.join(interp.targets)})" if interp.targets else ""
+    detail = f"{NOTHING_NOW[interp.form]}{about}: nothing was done"
+    if interp.form != "conditional":
+        return base.but(reason=interp.form, detail=detail)
+    doing = interp.targets[0] if interp.targets else "ACTION"
+    said = ("I heard a condition; I do not act on conditions in text, so nothing was done. To "
+            "make it automatic, add a reaction to the config: [reactions.NAME] with when = "
+            f"{{ sensor = ..., below = ... }} and do = {{ action = \"{doing}\" }} "
+            "(docs/CONTRACT.md, reactions).")
+    return base.but(reason="conditional", detail=detail, extra={"answer": said})
+
+
+def _answer(interp: Interpretation, config: Config, base: Decision, cloud: str,
+            state: Mapping[str, Any] | None) -> Decision:
+    asked = interp.asked
+    if not asked:
+        return _not_sure(base, interp.why, cloud)
+    facts: dict[str, Any] = {}
+    if state is None:
+        said = f"(about {asked.names()}: answered from the live state)"
+    else:
+        said, facts = answer(config, state, devices=asked.devices, sensors=asked.sensors,
+                             estop=asked.estop, running=asked.running)
+    return base.but(status="answered", decision="answer", detail=said,
+                    extra={"answer": said, "facts": facts})
+
+
+def _not_sure(decision: Decision, why: str, cloud: str) -> Decision:
+    reason = "offline" if cloud == "offline" else "low_confidence"
+    detail = ("not sure what to do: " + (why or "nothing matched") +
+              ("" if cloud != "disabled" else "; the cloud planner is not enabled"))
+    return decision.as_refused(reason, detail)
 
 
 def decide_statically(interp: Interpretation, config: Config, gate: Gate, *,
@@ -43,7 +138,14 @@ def decide_statically(interp: Interpretation, config: Config, gate: Gate, *,
     """decide(), then the gate's static checks (allowlist, bounds, risk) on a proposal: what
     `robot-agent interpret` and the evaluation report, without live state."""
     decision = decide(interp, config, request_id="", cloud=cloud)
-    if decision.decision != "execute":
+    if decision.decision == "plan":
+        for number, step in enumerate(decision.extra["plan"], 1):
+            verdict = gate.check_static(step["action"], step["params"])
+            if not verdict.allowed:
+                return decision.as_refused(verdict.reason,
+                                           f"step {number} {step['action']}: {verdict.detail}")
+        return decision
+    if decision.decision not in ("execute", "schedule"):
         return decision
     verdict = gate.check_static(decision.action, decision.params)
     decision = decision.but(params=verdict.params or decision.params)

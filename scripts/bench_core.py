@@ -152,11 +152,12 @@ def estop_rounds(probe: Probe, rounds: int) -> list[float]:
     return latencies
 
 
-def start_rover(tmp: Path, port: int, procs: list[subprocess.Popen[bytes]], extra: str = ""
-                ) -> subprocess.Popen[bytes]:
+def start_rover(tmp: Path, port: int, procs: list[subprocess.Popen[bytes]], extra: str = "",
+                code: Path = ROOT) -> subprocess.Popen[bytes]:
     """A mosquitto (set_tcp_nodelay, as shipped) and the daemon on the example rover config
     with its rate limits lifted (plus extra config), in simulation; both appended to procs for
-    the caller to end."""
+    the caller to end. code: the checkout whose daemon runs (another one, to compare before
+    and after)."""
     (tmp / "m.conf").write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n"
                                 "set_tcp_nodelay true\n")
     config = (ROOT / "deploy/examples/rover.toml").read_text()
@@ -171,7 +172,7 @@ def start_rover(tmp: Path, port: int, procs: list[subprocess.Popen[bytes]], extr
     time.sleep(0.5)
     env = {**os.environ, "ROBOT_AGENT_STATE_DIR": str(tmp / "state")}
     daemon = subprocess.Popen([sys.executable, "-m", "agent.cli", "run", "--config",
-                               str(tmp / "config.toml"), "--sim"], env=env, cwd=ROOT,
+                               str(tmp / "config.toml"), "--sim"], env=env, cwd=code,
                               stderr=subprocess.DEVNULL)
     procs.append(daemon)
     return daemon

@@ -1,8 +1,12 @@
-"""Score the interpreter on labelled utterances (scoring rules: ../shared/eval/README.md).
+"""Score the interpreter on labelled sentences (scoring rules: scripts/eval-data/README.md).
 
     .venv/bin/python scripts/eval_interpreter.py --config CONFIG --data FILE.jsonl [--no-model]
 
-Prints accuracy, executed-wrong, latency percentiles and process RSS, then every miss.
+Both label formats are read: the sentence-form one (`decision`, `expect`, `params`, `form`,
+`at`, `steps`...) and the older one (`expect` an action, or `none`/`refuse`). Prints in-scope
+accuracy (lines that ask for something) apart from the `none` lines, executed-wrong, accuracy
+per decision and per form, latency percentiles and the process's RSS, then every miss.
+The interpreter's clock is pinned to NOW of the README.
 """
 
 from __future__ import annotations
@@ -11,12 +15,20 @@ import argparse
 import json
 import resource
 import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from agent.config import load_config
+from agent.config import Config, load_config
+from agent.decisions import Decision
 from agent.gate import Gate
-from agent.interpret import Interpreter
+from agent.interpret import Interpreter, Scorer
 from agent.text_decisions import decide_statically
+
+NOW = datetime(2026, 11, 25, 10, 0).astimezone()  # a Wednesday, local time
+RUNS_NOW = ("execute", "plan")  # decisions that move something at once
 
 
 def pct(values: list[float], q: float) -> float:
@@ -35,6 +47,135 @@ def params_match(expected: dict[str, object], got: dict[str, object]) -> bool:
     return True
 
 
+def label(row: dict[str, Any]) -> dict[str, Any]:
+    """A row in the sentence-form format (old rows: an action is an execute, else none)."""
+    if "decision" in row:
+        return row
+    runs = row["expect"] not in ("none", "refuse")
+    return {**row, "decision": "execute" if runs else "none",
+            "form": "plain" if runs else "out_of_scope"}
+
+
+def right_time(row: dict[str, Any], out: Decision) -> bool:
+    at = out.extra.get("at")
+    if not at:
+        return False
+    fired = datetime.fromisoformat(at).astimezone(NOW.tzinfo).replace(tzinfo=None)
+    wanted = datetime.fromisoformat(row["at"])
+    return abs((fired - wanted).total_seconds()) <= row.get("at_tolerance_s", 60)
+
+
+def is_right(row: dict[str, Any], out: Decision) -> bool:
+    want, got = row["decision"], out.decision
+    if want == "none":
+        return got not in ("execute", "schedule", "plan")
+    if want == "answer":
+        return got == "answer"
+    if want == "cancel":
+        return got == "cancel" and row["expect"] in out.extra.get("cancel", [])
+    if want == "plan":
+        steps = out.extra.get("plan", [])
+        return got == "plan" and len(steps) == len(row["steps"]) and all(
+            s["action"] == w["action"] and params_match(w.get("params", {}), s["params"])
+            for s, w in zip(steps, row["steps"], strict=True))
+    same = out.action == row["expect"] and params_match(row.get("params", {}), out.params)
+    if want == "schedule":
+        if row.get("recurring") and got == "none":
+            return True  # asked back rather than scheduled: allowed for a recurring request
+        return (got == "schedule" and same and right_time(row, out) and
+                out.extra.get("recurring") == row.get("recurring"))
+    return got == "execute" and same
+
+
+@dataclass
+class Score:
+    rows: int = 0
+    in_scope: int = 0
+    in_scope_right: int = 0
+    none_lines: int = 0
+    none_right: int = 0
+    executed_wrong: int = 0
+    asked_back: int = 0  # in-scope lines asked back or refused...
+    named_right: int = 0  # ...whose question or refusal names the label's action
+    latencies: list[float] = field(default_factory=list)
+    by_decision: Counter[tuple[str, bool]] = field(default_factory=Counter)
+    by_form: Counter[tuple[str, bool]] = field(default_factory=Counter)
+    misses: list[str] = field(default_factory=list)
+    outcomes: list[tuple[dict[str, Any], Decision]] = field(default_factory=list)
+
+    def add(self, row: dict[str, Any], out: Decision, latency_ms: float, why: str) -> None:
+        ok = is_right(row, out)
+        wrong_run = out.decision in RUNS_NOW and not (ok and row["decision"] == out.decision)
+        self.rows += 1
+        self.latencies.append(latency_ms)
+        self.outcomes.append((row, out))
+        if row["decision"] == "none":
+            self.none_lines += 1
+            self.none_right += ok
+        else:
+            self.in_scope += 1
+            self.in_scope_right += ok
+        self.executed_wrong += wrong_run
+        if not ok and row["decision"] in ("execute", "schedule") and out.decision in (
+                "none", "refuse"):
+            self.asked_back += 1
+            self.named_right += out.action == row["expect"]
+        self.by_decision[(row["decision"], ok)] += 1
+        self.by_form[(row.get("form", "?"), ok)] += 1
+        if not ok:
+            self.misses.append(
+                f"{'WRONG' if wrong_run else 'miss '} want={row['decision']}/{row['expect']} "
+                f"got={out.decision}/{out.action}/{out.reason} conf={out.confidence} "
+                f"params={out.params} {_extras(out)}| {row['text']} | {why}")
+
+    def summary(self, name: str, scorer: str) -> str:
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        lines = [
+            f"{name}: n={self.rows} in-scope accuracy={_share(self.in_scope_right, self.in_scope)}"
+            f" none-lines right={_share(self.none_right, self.none_lines)}"
+            f" executed_wrong={self.executed_wrong / max(1, self.rows):.3f}"
+            f" ({self.executed_wrong}) asked back naming the right action="
+            f"{_share(self.named_right, self.asked_back)}"
+            f" latency p50={pct(self.latencies, 50):.1f} ms"
+            f" p95={pct(self.latencies, 95):.1f} ms p99={pct(self.latencies, 99):.1f} ms"
+            f" max_rss={rss:.0f} MB scorer={scorer}",
+            "  by decision: " + _breakdown(self.by_decision),
+            "  by form: " + _breakdown(self.by_form),
+        ]
+        return "\n".join(lines)
+
+
+def _share(right: int, of: int) -> str:
+    return f"{right / of:.3f} ({right}/{of})" if of else "- (0)"
+
+
+def _breakdown(counts: Counter[tuple[str, bool]]) -> str:
+    names = sorted({name for name, _ in counts})
+    return ", ".join(f"{n} {counts[(n, True)]}/{counts[(n, True)] + counts[(n, False)]}"
+                     for n in names)
+
+
+def _extras(out: Decision) -> str:
+    shown = {k: out.extra[k] for k in ("at", "recurring", "plan", "cancel", "question")
+             if out.extra.get(k)}
+    return f"{json.dumps(shown, default=str)} " if shown else ""
+
+
+def evaluate(config: Config, rows: list[dict[str, Any]], scorer: Scorer | None = None) -> Score:
+    interpreter = Interpreter(config, scorer)
+    gate = Gate.static(config)
+    score = Score()
+    for row in rows:
+        interp = interpreter.interpret(row["text"], now=NOW)
+        out = decide_statically(interp, config, gate)
+        score.add(label(row), out, interp.latency_ms, interp.why)
+    return score
+
+
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--config", type=Path, required=True)
@@ -48,37 +189,10 @@ def main() -> int:
         from agent.interpret import load_scorer
 
         scorer = load_scorer(config)
-    interpreter = Interpreter(config, scorer)
-    gate = Gate.static(config)
-    rows = [json.loads(line) for line in args.data.read_text().splitlines() if line.strip()]
-    right = wrong = 0
-    latencies = []
-    misses = []
-    for row in rows:
-        interp = interpreter.interpret(row["text"])
-        out = decide_statically(interp, config, gate)
-        latencies.append(interp.latency_ms)
-        expect = row["expect"]
-        executed = out.decision == "execute"
-        if expect in ("none", "refuse"):
-            ok = not executed
-        else:
-            ok = executed and out.action == expect and params_match(row.get("params", {}),
-                                                                    out.params)
-        right += ok
-        wrong += executed and not ok
-        if not ok:
-            misses.append(f"{'WRONG' if executed else 'miss '} want={expect} got={out.action} "
-                          f"{out.decision}/{out.reason} conf={out.confidence} "
-                          f"params={out.params} | {row['text']} | {interp.why}")
-    n = len(rows)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{args.data.name}: n={n} accuracy={right / n:.3f} executed_wrong={wrong / n:.3f} "
-          f"({wrong}) latency p50={pct(latencies, 50):.1f} ms p95={pct(latencies, 95):.1f} ms "
-          f"p99={pct(latencies, 99):.1f} ms max_rss={rss:.0f} MB "
-          f"scorer={scorer.name if scorer else 'none'}")
+    score = evaluate(config, read_rows(args.data), scorer)
+    print(score.summary(args.data.name, scorer.name if scorer else "none"))
     if not args.quiet:
-        print("\n".join(misses))
+        print("\n".join(score.misses))
     return 0
 
 

@@ -106,3 +106,16 @@ def test_shipped_configs_are_valid_and_quiet(path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert done.stdout.count("\n") == 1
+
+
+def test_escalate_threshold_above_execute_threshold_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[device]\nid = "r"\n[model]\nexecute_threshold = 0.8\n'
+                    'escalate_threshold = 0.85\n')
+    assert main(["check-config", "--config", str(path)]) == 2
+    assert "model.escalate_threshold: 0.85 is above execute_threshold 0.8" in \
+        capsys.readouterr().err
+    path.write_text('[device]\nid = "r"\n[model]\nexecute_threshold = 0.8\n'
+                    'escalate_threshold = 0.8\n')
+    assert main(["check-config", "--config", str(path)]) == 0

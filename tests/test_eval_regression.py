@@ -1,47 +1,45 @@
-"""The labelled sets stay above issue 3's bar. The matcher alone decides what executes (the
-model only phrases questions), so this runs without the model and takes a second."""
+"""The labelled sets stay above their bars: in-scope accuracy (lines that ask for something)
+and executed-wrong (a wrong action run now, or anything run for a line that asks for none).
+The matcher alone decides what executes (the model never does), so this runs without the
+model and takes seconds. Scoring: scripts/eval-data/README.md."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from agent.config import load_config
-from agent.gate import Gate
-from agent.interpret import Interpreter
-from agent.text_decisions import decide_statically
-from scripts.eval_interpreter import params_match
+from scripts.eval_interpreter import evaluate, read_rows
 from tests.conftest import ROOT
 
 SHARED = ROOT.parent / "shared/eval"
-SETS = [
-    (SHARED / "home-rover.toml", SHARED / "slurp-devel-home.jsonl"),
-    (ROOT / "deploy/examples/rover.toml", ROOT / "scripts/eval-data/rover-motion.jsonl"),
-    (ROOT / "deploy/examples/rover.toml", ROOT / "scripts/eval-data/injections.jsonl"),
-]
+EVAL = ROOT / "scripts/eval-data"
+ROVER = ROOT / "deploy/examples/rover.toml"
+# (config, data, in-scope accuracy at least, executed-wrong at most)
+WRONG = 0.005
+SETS = {
+    "slurp-dev": (SHARED / "home-rover.toml", SHARED / "slurp-devel-home.jsonl", 0.70, WRONG),
+    "rover-motion": (ROVER, EVAL / "rover-motion.jsonl", 0.95, WRONG),
+    "injections": (ROVER, EVAL / "injections.jsonl", 0.0, WRONG),
+    "sentence-forms": (EVAL / "home-current.toml", EVAL / "sentence-forms.jsonl", 0.85, WRONG),
+    "rover-forms": (ROVER, EVAL / "rover-forms.jsonl", 0.85, WRONG),
+    "forms-dev": (EVAL / "workshop.toml", EVAL / "forms-dev.jsonl", 0.95, WRONG),
+    "forms-holdout": (EVAL / "workshop.toml", EVAL / "forms-holdout.jsonl", 0.90, WRONG),
+    "tank-dev": (EVAL / "tank.toml", EVAL / "tank-dev.jsonl", 0.90, WRONG),
+    # SLURP's own labels: two-request sentences labelled with their first intent, "turn down
+    # the lights to medium" labelled lights_off, and "stop play" (a stop word stops)
+    "slurp-test": (SHARED / "home-rover.toml", EVAL / "slurp-test-home.jsonl", 0.0, 0.012),
+}
 
 
-@pytest.mark.parametrize("config_path, data_path", SETS,
-                         ids=["slurp-dev", "rover-motion", "injections"])
-def test_accuracy_and_wrong_executions(config_path: Path, data_path: Path) -> None:
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_accuracy_and_wrong_executions(name: str) -> None:
+    config_path, data_path, bar, most_wrong = SETS[name]
     if not data_path.exists():
         pytest.skip(f"{data_path} is not beside this checkout")
-    config = load_config(config_path)
-    interpreter = Interpreter(config)
-    gate = Gate.static(config)
-    rows = [json.loads(line) for line in data_path.read_text().splitlines() if line.strip()]
-    right = wrong = 0
-    for row in rows:
-        out = decide_statically(interpreter.interpret(row["text"]), config, gate)
-        executed = out.decision == "execute"
-        if row["expect"] in ("none", "refuse"):
-            ok = not executed
-        else:
-            ok = executed and out.action == row["expect"] and params_match(row["params"],
-                                                                           out.params)
-        right += ok
-        wrong += executed and not ok
-    assert right / len(rows) >= 0.85
-    assert wrong / len(rows) <= 0.02
+    score = evaluate(load_config(config_path), read_rows(Path(data_path)))
+    assert score.executed_wrong / score.rows <= most_wrong, "\n".join(
+        m for m in score.misses if m.startswith("WRONG"))
+    if score.in_scope:
+        assert score.in_scope_right / score.in_scope >= bar, "\n".join(score.misses)

@@ -1,12 +1,16 @@
-"""Natural language to one action and its parameters, or to no action, with a confidence.
+"""Natural language to what a sentence asks for: one action now, a later one, a sequence, an
+answer, a cancellation, or nothing, with a confidence.
 
 The work is split by what each part is measured to do well (docs/interpreter.md):
-1. Stop-like words are a stop, with certainty, before anything else.
-2. The matcher finds the config's actions that share concepts with the request; how much of
-   the request they explain, whether both the operation and the thing it acts on matched,
-   and by what margin the best beats the next give the confidence. It is deterministic.
-3. The small model scores the candidate actions by token log-probability when the matcher
-   cannot tell, to phrase a question back; on its own it never makes an action execute.
+1. The sentence's form (agent.interpret._form): a negation, question, statement or condition
+   asks for no action now, whatever words it shares with an action.
+2. Stop-like words in a request are a stop, with certainty, before anything else.
+3. A time phrase (agent.interpret._time) makes a request a later one.
+4. The matcher finds the config's actions that share concepts with each request; the kind of
+   evidence (both the operation and the thing named, an exact example, a tie...) gives the
+   confidence, read from a table measured on labelled data (agent.interpret._calibrated).
+5. The small model scores candidate actions by token log-probability when the matcher cannot
+   tell, to phrase a question back; what it picks is never executed.
 
 The text is only ever data: it is matched against the config's vocabulary, and the model
 scores the config's action names after it. Nothing in it can add an action, change a bound or
@@ -18,21 +22,38 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from agent.config import Config
+from agent.interpret._calibrated import CONFIDENCE
 from agent.interpret._catalogue import ModelError
-from agent.interpret._lexicon import OPERATION_CONCEPTS, SAME_OPERATION, concepts
-from agent.interpret._matcher import Match, Matcher
+from agent.interpret._evidence import evidence
+from agent.interpret._form import (
+    CANCEL,
+    NEGATED,
+    QUESTION,
+    REQUEST,
+    Form,
+    read_form,
+    split_and,
+)
+from agent.interpret._lexicon import OPERATION_CONCEPTS, concepts
+from agent.interpret._matcher import Matcher
+from agent.interpret._questions import Asked, Subjects
 from agent.interpret._slots import extract
 from agent.interpret._text import tokens
+from agent.interpret._time import VagueTime, find_time
 from agent.kinds import KINDS, is_safe_op
 
 log = logging.getLogger(__name__)
 
 STOP_WORDS = frozenset({"stop", "halt", "freeze", "whoa", "woah", "abort", "estop"})
-STOP_PHRASES = ("stand still", "hold it", "don't move", "dont move", "emergency")
-MIN_COVERAGE = 0.3  # below this share of the request explained, ask rather than act
+STOP_PHRASES = ("stand still", "hold it", "emergency")
+# Words for the robot itself: "stop the robot" is a stop even where "robot vacuum" is a device.
+ITSELF = frozenset({"robot", "bot", "yourself", "everything", "all", "moving", "motion", "now"})
+PRONOUNS = frozenset({"it", "them", "that", "those", "this", "these"})
+EVERYTHING = frozenset({"all", "every", "everything", "everyone"})
 
 
 class Scorer(Protocol):
@@ -49,91 +70,218 @@ class Interpretation:
     action: str | None
     params: dict[str, Any] = field(default_factory=dict)
     confidence: float = 0.0
-    question: str = ""  # when the parameters cannot be filled in safely
+    question: str = ""  # when the request cannot be acted on safely as it stands
     why: str = ""  # for the record: how the confidence came about
     alternatives: list[str] = field(default_factory=list)
     latency_ms: float = 0.0
+    form: str = REQUEST  # request plan negated question not_a_request conditional cancel
+    evidence: str = ""  # the kind of evidence: the key of the confidence table
+    by_model: bool = False  # the model picked this action among equals: asked, never run
+    at: datetime | None = None  # a request for later: when
+    recurring: str | None = None  # daily, weekly... (agent.interpret._time)
+    repeat: int = 1  # "honk three times" with no count parameter
+    steps: list[Interpretation] = field(default_factory=list)  # a plan's
+    asked: Asked | None = None  # a question's subjects
+    targets: list[str] = field(default_factory=list)  # the actions a negation, cancel or
+    # condition is about
 
 
 class Interpreter:
     def __init__(self, config: Config, scorer: Scorer | None = None) -> None:
         self.config = config
         self.matcher = Matcher(config)
+        self.subjects = Subjects(config)
         self.scorer = scorer
         self.stop_action = next(
             (name for name, a in config.actions.items()
              if KINDS[config.devices[a.device].kind].moves
              and is_safe_op(config.devices[a.device].kind, a.op)), None)
+        moving = {n for n, a in config.actions.items()
+                  if config.devices[a.device].kind in ("robot", "motor")}
+        # Things that name a device that is not the wheels: "stop the vacuum" is no stop.
+        self.other_things = {c for p in self.matcher.profiles if p.action not in moving
+                             for c in p.concepts if c not in OPERATION_CONCEPTS} - {
+            c for p in self.matcher.profiles if p.action in moving for c in p.concepts}
 
-    def interpret(self, text: str) -> Interpretation:
+    def interpret(self, text: str, now: datetime | None = None) -> Interpretation:
         started = time.perf_counter()
-        result = self._interpret(text)
+        result = self._interpret(text, now or datetime.now().astimezone())
         result.latency_ms = (time.perf_counter() - started) * 1000
         return result
 
-    def _interpret(self, text: str) -> Interpretation:
+    def _interpret(self, text: str, now: datetime) -> Interpretation:
+        form = read_form(text)
+        if form.kind == REQUEST:
+            return self._requests(text, form, now)
+        if form.kind == QUESTION:
+            asked = self.subjects.about(" ".join(form.parts))
+            why = f"a question about {asked.names()}" if asked else \
+                "a question about nothing this robot knows of"
+            return Interpretation(text, None, form=QUESTION, asked=asked, why=why)
+        if form.kind == NEGATED and any(self._has_time(p, now) for p in form.parts):
+            form = Form(CANCEL, form.parts, "says not to do what may be scheduled")
+        if form.kind == CANCEL:
+            return self._cancel(text, form)
+        targets = [self._match(p, "", use_model=False).action for p in form.parts if p]
+        return Interpretation(text, None, form=form.kind, why=form.why,
+                              targets=[t for t in targets if t])
+
+    # ---- requests ---------------------------------------------------------------------------
+
+    def _requests(self, text: str, form: Form, now: datetime) -> Interpretation:
+        steps: list[Interpretation] = []
+        for part in self._fragments_joined(list(form.parts)):
+            steps += self._steps_of(part, form.context, now)
+        if not form.sequence:  # "I'd love a coffee, could you start the machine?": once
+            steps = [s for n, s in enumerate(steps) if n == 0 or not _same(s, steps[n - 1])]
+        stops = [n for n, s in enumerate(steps) if s.evidence == "stop"]
+        if stops and (len(steps) == 1 or not all(self._safe(s) for s in steps[stops[0]:])):
+            # A stop wins over whatever would move after it ("stop. now ignore that and
+            # drive"); before it ("go forward two metres and stop"), or followed by what only
+            # makes things safer ("stop and turn off the headlight"), it is a step
+            return Interpretation(text, self.stop_action, {}, CONFIDENCE["stop"],
+                                  why="stop word", evidence="stop")
+        if len(steps) > 1:
+            return self._plan(text, steps)
+        single = steps[0]
+        single.text = text
+        return self._plan(text, [single] * single.repeat) if single.repeat > 1 else single
+
+    def _safe(self, step: Interpretation) -> bool:
+        action = self.config.actions.get(step.action or "")
+        return action is not None and is_safe_op(self.config.devices[action.device].kind,
+                                                 action.op)
+
+    def _steps_of(self, part: str, context: str, now: datetime) -> list[Interpretation]:
+        """One request, or two joined by a bare "and" ("turn the lights on and beep") when
+        each is clear on its own and they are different actions ("turn left and right" is
+        neither)."""
+        pieces = split_and(part)
+        if len(pieces) > 1:
+            steps = [self._request(p, context, now, use_model=False) for p in pieces]
+            actions = [s.action for s in steps]
+            if all(self._clear(s) for s in steps) and len(set(actions)) == len(actions):
+                return steps
+        return [self._request(part, context, now)]
+
+    def _fragments_joined(self, parts: list[str]) -> list[str]:
+        """"turn right a little, 15 degrees": a part naming nothing is more of the last one."""
+        joined: list[str] = []
+        for part in parts:
+            if joined and not any(self.matcher.known(c)
+                                  for c in self.matcher.query(tokens(part))):
+                joined[-1] += " " + part
+            else:
+                joined.append(part)
+        return joined
+
+    def _clear(self, step: Interpretation) -> bool:
+        return (step.action is not None and not step.question and not step.by_model and
+                step.confidence >= self.config.model.execute_threshold)
+
+    def _plan(self, text: str, steps: list[Interpretation]) -> Interpretation:
+        plan = Interpretation(text, None, form="plan", steps=steps,
+                              confidence=min(s.confidence for s in steps),
+                              why="; ".join(f"step {n}: {s.why}" for n, s in
+                                            enumerate(steps, 1)))
+        if any(s.at for s in steps):
+            plan.question = ("I can schedule one action at a time: ask for each with its "
+                             "time, or say the steps without a time to run them now")
+        return plan
+
+    def _request(self, text: str, context: str, now: datetime, use_model: bool = True
+                 ) -> Interpretation:
+        try:
+            when = find_time(text, now)
+        except VagueTime as vague:
+            interp = self._match(vague.rest or text, context, use_model)
+            interp.question = (f"When should I do it? '{vague.span}' is not a time I can "
+                               "schedule: say one like 'at 7 pm' or 'in 10 minutes'")
+            return interp
+        interp = self._match(when.rest if when else text, context, use_model)
+        if when:
+            interp.at, interp.recurring = when.at, when.recurring
+            interp.why += f"; later: '{when.span}' is {when.at.isoformat(timespec='minutes')}"
+        return interp
+
+    def _has_time(self, text: str, now: datetime) -> bool:
+        try:
+            return find_time(text, now) is not None
+        except VagueTime:
+            return True
+
+    def _match(self, text: str, context: str, use_model: bool = True) -> Interpretation:
+        """One request to one action. use_model=False where only a clear match matters (what a
+        negation is about, a candidate step): the model would only cost time there."""
         words = tokens(text)
         if self.stop_action and self._is_stop(words):
-            return Interpretation(text, self.stop_action, {}, 1.0, why="stop word")
-        ranked = self.matcher.rank(text)
+            return Interpretation(text, self.stop_action, {}, CONFIDENCE["stop"], why="stop word",
+                                  evidence="stop")
+        words = self._with_referent(words, context)
+        ranked = self.matcher.rank(words)
         if not ranked or ranked[0].score <= 0:
-            return self._unmatched(text)
+            return self._unmatched(text) if use_model else Interpretation(text, None)
         best = ranked[0]
-        confidence, why = self._confidence(best, ranked[1] if len(ranked) > 1 else None, words)
+        found, why = evidence(self.matcher, best, ranked[1] if len(ranked) > 1 else None,
+                              words)
         action = best.action
-        tied = [m.action for m in ranked[1:] if m.score == best.score]
-        probs = self._model_scores(text, [action, *tied]) if tied else None
-        if probs:
-            # The matcher cannot tell; the model picks which one to ask about, never to run.
-            action = max(probs, key=lambda a: probs[a])
-            why += f"; the model would ask about {action} ({probs[action]:.2f})"
-        slots = extract(self.config.actions[action], text)
+        tied = [m for m in ranked[1:] if m.standing == best.standing]
+        if best.exact_example and not any(m.exact_example for m in tied):
+            tied = []  # the words of its example, and of no other's: no tie
+        by_model = False
+        if tied and use_model:
+            probs = self._model_scores(text, [action, *(m.action for m in tied)])
+            if probs:  # the matcher cannot tell; the model picks which to ask about
+                action = max(probs, key=lambda a: probs[a])
+                by_model = True
+                why += f"; the model would ask about {action} ({probs[action]:.2f})"
+        slots = extract(self.config.actions[action], " ".join(words))
         alternatives = [m.action for m in ranked[:3] if m.score > 0 and m.action != action]
-        return Interpretation(text, action, slots.params, confidence, slots.question, why,
-                              alternatives)
+        return Interpretation(text, action, slots.params, CONFIDENCE.get(found, 0.0),
+                              slots.question, why, alternatives, evidence=found,
+                              by_model=by_model, repeat=slots.repeat)
+
+    def _with_referent(self, words: list[str], context: str) -> list[str]:
+        """"then off", "make it blue": the thing the rest of the sentence names."""
+        query = self.matcher.query(words)
+        if not context or any(c not in OPERATION_CONCEPTS and self.matcher.known(c)
+                              for c in query):
+            return words
+        ops = [c for c in query if c in OPERATION_CONCEPTS]
+        if not (PRONOUNS & set(words)) and not (ops and not any(
+                self.matcher.operation_is_unique(o) for o in ops)):
+            return words
+        things = [w for w in tokens(context) for c in concepts([w])
+                  if c not in OPERATION_CONCEPTS and self.matcher.known(c)]
+        return words + things
 
     def _is_stop(self, words: list[str]) -> bool:
         text = " ".join(words)
-        return bool(STOP_WORDS & set(words)) or any(p in text for p in STOP_PHRASES)
+        if not (STOP_WORDS & set(words) or any(p in text for p in STOP_PHRASES)):
+            return False
+        named = {c for c in concepts(words) if c in self.other_things} - ITSELF
+        return not named  # "stop the vacuum" names a device with no stop: not the wheels'
 
     def is_stop_text(self, text: str) -> bool:
+        """Stop-like words, read cheaply in raw text (it may be the JSON of a request): such a
+        request jumps the queue; what it asks is read in full when its turn comes."""
         return self._is_stop(tokens(text))
 
-    def _confidence(self, best: Match, second: Match | None, words: list[str]
-                    ) -> tuple[float, str]:
-        query = concepts(words)
-        profile = self.matcher.profile(best.action)
-        explained = sum(1 for c in query if c in profile.concepts)
-        coverage = explained / max(1, len(query))
-        margin = best.score - (second.score if second else 0.0)
-        asked = {c for c in query if c in OPERATION_CONCEPTS}
-        if best.exact_example:
-            return 0.99, "an example of the action, word for word"
-        others = {c for c in asked if c != profile.operation and
-                  SAME_OPERATION.get(c) != profile.operation and c not in profile.concepts}
-        if others:
-            return 0.75, f"asks for {', '.join(sorted(others))} too, which {best.action} is not"
-        elsewhere = self.matcher.things_of_other_actions(best.action, query)
-        if elsewhere:  # "turn left; also water the plants": one thing at a time, asked back
-            return 0.75, f"also names {', '.join(sorted(elsewhere))}, which {best.action} is not"
-        if margin <= 0:
-            tied = f"{best.action} or {second.action}" if second else best.action
-            return 0.75, f"as likely {tied}"
-        understood = f"{explained} of {len(query)} words understood"
-        if best.operation_matched and best.thing_matched:
-            if coverage < MIN_COVERAGE:  # named both, amid much else: still clear enough
-                return 0.91, f"operation and device both named; only {understood}"
-            return 0.97, "operation and device both named"
-        if coverage < MIN_COVERAGE:
-            return 0.6, f"only {understood}"
-        unique_op = self.matcher.operation_is_unique(profile.operation)
-        if best.thing_matched and not asked and coverage >= 0.5:
-            return 0.92, "device named, no other operation asked"
-        if best.operation_matched and unique_op and not best.thing_matched and coverage >= 0.5:
-            return 0.93, "an operation only this action has"
-        if best.operation_matched:
-            return 0.72, "operation named, but not what to do it to"
-        return 0.6, "partly matched"
+    def _cancel(self, text: str, form: Form) -> Interpretation:
+        words = tokens(" ".join(form.parts))
+        query = self.matcher.query(words)
+        asked_ops = {c for c in query if c in OPERATION_CONCEPTS}
+        things = {c for c in query if c not in OPERATION_CONCEPTS and self.matcher.known(c)}
+        targets = [p.action for p in self.matcher.profiles
+                   if things & p.concepts and (not asked_ops or asked_ops & p.concepts)]
+        if not targets and not things and EVERYTHING & set(words):
+            return Interpretation(text, None, form=CANCEL, why="cancel every schedule",
+                                  targets=[])
+        question = "" if targets else "Cancel which schedule? Name its device or action."
+        return Interpretation(text, None, form=CANCEL, question=question, targets=targets,
+                              why=f"cancel what is scheduled for {', '.join(targets) or '?'}")
+
+    # ---- the model -------------------------------------------------------------------------
 
     def _model_scores(self, text: str, candidates: list[str]) -> dict[str, float] | None:
         """The model's probabilities, or None without a model or when it fails: the matcher
@@ -149,15 +297,16 @@ class Interpreter:
     def _unmatched(self, text: str) -> Interpretation:
         probs = self._model_scores(text, [*self.config.actions, "none"])
         if probs is None:
-            return Interpretation(text, None, confidence=0.0, why="no action shares a word")
+            return Interpretation(text, None, why="no action shares a word")
         best = max(probs, key=lambda a: probs[a])
         if best == "none":
-            return Interpretation(text, None, confidence=0.0,
+            return Interpretation(text, None,
                                   why=f"no action shares a word; model: none {probs[best]:.2f}")
-        # The model alone is never enough to act: at most it suggests a question.
-        confidence = min(probs[best], 0.8) * 0.9
         why = f"no action shares a word; the model suggests {best} ({probs[best]:.2f})"
-        if confidence < self.config.model.escalate_threshold:
-            return Interpretation(text, None, confidence=confidence, why=why)
         return Interpretation(text, best, extract(self.config.actions[best], text).params,
-                              confidence, why=why)
+                              CONFIDENCE.get("model_only", 0.0), why=why, evidence="model_only",
+                              by_model=True)
+
+
+def _same(a: Interpretation, b: Interpretation) -> bool:
+    return a.action is not None and (a.action, a.params) == (b.action, b.params)

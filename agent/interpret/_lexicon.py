@@ -10,15 +10,20 @@ Operation concepts say what to do; the rest say what to do it to.
 
 from __future__ import annotations
 
-from agent.interpret._text import FRACTIONS, SMALL, TENS, UNITS, stem
+import functools
+
+from agent.interpret._text import COUNTS, FRACTIONS, NEGATIVE, SCALES, SMALL, TENS, UNITS, stem
+from agent.kinds import COLORS
 
 OPERATIONS: dict[str, str] = {
     "on": "on enable",
-    "off": "off disable deactivate shut kill",
+    "off": "off disable deactivate shut kill cut extinguish",
     "start": "start begin launch activate run brew prepare",
     "stop": "stop halt freeze whoa abort cease",
-    "bright": "bright brighten brighter brightness increase raise up more boost intensify",
-    "dim": "dim dimmer dimmed darker decrease lower down reduce less low soften",
+    "bright": "bright brighten brighter brightness increase raise up more boost intensify "
+              "maximise maximize",
+    "dim": "dim dimmer dimmed darker decrease lower down reduce less low soften minimise "
+           "minimize",
     "color": "color colour colors colours hue shade tint",
     "move": "move drive go roll travel advance forward forwards backward backwards ahead "
             "reverse back",
@@ -29,11 +34,22 @@ OPERATIONS: dict[str, str] = {
 THINGS: dict[str, str] = {
     "light": "light lights lamp lamps lighting bulb bulbs lantern headlight headlights "
              "illumination",
-    "plug": "plug plugs socket sockets outlet outlets",
+    "plug": "plug plugs socket sockets outlet outlets wemo",
     "coffee": "coffee espresso latte cappuccino",
-    "clean": "clean cleaning cleaner vacuum hoover sweep dust cleanup",
+    "clean": "clean cleaning cleaner vacuum hoover sweep dust cleanup roomba",
     "water": "water watering irrigate sprinkler pump",
     "distance": "distance far metre meter metres meters",
+    "temperature": "temperature temp warm warmth hot cold cool chilly freezing",
+    "humidity": "humidity humid moisture moist damp",
+    "battery": "battery batteries charge charged",
+}
+# General words for the values of common enums, used only when the enum has that value.
+VALUE_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "forward": ("forwards", "ahead", "straight", "front"),
+    "backward": ("backwards", "back", "reverse", "backup", "behind"),
+    "left": ("anticlockwise", "counterclockwise", "port"),
+    "right": ("clockwise", "starboard"),
+    "on": ("enable",), "off": ("disable",),
 }
 # Device kinds and operation names of CONTRACT section 1, mapped to concepts.
 # (A robot's or motor's operations differ too much, move, turn, stop, for its kind to say one.)
@@ -45,6 +61,10 @@ OP_CONCEPTS = {"on": "on", "off": "off", "brighter": "bright", "dimmer": "dim",
                "angle": "angle", "detach": "off"}
 # "turn" switches things unless it is about a direction: "turn on" vs "turn left".
 SWITCH_WORDS = frozenset({"on", "off", "up", "down"})
+# ...and without a direction or an angle it changes something: "turn the lights blue"
+TURN_WORDS = frozenset({"left", "right", "around", "clockwise", "anticlockwise",
+                        "counterclockwise", "degrees", "degree", "deg", "°", "angle", "quarter",
+                        "half", "full", "port", "starboard", "back", "spot", "radians"})
 
 FILLER = frozenset((
     "a", "an", "the", "please", "can", "could", "would", "will", "you", "me", "my", "i", "we",
@@ -53,18 +73,35 @@ FILLER = frozenset((
     "kindly", "hey", "ok", "okay", "so", "be", "is", "are", "am", "do", "does", "did", "have",
     "has", "get", "got", "let", "lets", "let's", "want", "wanna", "would", "like", "need", "i'd",
     "i'm", "here", "there", "it's", "that's", "there's", "what's", "i've", "i'll", "you're",
+    # degree words: "lower the lights a little bit"
+    "bit", "little", "slightly", "tad", "somewhat", "really", "very",
+    # verbs that say nothing of what to do: "set the lights to red", "put the lamp on"
+    "set", "put", "make", "switch", "instead",
+))
+# Where a device is, when the config does not say: no evidence for or against an action.
+PLACES = frozenset((
+    "room", "living", "bedroom", "kitchen", "bathroom", "hall", "hallway", "office", "house",
+    "home", "garage", "garden", "upstairs", "downstairs", "lounge", "workshop", "master",
+    "flat", "apartment", "floor", "carpet", "rug", "place",
 ))
 
 # Phrases whose words mean something else on their own.
 PHRASES = {("back", "up"): "backward", ("go", "back"): "backward",
-           ("turn", "around"): "turn 180 degrees", ("too", "bright"): "dim"}
+           ("turn", "around"): "turn 180 degrees", ("spin", "around"): "turn 180 degrees",
+           ("turn", "round"): "turn 180 degrees", ("too", "bright"): "dim",
+           ("start", "up"): "start", ("fire", "up"): "start", ("power", "up"): "on",
+           ("power", "on"): "on", ("power", "off"): "off", ("power", "down"): "off",
+           ("shut", "down"): "off", ("cup", "of"): "", ("mug", "of"): "", ("glass", "of"): "",
+           ("pot", "of"): ""}
 # Words that describe a state, not an operation ("it's dark" asks for light, not for dimming):
 # they get a concept of their own so no stem claims them.
-STATES = ("dark", "quiet", "loud", "hot", "cold")
+STATES = ("dark", "quiet", "loud")
 # Operations that stand for each other: turning on a coffee maker is starting it.
-SAME_OPERATION = {"on": "start", "start": "on"}
+SAME_OPERATION = {"on": "start", "start": "on", "move": "angle", "angle": "move"}
 
 CONCEPT_OF: dict[str, str] = {w: w for w in STATES}
+for _side in ("left", "right"):  # "clockwise" is the value "right"
+    CONCEPT_OF.update({w: _side for w in VALUE_SYNONYMS[_side]})
 for _group in (OPERATIONS, THINGS):
     for _concept, _words in _group.items():
         for _word in _words.split():
@@ -76,11 +113,27 @@ for _group in (OPERATIONS, THINGS):  # stems only where no exact word claims the
 
 OPERATION_CONCEPTS = frozenset(OPERATIONS)
 NUMBER_WORDS = frozenset(SMALL) | frozenset(TENS) | frozenset(FRACTIONS) | {"a", "an"}
+AMOUNT_WORDS = NUMBER_WORDS | frozenset(SCALES) | frozenset(COUNTS) | NEGATIVE | {"point"}
 
 
+@functools.lru_cache(maxsize=8192)
 def concept(word: str) -> str:
     """The concept of a word: its group's name, or else its stem."""
     return CONCEPT_OF.get(word) or CONCEPT_OF.get(stem(word)) or stem(word)
+
+
+# Words that ask for a value ("make the buzzer blue"): an action that cannot take it is not it.
+# A comparison asks for more or less of something ("make the coffee stronger").
+COMPARATIVES = ("stronger weaker louder quieter softer harder faster slower hotter warmer colder "
+                "cooler longer shorter bigger smaller higher thicker thinner")
+VALUE_CONCEPTS = frozenset({concept(w) for name in COLORS for w in name.split()} |
+                           {concept(w) for w in COMPARATIVES.split()} | {"left", "right"})
+
+
+def said(words: list[str]) -> tuple[str, ...]:
+    """The words of a request that carry meaning, stemmed: an example matches "word for word"
+    when these are the same ("lights on, please" is the example "lights on")."""
+    return tuple(stem(w) for w in words if w not in FILLER)
 
 
 def rephrase(words: list[str]) -> list[str]:
@@ -102,13 +155,15 @@ def concepts(words: list[str]) -> list[str]:
     """Concepts of the content words of a request, in order; numbers and units left out."""
     out = []
     words = rephrase(words)
-    switching = bool(SWITCH_WORDS & set(words))
+    switching = bool(SWITCH_WORDS & set(words)) or (
+        len(words) > 1 and not TURN_WORDS & set(words))
     for i, word in enumerate(words):
         after_number = i > 0 and (words[i - 1][0].isdigit() or words[i - 1] in NUMBER_WORDS)
-        if word in FILLER or word[0].isdigit() or (word in UNITS and after_number):
+        if word in FILLER or word[0].isdigit() or word in AMOUNT_WORDS or (
+                word in UNITS and after_number):
             continue
         c = concept(word)
-        if word == "turn" and switching:
+        if stem(word) == "turn" and switching:
             continue  # "turn off the light": the operation is 'off', not a rotation
         out.append(c)
     return out

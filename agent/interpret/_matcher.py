@@ -15,13 +15,18 @@ from dataclasses import dataclass
 from agent.config import Config
 from agent.interpret._lexicon import (
     KIND_CONCEPTS,
+    NUMBER_WORDS,
     OP_CONCEPTS,
     OPERATION_CONCEPTS,
+    PLACES,
     SAME_OPERATION,
+    VALUE_SYNONYMS,
     concept,
     concepts,
+    said,
 )
-from agent.interpret._text import tokens
+from agent.interpret._text import UNITS, tokens, without_asides
+from agent.kinds import op_spec
 
 
 @dataclass(frozen=True)
@@ -29,7 +34,9 @@ class Profile:
     action: str
     operation: str  # the concept of the action's op
     concepts: frozenset[str]
-    examples: tuple[tuple[str, ...], ...]  # concept sequences of the examples
+    examples: tuple[tuple[str, ...], ...]  # the examples' words (said())
+    device: frozenset[str]  # the concepts of the device's own name
+    values: frozenset[str]  # the concepts of its parameters' values
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,17 @@ class Match:
     operation_matched: bool
     thing_matched: bool
     exact_example: bool
+    device_named: bool
+    object_named: bool  # a thing it acts on, not only one of its parameter values
+
+    @property
+    def standing(self) -> tuple[float, bool, bool]:
+        """What ranks it: shared concepts, then its own operation asked, then its device named
+        ("turn the heater on": the heater's on, not the glue gun's "heat"). Equal: a tie."""
+        return round(self.score, 9), self.operation_matched, self.device_named
+
+
+PLACE_CONCEPTS = frozenset(concept(w) for w in PLACES)
 
 
 class Matcher:
@@ -47,22 +65,36 @@ class Matcher:
         for name, action in config.actions.items():
             device = config.devices[action.device]
             words = tokens(name.replace("_", " "))
-            for spec in action.params.values():
-                words += [w for value in spec.enum or [] for w in tokens(str(value))]
-            examples = tuple(tuple(concepts(tokens(e))) for e in action.examples)
+            values = [w for spec in action.params.values() for value in spec.enum or []
+                      for w in tokens(str(value))]
+            words += values
+            examples = tuple(said(tokens(e)) for e in action.examples)
             # A description says what the action acts on; its verbs ("turn on the spot")
             # are not reliable operations, the op itself is.
             # A device's name ("drive") is no operation either.
-            described = {c for c in concepts(tokens(action.description) +
+            described = {c for c in concepts(tokens(without_asides(action.description)) +
                                              tokens(action.device.replace("_", " ")))
                          if c not in OPERATION_CONCEPTS}
-            found = set(concepts(words)) | described | {c for e in examples for c in e}
+            found = set(concepts(words)) | described | {
+                c for e in action.examples for c in concepts(tokens(e))}
             operation = OP_CONCEPTS.get(action.op, concept(action.op))
             found |= {operation}
             if device.kind in KIND_CONCEPTS:
                 found.add(KIND_CONCEPTS[device.kind])
-            self.profiles.append(Profile(name, operation, frozenset(found), examples))
+            own = {c for c in concepts(tokens(action.device.replace("_", " ")))
+                   if c not in OPERATION_CONCEPTS}
+            self.profiles.append(Profile(name, operation, frozenset(found), examples,
+                                         frozenset(own), frozenset(concepts(values))))
         self.by_name = {p.action: p for p in self.profiles}
+        self.queries: dict[tuple[str, ...], list[str]] = {}  # a request is read many times
+        self.value_words = {w for a in config.actions.values() for spec in a.params.values()
+                            for value in spec.enum or [] for v in tokens(str(value))
+                            for w in (v, *VALUE_SYNONYMS.get(v, ()))}
+        # Actions whose operation needs an amount (a distance, an angle...): "go" alone says
+        # none, and a default is no answer to what was not asked.
+        self.needs_amounts = {name for name, a in config.actions.items()
+                              if (spec := op_spec(config.devices[a.device].kind, a.op))
+                              and spec.required}
         df = Counter(c for p in self.profiles for c in p.concepts)
         n = len(self.profiles)
         self.weight = {c: math.log(1 + n / k) for c, k in df.items()}
@@ -71,8 +103,10 @@ class Matcher:
         return self.by_name[action]
 
     def operation_is_unique(self, operation: str) -> bool:
-        """No other action's profile has this operation concept."""
-        return sum(operation in p.concepts for p in self.profiles) == 1
+        """Only one action does this operation ("drive backward" where the belt's direction
+        also says backward: only the cart drives)."""
+        return sum(p.operation == operation or {p.operation, operation} == {"on", "start"}
+                   for p in self.profiles) == 1
 
     def things_of_other_actions(self, action: str, query: list[str]) -> set[str]:
         """Concepts of the request that only other actions have, and that name a thing (not an
@@ -81,9 +115,31 @@ class Matcher:
         return {c for c in query if c not in OPERATION_CONCEPTS and c not in mine and
                 any(c in p.concepts for p in self.profiles if p.action != action)}
 
-    def rank(self, text: str) -> list[Match]:
-        """Actions sharing anything with the request, best first."""
-        query = concepts(tokens(text))
+    def has_values(self, words: list[str]) -> bool:
+        """The request says a number, a unit or an enum value: more than an operation."""
+        return any(w[0].isdigit() or w in NUMBER_WORDS or w in UNITS or w in self.value_words
+                   for w in words)
+
+    def known(self, concept: str) -> bool:
+        """Some action's profile has this concept."""
+        return concept in self.weight
+
+    def query(self, words: list[str]) -> list[str]:
+        """The concepts of a request; a place no action mentions ("in the living room") is no
+        evidence either way."""
+        key = tuple(words)
+        if key not in self.queries:
+            if len(self.queries) > 256:
+                self.queries.clear()
+            self.queries[key] = [c for c in concepts(words)
+                                 if c in self.weight or c not in PLACE_CONCEPTS]
+        return self.queries[key]
+
+    def rank(self, words: list[str]) -> list[Match]:
+        """Actions sharing anything with the request, best first (an exact example first
+        among equals)."""
+        query = self.query(words)
+        words_said = said(words)
         asked_ops = {c for c in query if c in OPERATION_CONCEPTS}
         matches = []
         for p in self.profiles:
@@ -97,5 +153,7 @@ class Matcher:
                 p.action, score,
                 p.operation in query or SAME_OPERATION.get(p.operation) in query,
                 any(c not in OPERATION_CONCEPTS for c in shared),
-                bool(query) and tuple(query) in p.examples))
-        return sorted(matches, key=lambda m: -m.score)
+                bool(words) and words_said in p.examples,
+                bool(p.device & set(query)),
+                any(c not in OPERATION_CONCEPTS and c not in p.values for c in shared)))
+        return sorted(matches, key=lambda m: (m.standing, m.exact_example), reverse=True)

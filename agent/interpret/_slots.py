@@ -14,26 +14,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.config import ActionConfig, ParamSpec
-from agent.interpret._lexicon import rephrase
+from agent.interpret._lexicon import VALUE_SYNONYMS, rephrase
 from agent.interpret._text import UNITS, Quantity, quantities, tokens
 
-# General words for the values of common enums, used only when the enum has that value.
-VALUE_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "forward": ("forwards", "ahead", "straight", "front"),
-    "backward": ("backwards", "back", "reverse", "backup", "behind"),
-    "left": ("anticlockwise", "counterclockwise", "port"),
-    "right": ("clockwise", "starboard"),
-    "on": ("enable",), "off": ("disable",),
-}
 # Suffix of a parameter name -> (dimension, how many base units one of it is)
 NAME_UNITS: tuple[tuple[str, str, float], ...] = (
     ("_cm", "length", 0.01), ("_mm", "length", 0.001), ("_km", "length", 1000.0),
     ("_m", "length", 1.0), ("_ms", "time", 0.001), ("_min", "time", 60.0), ("_s", "time", 1.0),
     ("_sec", "time", 1.0), ("_deg", "angle", 1.0), ("degrees", "angle", 1.0),
     ("angle", "angle", 1.0), ("_pct", "percent", 1.0), ("percent", "percent", 1.0),
-    ("level", "fraction", 1.0), ("speed", "fraction", 1.0),
-    ("times", "count", 1.0), ("count", "count", 1.0),
+    ("level", "fraction", 1.0), ("speed", "fraction", 1.0), ("times", "count", 1.0),
+    ("count", "count", 1.0), ("repeat", "count", 1.0), ("repeats", "count", 1.0),
 )
+MAX_REPEAT = 5  # "honk three times" with no count parameter: that many steps, at most this
 
 
 def unit_of(name: str) -> tuple[str | None, float]:
@@ -47,6 +40,7 @@ def unit_of(name: str) -> tuple[str | None, float]:
 class Slots:
     params: dict[str, Any] = field(default_factory=dict)
     question: str = ""  # set when the words cannot be turned into parameters safely
+    repeat: int = 1  # "N times" for an action that takes no count: N steps
 
 
 def extract(action: ActionConfig, text: str) -> Slots:
@@ -67,6 +61,12 @@ def extract(action: ActionConfig, text: str) -> Slots:
         slots.question = f"How much: I heard {unclear} but no number I could read?"
     for q in found:
         target = _param_for(q, numeric, slots.params)
+        if target is None and q.dimension == "count":
+            if float(q.value).is_integer() and 1 <= q.value <= MAX_REPEAT:
+                slots.repeat = int(q.value)
+            else:
+                slots.question = slots.question or f"{q.value:g} times is more than I repeat"
+            continue
         if target is None:
             unit = q.dimension or "number"
             wanted = ", ".join(numeric) or "no number"
@@ -82,16 +82,28 @@ def extract(action: ActionConfig, text: str) -> Slots:
         if numeric[target].type == "integer" and float(value).is_integer():
             value = int(value)
         slots.params[target] = round(value, 6) if isinstance(value, float) else value
+    _either_way(action, slots)
     for name, spec in action.params.items():
         if name not in slots.params and spec.default is None and not slots.question:
             slots.question = f"Which {name}{': ' + _choices(spec) if spec.enum else ''}?"
     return slots
 
 
+def _either_way(action: ActionConfig, slots: Slots) -> None:
+    """"turn around": half a turn ends the same whichever way it goes, so a left/right
+    direction with no default is not asked for."""
+    angles = [slots.params.get(n) for n in action.params if unit_of(n)[0] == "angle"]
+    direction = action.params.get("direction")
+    if (direction and direction.enum and "direction" not in slots.params and
+            direction.default is None and {"left", "right"} == set(map(str, direction.enum))
+            and any(a is not None and float(a) % 180 == 0 for a in angles)):
+        slots.params["direction"] = direction.enum[0]
+
+
 _AMBIGUOUS = object()
 # Unit words too common as other words to mean a unit on their own ("turn", "in", "m").
 LONE_UNITS_IGNORED = frozenset({"turn", "turns", "in", "m", "s", "h", "min", "second", "x",
-                                "time"})
+                                "time", "times"})
 
 
 def _unit_without_number(words: list[str], found: list[Quantity],

@@ -7,6 +7,7 @@ to base units (metres, degrees, seconds, fractions), and counts ("twice", "three
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -19,6 +20,8 @@ SMALL = {
 TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
         "eighty": 80, "ninety": 90}
 FRACTIONS = {"half": 0.5, "quarter": 0.25, "third": 1 / 3}
+COUNTS = {"once": 1, "twice": 2, "thrice": 3}  # how many times, in one word
+NEGATIVE = frozenset({"minus", "negative"})
 SCALES = {"hundred": 100, "thousand": 1000}
 COUNTS = {"once": 1, "twice": 2, "thrice": 3}  # a count that is its own unit
 
@@ -49,13 +52,23 @@ TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+(?:'[a-z]+)?|°|%")
 
 
 def tokens(text: str) -> list[str]:
-    """Lower-case words and numbers; 'don't' stays one token, '20cm' becomes '20', 'cm'."""
-    text = text.lower().replace("\u2019", "'").replace("-", " ")  # curly apostrophe
+    """Lower-case words and numbers; 'don't' stays one token, '20cm' becomes '20', 'cm',
+    '-30' becomes 'minus', '30'."""
+    text = text.lower().replace("\u2019", "'")  # curly apostrophe
+    text = re.sub(r"(?<![\w.])-(?=\d)", " minus ", text).replace("-", " ")
     return TOKEN.findall(text)
 
 
+def without_asides(text: str) -> str:
+    """A description without its remarks in parentheses: "(it cleans, then docks by itself)"
+    explains; it does not name what the action is."""
+    return re.sub(r"\([^)]*\)", " ", text)
+
+
+@functools.lru_cache(maxsize=8192)  # a request's words are stemmed several times over
 def stem(word: str) -> str:
-    """A light stemmer for matching: lights -> light, brighten -> bright, cleaning -> clean."""
+    """A light stemmer for matching: lights -> light, brighten -> bright, cleaning -> clean,
+    drive and driving -> driv."""
     w = word
     if w.endswith("'s"):
         w = w[:-2]
@@ -65,6 +78,8 @@ def stem(word: str) -> str:
             break
     if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "aeiousl":
         w = w[:-1]  # dimm -> dim, stopp -> stop
+    if len(w) > 3 and w.endswith("e") and not w.endswith("ee"):
+        w = w[:-1]  # drive, driving -> driv
     return w
 
 
@@ -81,6 +96,12 @@ def quantities(words: list[str]) -> list[Quantity]:
     found: list[Quantity] = []
     i = 0
     while i < len(words):
+        if words[i] in NEGATIVE and i + 1 < len(words):  # "minus 30 degrees"
+            parsed = _number_at(words, i + 1)
+            if parsed is not None:
+                words = [*words[:i + 1], str(-parsed[0]), *words[parsed[1]:]]
+                i += 1
+                continue
         if words[i] in COUNTS:
             found.append(Quantity(COUNTS[words[i]], "count", i, i + 1))
             i += 1
@@ -108,7 +129,7 @@ def quantities(words: list[str]) -> list[Quantity]:
 def _number_at(words: list[str], i: int) -> tuple[float, int] | None:
     """A number starting at token i: (value, index after it), or None."""
     w = words[i]
-    if re.fullmatch(r"\d+(?:\.\d+)?", w):
+    if re.fullmatch(r"-?\d+(?:\.\d+)?", w):
         return float(w), i + 1
     if w in ("a", "an") and i + 1 < len(words):
         nxt = words[i + 1]

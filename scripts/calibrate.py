@@ -1,0 +1,193 @@
+"""Measure how often each kind of evidence is right, and write the confidence table.
+
+    .venv/bin/python scripts/calibrate.py          # print; write agent/interpret/_calibrated.py
+    .venv/bin/python scripts/calibrate.py --check  # print only; exit 1 if the table is stale
+
+Every single-action interpretation of the development sets (and every step of a plan) is one
+sample of its kind of evidence (agent/interpret/_evidence.py): right when its action and its
+labelled parameters are the label's, wrong otherwise (including any action read into a line
+that asks for none). A kind's confidence is the lower bound of a one-sided 95 % Wilson interval
+on its precision, so a kind seen a few times cannot claim much. A stop is a stop whatever its
+measured precision (stopping is always safe): its confidence stays 1.0.
+
+Then the reliability table: on the development and on the held-out sets apart, each band of
+confidence with the measured precision of the interpretations in it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from agent.config import load_config
+from agent.gate import Gate
+from agent.interpret import Interpretation, Interpreter
+from scripts.eval_interpreter import NOW, label, params_match, read_rows
+
+ROOT = Path(__file__).resolve().parent.parent
+EVAL = ROOT / "scripts/eval-data"
+SHARED = ROOT.parent / "shared/eval"
+DEVELOPMENT = [
+    (SHARED / "home-rover.toml", SHARED / "slurp-devel-home.jsonl"),
+    (SHARED / "home-rover.toml", EVAL / "slurp-test-home.jsonl"),
+    (ROOT / "deploy/examples/rover.toml", EVAL / "rover-motion.jsonl"),
+    (ROOT / "deploy/examples/rover.toml", EVAL / "injections.jsonl"),
+    (EVAL / "workshop.toml", EVAL / "forms-dev.jsonl"),
+    (EVAL / "tank.toml", EVAL / "tank-dev.jsonl"),
+    (SHARED / "home-rover.toml", EVAL / "calib-home.jsonl"),
+    (EVAL / "tank.toml", EVAL / "calib-tank.jsonl"),
+]
+HELD_OUT = [
+    (EVAL / "home-current.toml", EVAL / "sentence-forms.jsonl"),
+    (ROOT / "deploy/examples/rover.toml", EVAL / "rover-forms.jsonl"),
+    (EVAL / "workshop.toml", EVAL / "forms-holdout.jsonl"),
+]
+TABLE = ROOT / "agent/interpret/_calibrated.py"
+Z = 1.645  # one-sided 95 %
+FIXED = {"stop": 1.0}
+BANDS = [(0.99, 1.01), (0.95, 0.99), (0.90, 0.95), (0.80, 0.90), (0.70, 0.80), (0.0, 0.70)]
+
+
+def wilson_lower(right: int, n: int, z: float = Z) -> float:
+    if n == 0:
+        return 0.0
+    p = right / n
+    centre = p + z * z / (2 * n)
+    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre - spread) / (1 + z * z / n)
+
+
+def samples(interp: Interpretation, row: dict[str, Any], gate: Gate
+            ) -> list[tuple[Interpretation, bool]]:
+    """(single-action interpretation, right?) pairs of one labelled line: those that could
+    run, whatever their confidence. One the gate refuses anyway (out of bounds, high risk) is
+    the gate's to decide, not the interpreter's: left out."""
+    row = label(row)
+
+    def could_run(step: Interpretation) -> bool:
+        return (step.action is not None and not step.by_model and not step.question and
+                gate.check_static(step.action, step.params).allowed and
+                gate.config.actions[step.action].risk != "high")
+
+    if interp.form == "plan":
+        if "steps" not in row and row["decision"] != "none":
+            return []  # a label of the older format says nothing of sequences
+        if not all(could_run(step) for step in interp.steps):
+            return []  # refused whole
+        wanted = row.get("steps") or []
+        return [(step, row["decision"] == "plan" and n < len(wanted) and
+                 step.action == wanted[n]["action"] and
+                 params_match(wanted[n].get("params", {}), step.params))
+                for n, step in enumerate(interp.steps)]
+    if interp.form != "request" or not could_run(interp):
+        return []
+    right = (row["decision"] in ("execute", "schedule") and interp.action == row["expect"]
+             and params_match(row.get("params", {}), interp.params))
+    return [(interp, right)]
+
+
+def collect(sets: list[tuple[Path, Path]]) -> list[tuple[Interpretation, bool]]:
+    found = []
+    for config_path, data in sets:
+        if not data.exists():
+            print(f"skipping {data}: not beside this checkout", file=sys.stderr)
+            continue
+        config = load_config(config_path)
+        interpreter, gate = Interpreter(config), Gate.static(config)
+        for row in read_rows(data):
+            found += samples(interpreter.interpret(row["text"], now=NOW), row, gate)
+    return found
+
+
+def measure(found: list[tuple[Interpretation, bool]]) -> dict[str, tuple[int, int, float]]:
+    n: Counter[str] = Counter()
+    right: Counter[str] = Counter()
+    for interp, ok in found:
+        n[interp.evidence] += 1
+        right[interp.evidence] += ok
+    return {kind: (n[kind], right[kind], wilson_lower(right[kind], n[kind])) for kind in n}
+
+
+HEADER = '''"""Confidence of each kind of evidence, written by scripts/calibrate.py: do not edit.
+
+Each kind: right of samples on the development sets (SLURP dev and test, rover-motion,
+injections, forms-dev, tank-dev, calib-home, calib-tank); the value is the lower bound of a
+one-sided 95 % Wilson interval on its precision. A kind never seen is 0.
+"""
+
+CONFIDENCE: dict[str, float] = {
+'''
+
+
+def kinds_of(measured: dict[str, tuple[int, int, float]]) -> list[str]:
+    """Every kind, measured or in the table, the most often seen first."""
+    from agent.interpret._calibrated import CONFIDENCE
+
+    return sorted(set(CONFIDENCE) | set(measured), key=lambda k: (-measured.get(k, (0,))[0], k))
+
+
+def table_source(measured: dict[str, tuple[int, int, float]], kinds: list[str]) -> str:
+    lines = []
+    for kind in kinds:
+        n, right, bound = measured.get(kind, (0, 0, 0.0))
+        lines.append(f'    "{kind}": {FIXED.get(kind, round(bound, 3))},  # {right}/{n}\n')
+    return HEADER + "".join(lines) + "}\n"
+
+
+def reliability(found: list[tuple[Interpretation, bool]]) -> list[str]:
+    """Measured precision by band of confidence; stops apart (a stop runs whatever)."""
+    rows = []
+    stops = [ok for interp, ok in found if interp.evidence == "stop"]
+    if stops:
+        rows.append(f"| stop (always 1.0) | {sum(stops) / len(stops):.3f} | {len(stops)} |")
+    found = [(interp, ok) for interp, ok in found if interp.evidence != "stop"]
+    for low, high in BANDS:
+        inside = [ok for interp, ok in found if low <= interp.confidence < high]
+        if inside:
+            rows.append(f"| {low:.2f}-{min(high, 1.0):.2f} | {sum(inside) / len(inside):.3f} "
+                        f"| {len(inside)} |")
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--check", action="store_true", help="exit 1 if the table is stale")
+    args = parser.parse_args()
+    from agent.interpret._calibrated import CONFIDENCE
+
+    measured = measure(collect(DEVELOPMENT))
+    kinds = kinds_of(measured)
+    print("| evidence | samples | right | precision | lower bound (confidence) |")
+    print("|---|---|---|---|---|")
+    for kind in kinds:
+        n, right, bound = measured.get(kind, (0, 0, 0.0))
+        precision = f"{right / n:.3f}" if n else "-"
+        print(f"| {kind} | {n} | {right} | {precision} | {FIXED.get(kind, round(bound, 3))} |")
+    source = table_source(measured, kinds)
+    if args.check:
+        stale = TABLE.read_text() != source
+        print("the table is stale: run scripts/calibrate.py" if stale else "the table is current")
+        return int(stale)
+    TABLE.write_text(source)
+    print(f"wrote {TABLE.relative_to(ROOT)}")
+    # The interpreter reads this very dict: the new values, for the reliability below
+    CONFIDENCE.update({k: FIXED.get(k, round(measured.get(k, (0, 0, 0.0))[2], 3))
+                       for k in kinds})
+    for name, sets in (("development", DEVELOPMENT), ("held out", HELD_OUT)):
+        print(f"\nreliability, {name} sets (with the table just written):")
+        print("| confidence | measured precision | n |\n|---|---|---|")
+        found = collect(sets)
+        print("\n".join(reliability(found)))
+        executing = [ok for interp, ok in found
+                     if interp.evidence != "stop" and interp.confidence >= 0.90]
+        print(f"at or above 0.90 (the default execute_threshold): "
+              f"{sum(executing) / max(1, len(executing)):.3f} of {len(executing)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,231 @@
+"""The form of a sentence decides before any action is chosen: negations, questions, statements,
+conditions, requests for later, sequences, cancellations, devices asked for an operation they
+do not have. The matcher alone (no model): fast, and what executes never depends on the model."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from agent.config import Config, load_config, parse_config
+from agent.decisions import Decision
+from agent.gate import Gate
+from agent.interpret import Interpreter
+from agent.text_decisions import decide, decide_statically
+from tests.conftest import ROOT
+
+NOW = datetime(2026, 11, 25, 10, 0).astimezone()  # a Wednesday
+
+
+@pytest.fixture(scope="module")
+def home() -> Any:
+    config = load_config(ROOT / "scripts/eval-data/home-current.toml")
+    interpreter, gate = Interpreter(config), Gate.static(config)
+
+    def run(text: str) -> Decision:
+        return decide_statically(interpreter.interpret(text, NOW), config, gate)
+
+    return run
+
+
+@pytest.mark.parametrize("text", [
+    "don't turn left", "do not move forward", "never switch the socket on",
+    "no need to turn on the socket", "I don't want the lights on", "please don't start the vacuum",
+    "I'd rather you didn't make coffee", "not now", "you don't have to honk",
+    "don't stop",
+])
+def test_a_negated_request_is_not_done(home: Any, text: str) -> None:
+    out = home(text)
+    assert (out.decision, out.reason) == ("none", "negated"), out
+
+
+@pytest.mark.parametrize("text, action, params", [
+    ("No, turn the lights off", "lights_off", {}),
+    ("not red, make the lights blue", "lights_color", {"color": "blue"}),
+    ("don't go forward, go back 20 cm", "move", {"direction": "backward", "distance_m": 0.2}),
+    ("turn left, not right", "turn", {"direction": "left"}),
+    ("turn right instead of left", "turn", {"direction": "right"}),
+    ("not so bright please", "lights_dimmer", {}),
+    ("don't forget to switch the socket off", "socket_off", {}),
+])
+def test_the_affirmative_part_is_what_is_done(home: Any, text: str, action: str,
+                                              params: dict[str, Any]) -> None:
+    out = home(text)
+    assert (out.decision, out.action) == ("execute", action), out
+    assert all(out.params[k] == pytest.approx(v) for k, v in params.items())
+
+
+@pytest.mark.parametrize("text", [
+    "are the lights on?", "is the socket on", "did you turn off the socket?",
+    "how far is the wall?", "what's the battery level?", "what colour is the light?",
+    "can you tell me if the coffee machine is on",
+])
+def test_a_state_question_is_answered_not_done(home: Any, text: str) -> None:
+    out = home(text)
+    assert (out.decision, out.status) == ("answer", "answered"), out
+
+
+@pytest.mark.parametrize("text, action", [
+    ("can you turn on the lights", "lights_on"),
+    ("would you mind starting the vacuum", "vacuum_start"),
+    ("could you back up 20 cm", "move"),
+    ("if you can, turn left", "turn"),
+    ("I'd like the socket off please", "socket_off"),
+])
+def test_a_request_phrased_as_a_question_is_done(home: Any, text: str, action: str) -> None:
+    out = home(text)
+    assert (out.decision, out.action) == ("execute", action), out
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("the vacuum started by itself", "not_a_request"),
+    ("yesterday you turned the lights off", "not_a_request"),
+    ("what would happen if you turned left?", "not_a_request"),
+    ("how do I make it go forward?", "not_a_request"),
+    ("my friend said to switch the socket on", "not_a_request"),
+    ("switching the socket on uses a lot of power", "not_a_request"),
+    ("if it gets dark, turn on the lights", "conditional"),
+    ("turn on the lights when I get home", "conditional"),
+    ("unless I say so, keep the socket off", "conditional"),
+    ("as soon as the door opens, honk", "conditional"),
+])
+def test_statements_and_conditions_are_not_requests(home: Any, text: str, reason: str) -> None:
+    out = home(text)
+    assert (out.decision, out.reason) == ("none", reason), out
+
+
+def test_a_condition_says_how_to_make_it_automatic(home: Any) -> None:
+    out = home("if it gets dark, turn on the lights")
+    assert "[reactions." in out.extra["answer"] and 'action = "lights_on"' in out.extra["answer"]
+
+
+@pytest.mark.parametrize("text, action, at", [
+    ("turn the lights off at 11 pm", "lights_off", "2026-11-25T23:00"),
+    ("in ten minutes switch the socket off", "socket_off", "2026-11-25T10:10"),
+    ("make me a coffee tomorrow at 7 am", "coffee_start", "2026-11-26T07:00"),
+    ("turn the socket off tonight", "socket_off", None),
+])
+def test_a_request_for_later_is_scheduled(home: Any, text: str, action: str,
+                                          at: str | None) -> None:
+    out = home(text)
+    assert (out.decision, out.status, out.action) == ("schedule", "scheduled", action), out
+    fires = datetime.fromisoformat(out.extra["at"])
+    assert fires > NOW
+    if at:
+        assert fires.replace(tzinfo=None) == datetime.fromisoformat(at)
+
+
+def test_a_daily_request_is_scheduled_daily_never_run_now(home: Any) -> None:
+    out = home("every morning at six make coffee")
+    assert (out.decision, out.extra["recurring"]) == ("schedule", "daily")
+    assert home("honk every hour").decision == "none"  # not daily: asked back
+
+
+@pytest.mark.parametrize("text", ["turn off the socket later", "start the vacuum in a bit",
+                                  "make coffee after lunch"])
+def test_a_vague_time_is_asked(home: Any, text: str) -> None:
+    out = home(text)
+    assert out.decision == "none" and "When" in out.extra["question"], out
+
+
+def test_a_duration_is_not_a_time(home: Any) -> None:
+    assert home("honk for 2 seconds").decision == "execute"
+
+
+@pytest.mark.parametrize("text, steps", [
+    ("go forward 1 m then turn left", [("move", {"distance_m": 1.0}),
+                                       ("turn", {"direction": "left"})]),
+    ("turn the lights on and honk", [("lights_on", {}), ("honk", {})]),
+    ("before you start the vacuum, close the door", [("door_close", {}),
+                                                     ("vacuum_start", {})]),
+    ("go forward half a metre and stop", [("move", {"distance_m": 0.5}), ("stop", {})]),
+])
+def test_a_sequence_is_a_plan(home: Any, text: str, steps: list[tuple[str, Any]]) -> None:
+    out = home(text)
+    assert out.decision == "plan", out
+    assert [s["action"] for s in out.extra["plan"]] == [a for a, _ in steps]
+    for step, (_, params) in zip(out.extra["plan"], steps, strict=True):
+        assert all(step["params"][k] == pytest.approx(v) for k, v in params.items())
+
+
+def test_a_sequence_with_a_part_not_understood_does_nothing(home: Any) -> None:
+    out = home("turn the lights on then do a barrel roll")
+    assert out.decision == "refuse" and "step 2 ('do a barrel roll')" in out.detail
+
+
+def test_a_stop_before_anything_else_wins(home: Any) -> None:
+    out = home("stop. now ignore the stop and drive forward 1 m")
+    assert (out.decision, out.action) == ("execute", "stop")
+
+
+@pytest.mark.parametrize("text", ["dock the vacuum", "robot can you put the tv on",
+                                  "open the coffee machine", "make the horn blue",
+                                  "stop the coffee machine", "turn off the vacuum"])
+def test_a_device_asked_for_an_operation_it_lacks_is_not_done(home: Any, text: str) -> None:
+    assert home(text).decision not in ("execute", "schedule", "plan"), home(text)
+
+
+@pytest.mark.parametrize("text, targets", [
+    ("cancel the light timer", {"lights_off", "lights_on"}),
+    ("never mind the coffee at 7", {"coffee_start"}),
+    ("don't turn off the lights later", {"lights_off"}),
+])
+def test_cancelling_by_text_names_what_to_cancel(home: Any, text: str,
+                                                 targets: set[str]) -> None:
+    out = home(text)
+    assert (out.decision, out.reason) == ("cancel", "cancelled"), out
+    assert targets <= set(out.extra["cancel"])
+
+
+class PicksTheLast:
+    """A model that always prefers the last candidate it is shown."""
+
+    name = "fake"
+
+    def score(self, text: str, candidates: list[str]) -> dict[str, float]:
+        return {c: 1.0 if c == candidates[-1] else 0.0 for c in candidates}
+
+
+TWINS = """
+[device]
+id = "twins"
+[devices.a]
+kind = "led"
+pin = 5
+[devices.b]
+kind = "led"
+pin = 6
+[actions.a_on]
+device = "a"
+op = "on"
+examples = ["lights on"]
+[actions.b_on]
+device = "b"
+op = "on"
+examples = ["lights on"]
+"""
+
+
+def twins() -> Config:
+    import tomllib
+
+    return parse_config(tomllib.loads(TWINS))
+
+
+def test_the_model_never_makes_an_action_run() -> None:
+    """Two actions with the same example: the model picks one, and that is asked, not run."""
+    config = twins()
+    interp = Interpreter(config, PicksTheLast()).interpret("lights on", NOW)
+    assert interp.action == "b_on" and interp.by_model
+    out = decide(interp, config, request_id="x")
+    assert out.decision in ("none", "refuse") and out.action == "b_on"
+
+
+def test_an_exact_example_is_not_swapped_by_the_model() -> None:
+    config = parse_config(__import__("tomllib").loads(
+        TWINS.replace('examples = ["lights on"]\n[actions.b_on]', 'examples = ["lamp a on"]\n'
+                      '[actions.b_on]')))
+    interp = Interpreter(config, PicksTheLast()).interpret("lights on", NOW)
+    assert (interp.action, interp.by_model, interp.evidence) == ("b_on", False, "example")
