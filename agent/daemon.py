@@ -70,8 +70,10 @@ class Daemon:
         self.sensor_warned: dict[str, float] = {}
         self.latch = Latch(state_dir)
         self.verifier = Verifier(secrets.get("signing_key"), state_dir / "signed-ids.json")
-        self.reader = EnvelopeReader(max_bytes=config.mqtt.max_payload_bytes,
-                                     never_reply_to=topics.requests() | set(self.sensors.by_topic))
+        self.reader = EnvelopeReader(
+            max_bytes=config.mqtt.max_payload_bytes, topics=topics,
+            foreign=frozenset(self.sensors.by_topic) | {
+                d.topic for d in config.devices.values() if d.topic})
         self.connection = Connection(config.mqtt, client_id=f"robot-agent-{config.device.id}",
                                      clock=clock, on_message=self._on_message,
                                      on_connect=self._on_connect, will=self.offline_status,

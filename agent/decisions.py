@@ -21,6 +21,7 @@ REASONS = frozenset((
     "internal_error",
     # added by this project: see docs/CONTRACT.md
     "superseded", "deadman", "shutdown", "cloud_error", "plan_timeout",
+    "bad_reply_to",
 ))
 
 

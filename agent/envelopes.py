@@ -2,8 +2,12 @@
 checked value with its id and a reply target the reply side can trust, or Malformed with a
 reason code (docs/CONTRACT.md).
 
-A reply target is the request's `reply_to`, else its MQTT 5 response topic; one that is not a
-plain topic, or names a topic the daemon acts on, is no target: the answer goes to `P/result`.
+A reply target is the request's `reply_to`, else its MQTT 5 response topic. One that names a
+topic of the daemon's own (anything under `P`: its retained e-stop state, status, device states,
+results, events, and the topics it acts on) or a topic it subscribes to or publishes on elsewhere
+(a sensor's, an mqtt device's) is refused, `bad_reply_to`: a reply must never forge the daemon's
+state or drive a device. A request refused before it could be read is answered on its response
+topic only when that is a usable target, else on `P/result`.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from agent.topics import Topic, topic_problem
+from agent.topics import Topic, Topics, topic_problem
 
 MAX_ID_CHARS = 128
 MAX_TEXT_CHARS = 1000
@@ -90,6 +94,7 @@ class ResetRequest(MaySign):
     reason: str
     reply: Reply | None
     message: dict[str, Any]
+    source: str  # cli when `robot-agent reset` sent it, else mqtt
 
 
 @dataclass(frozen=True)
@@ -101,11 +106,13 @@ class EStopRequest:
 
 
 class EnvelopeReader:
-    """Reads every kind of request; never_reply_to are the topics no answer may go to."""
+    """Reads every kind of request. No answer goes to a topic of the daemon's own (topics.owns)
+    or to one of foreign: the topics outside its prefix that it subscribes to or publishes on."""
 
-    def __init__(self, *, max_bytes: int, never_reply_to: frozenset[str]) -> None:
+    def __init__(self, *, max_bytes: int, topics: Topics, foreign: frozenset[str]) -> None:
         self.max_bytes = max_bytes
-        self.never_reply_to = never_reply_to
+        self.topics = topics
+        self.foreign = foreign
 
     def command(self, msg: Inbound) -> Command:
         data, rid = self._object(msg, "a command is a JSON object")
@@ -123,7 +130,8 @@ class EnvelopeReader:
                 raise
             data = msg.payload.decode("utf-8")
         if isinstance(data, str):
-            return Ask(fallback_id, _text(data, fallback_id), self.response_reply(msg))
+            return Ask(fallback_id, _text(data, fallback_id),
+                       self._response_target(msg, fallback_id))
         if not isinstance(data, dict):
             raise Malformed("malformed", "ask takes {\"id\",\"text\"} or a plain string")
         rid = request_id(data)
@@ -144,20 +152,38 @@ class EnvelopeReader:
         reason = data.get("reason")
         if not isinstance(reason, str) or not reason.strip():
             raise Malformed("malformed", "a reset needs a reason (who, and why it is safe)", rid)
-        return ResetRequest(rid, reason, reply, data)
+        return ResetRequest(rid, reason, reply, data,
+                            "cli" if data.get("source") == "cli" else "mqtt")
 
     def id_and_reply(self, msg: Inbound) -> tuple[str, Reply | None]:
         """What can be read of a request that is refused before it is read in full (busy, an
         internal error): its id ('' when unreadable) and where to answer."""
         try:
             data, rid = self._object(msg, "")
-            return rid, self._reply(msg, data, rid)
         except Malformed:
             return "", self.response_reply(msg)
+        try:
+            return rid, self._reply(msg, data, rid)
+        except Malformed:
+            return rid, self.response_reply(msg)
 
     def response_reply(self, msg: Inbound) -> Reply | None:
-        """The MQTT 5 response topic alone: where a request that could not be read is answered."""
-        return self._target(msg.response_topic, msg)
+        """The MQTT 5 response topic alone, when it is a usable target: where a request that
+        could not be read is answered (else on P/result)."""
+        topic = msg.response_topic
+        if topic is None or topic_problem(topic) or self.reply_problem(topic):
+            return None
+        return Reply(Topic(topic), msg.correlation)
+
+    def reply_problem(self, topic: str) -> str | None:
+        """Why a topic may not receive answers, or None."""
+        if self.topics.owns(topic):
+            return (f"reply_to {topic[:80]!r} is under this robot's prefix "
+                    f"{self.topics.prefix!r}: answers never go onto the daemon's own topics")
+        if topic in self.foreign:
+            return (f"reply_to {topic[:80]!r} is a topic this robot subscribes to or publishes "
+                    "on (a sensor or a device)")
+        return None
 
     def _object(self, msg: Inbound, shape: str) -> tuple[dict[str, Any], str]:
         data = parse_json(msg.payload, self.max_bytes)
@@ -168,15 +194,22 @@ class EnvelopeReader:
     def _reply(self, msg: Inbound, data: dict[str, Any], rid: str) -> Reply | None:
         requested = data.get("reply_to")
         if requested is None:
-            return self.response_reply(msg)
+            return self._response_target(msg, rid)
         if (not isinstance(requested, str) or len(requested) > MAX_REPLY_TO_CHARS
                 or topic_problem(requested)):
             raise Malformed("malformed", "reply_to must be a topic without wildcards", rid)
-        return self._target(requested, msg)
+        return self._target(requested, msg, rid)
 
-    def _target(self, topic: str | None, msg: Inbound) -> Reply | None:
-        if topic is None or topic_problem(topic) or topic in self.never_reply_to:
-            return None  # never answer onto a topic this daemon acts on
+    def _response_target(self, msg: Inbound, rid: str) -> Reply | None:
+        """The MQTT 5 response topic of a request that was read: refused like a reply_to."""
+        if msg.response_topic is None or topic_problem(msg.response_topic):
+            return None
+        return self._target(msg.response_topic, msg, rid)
+
+    def _target(self, topic: str, msg: Inbound, rid: str) -> Reply:
+        problem = self.reply_problem(topic)
+        if problem:
+            raise Malformed("bad_reply_to", problem, rid)
         return Reply(Topic(topic), msg.correlation)
 
 

@@ -161,7 +161,8 @@ class EStop:
         """Release the latch; no output changes, so nothing resumes."""
         with self.lock:
             was = self.latch.state
-            self.latch.set(LatchState(False, "mqtt", request.reason[:200], self.clock.time()))
+            self.latch.set(LatchState(False, request.source, request.reason[:200],
+                                      self.clock.time()))
             self.latch.sync()
             self.executor.release()
             self.publish_state()

@@ -90,7 +90,7 @@ def estop(config: Config, reason: str) -> int:
 
 def reset(config: Config, reason: str, signed: bool) -> int:
     rid = f"cli-reset-{uuid.uuid4().hex[:8]}"
-    message: dict[str, Any] = {"id": rid, "reason": reason}
+    message: dict[str, Any] = {"id": rid, "reason": reason, "source": "cli"}
     with RemoteClient(config) as c:
         if signed or config.safety.require_signed_reset:
             message = c.signed(message)

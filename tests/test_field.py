@@ -42,6 +42,7 @@ def test_estop_status_reset_send(daemon: Running, broker: Broker, tmp_path: Path
     assert refused.returncode == 1 and "estop_engaged" in refused.stdout
     released = cli(tmp_path, broker.port, "reset", "--reason", "arm checked by Ana")
     assert released.returncode == 0 and '"done"' in released.stdout
+    assert daemon.daemon.latch.state.source == "cli"  # as the CLI's e-stop says cli
     sent = cli(tmp_path, broker.port, "send", "lights_color", "color=red")
     assert sent.returncode == 0 and daemon.pin(5).state == 1
     unknown = cli(tmp_path, broker.port, "send", "fly")
