@@ -82,7 +82,8 @@ class Daemon:
                                decision_log=decision_log or DecisionLog())
         self.outputs = build_outputs(config.devices, pin_factory, self.connection.publish)
         self.gate = Gate(config, sensors=self.sensors, clock=clock,
-                         estop_engaged=lambda: self.latch.engaged)
+                         estop_engaged=lambda: self.latch.engaged,
+                         seen_ids=state_dir / "seen-ids.jsonl")
         self.executor = Executor(self.outputs, clock=clock, watch=self.gate.interlock_problem,
                                  on_state=self.replies.publish_device_state,
                                  halted=self.latch.engaged)
@@ -170,6 +171,7 @@ class Daemon:
         self.connection.stop(self.offline_status)
         self.estop.stop()
         self.executor.close()
+        self.gate.seen_ids.close()
 
     # ---- status ----------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ REASONS = frozenset((
     "internal_error",
     # added by this project: see docs/CONTRACT.md
     "superseded", "deadman", "shutdown", "cloud_error", "plan_timeout",
-    "bad_reply_to",
+    "bad_reply_to", "signing_unavailable",
 ))
 
 

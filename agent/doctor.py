@@ -11,6 +11,7 @@ from pathlib import Path
 from agent.config import Config, state_dir
 from agent.mqtt import make_client
 from agent.secrets import CREDENTIALS, SecretError, read_secret
+from agent.signing import used_ids_problem
 
 Check = Callable[[Config], tuple[bool, str]]
 
@@ -38,8 +39,20 @@ def check_broker(config: Config) -> tuple[bool, str]:
         return False, f"{cfg.host}:{cfg.port} did not answer the MQTT handshake in 5 s"
     if answer[0] != "Success":
         return False, (f"{cfg.host}:{cfg.port} refused the connection: {answer[0]}: check "
-                       "mqtt.username and the password file or credential")
+                       "mqtt.username and the password file or credential"
+                       + _newline_hint(config, answer[0]))
     return True, f"{cfg.host}:{cfg.port} accepts {cfg.username or 'anonymous'}"
+
+
+def _newline_hint(config: Config, refusal: str) -> str:
+    """When the broker refuses a password read from a file that ends with a newline: say so."""
+    raw = read_secret(config.mqtt.password_file, CREDENTIALS["mqtt_password"],
+                      keep_newline=True)
+    if "authori" not in refusal.lower() or raw is None or not raw.endswith(b"\n"):
+        return ""
+    return (" (the password file ends with a newline, as `echo` writes it: robot-agent leaves "
+            "one trailing newline out, as mosquitto_passwd and a shell's $(cat file) do; if "
+            "the broker's password was set with the newline in it, set it again without)")
 
 
 def check_model(config: Config) -> tuple[bool, str]:
@@ -120,6 +133,13 @@ def check_signing(config: Config) -> tuple[bool, str]:
     if needs and key is None:
         return False, ("high-risk actions or signed resets are configured but there is no "
                        "signing key: set safety.signing_key_file")
+    problem, until = used_ids_problem(state_dir() / "signed-ids.json")
+    if problem and time.time() < until:
+        when = ("until it is repaired" if until == float("inf") else
+                time.strftime("until %H:%M:%S", time.localtime(until)))
+        return False, (f"signing_unavailable: {problem}: signed commands are refused {when} "
+                       "(a minute after it was last written, no id it held can be replayed); "
+                       "to repair sooner, stop the daemon, wait a minute, remove the file")
     return True, "key present" if key else "not needed (no high-risk actions, no signed reset)"
 
 

@@ -270,3 +270,15 @@ def test_every_decision_is_an_event_with_policy_fields(daemon: Running, client: 
     for key in ("ts", "input_kind", "route", "action", "params", "confidence", "latency_ms",
                 "cloud_escalated", "model", "text"):
         assert key in event
+
+
+def test_an_id_stays_a_duplicate_after_a_restart(broker: Broker, client: Client,
+                                                 tmp_path: Path) -> None:
+    for expected in ("done", "duplicate"):
+        running = start_daemon(make_config(broker.port), tmp_path / "state", client)
+        try:
+            client.forget()
+            client.publish(CMD, {"id": "once", "action": "lights_off"})
+            assert client.result("once")["status"] == expected
+        finally:
+            running.stop()

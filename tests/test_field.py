@@ -117,6 +117,15 @@ def test_doctor_unwritable_state_dir(healthy: Config, tmp_path: Path,
     assert "state    FAIL" in capsys.readouterr().out
 
 
+def test_doctor_names_an_unreadable_file_of_used_signed_ids(
+        healthy: Config, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "state").mkdir(exist_ok=True)
+    (tmp_path / "state" / "signed-ids.json").write_text('{"s-1": ')
+    assert doctor(healthy) == 1
+    out = capsys.readouterr().out
+    assert "signing  FAIL signing_unavailable" in out and "signed-ids.json" in out
+
+
 def test_doctor_wrong_password(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                monkeypatch: pytest.MonkeyPatch) -> None:
     port = free_port()
@@ -134,16 +143,17 @@ def test_doctor_wrong_password(tmp_path: Path, capsys: pytest.CaptureFixture[str
     secured.start()
     try:
         wrong = tmp_path / "wrong"
-        wrong.write_text("wrong")
+        wrong.write_text("wrong\n")
         monkeypatch.setenv("ROBOT_AGENT_STATE_DIR", str(tmp_path / "state"))
         key = tmp_path / "signing.key"
         key.write_bytes(TEST_KEY)
         base = _update(make_config(port), "safety", signing_key_file=str(key))
         config = _update(base, "mqtt", username="robot", password_file=str(wrong))
         assert doctor(config) == 1
-        assert "refused the connection" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert "refused the connection" in out and "ends with a newline" in out
         right = tmp_path / "right"
-        right.write_text("right")
+        right.write_text("right\n")  # as `echo right > file` writes it: works
         config = _update(base, "mqtt", username="robot", password_file=str(right))
         assert doctor(config) == 0
     finally:
