@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from agent import __version__
-from agent.config import DEFAULT_CONFIG_PATH, Config, ConfigError, load_config
+from agent.config import DEFAULT_CONFIG_PATH, Config, ConfigError, load_config, stays_on
 from agent.journal import setup_logging
 from agent.secrets import CREDENTIALS, SecretError, read_secret
 
@@ -57,8 +57,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{args.config}: {problem}", file=sys.stderr)
         return 2
     if args.command == "check-config":
+        indefinite = stays_on(config)
         print(f"{args.config}: ok ({len(config.devices)} devices, {len(config.actions)} "
-              f"actions, {len(config.sensors)} sensors)")
+              f"actions, {len(config.sensors)} sensors); "
+              + ("may stay on indefinitely (stays_on): " + ", ".join(indefinite) if indefinite
+                 else "every output goes safe at its action's max_duration_s at the latest"))
         return 0
     if args.command == "interpret":
         return interpret_texts(config, args)
@@ -161,7 +164,9 @@ def pin_factory(config: Config, sim: bool) -> Any:
     if sim or config.gpio.pin_factory == "mock":
         from agent.sim import sim_factory
 
-        return sim_factory()
+        safety = config.safety
+        nc_button = safety.estop_button_pin and safety.estop_button_contact == "nc"
+        return sim_factory(closed=(safety.estop_button_pin,) if nc_button else ())
     return None  # gpiozero picks the Pi's own
 
 
@@ -196,9 +201,9 @@ def run_daemon(config: Config, sim: bool) -> int:
     try:
         daemon.start()
         return daemon.run_until_stopped()
-    except BaseException:
-        log.exception("fatal error: making every output safe")
-        daemon.shutdown("internal_error", "fatal error")
+    except BaseException as exc:
+        log.exception("fatal error")
+        daemon.fail(f"fatal error: {type(exc).__name__}: {exc}")
         return 1
 
 

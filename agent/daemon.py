@@ -27,7 +27,7 @@ from agent.config import Config
 from agent.decisions import Decision, to_json
 from agent.envelopes import EnvelopeReader, Inbound
 from agent.estop import EStop
-from agent.estop_latch import Latch
+from agent.estop_latch import Latch, LatchState
 from agent.executor import Executor
 from agent.gate import Gate
 from agent.journal import DecisionLog
@@ -150,14 +150,26 @@ class Daemon:
         while not self.stopping.wait(HEALTH_EVERY_S):
             problem = self.health_problem()
             if problem:
-                log.error("fault: %s; making every output safe and exiting", problem)
-                self.replies.publish(Decision.aborted(
-                    "fault", "fault", "internal_error",
-                    f"{problem}: outputs made safe, exiting for a restart"), None, result=False)
-                self.shutdown("internal_error", problem)
+                self.fail(problem)
                 return 1
         self.shutdown("shutdown", "the daemon is stopping")
         return 0
+
+    def fail(self, problem: str) -> None:
+        """A fault: the e-stop latches (source watchdog), outputs go safe, and the daemon stops
+        for systemd to restart it, engaged: someone looks before the robot moves again."""
+        log.error("fault: %s; latching the e-stop, making every output safe and exiting",
+                  problem)
+        if not self.latch.engaged:  # straight to the latch: the part that failed may hold a lock
+            self.latch.set(LatchState(True, "watchdog", f"fault: {problem}"[:200],
+                                      self.clock.time()))
+        self.latch.sync()
+        self.estop.publish_state()
+        self.replies.publish(Decision.aborted(
+            "fault", "fault", "internal_error",
+            f"{problem}: e-stop latched, outputs made safe, exiting for a restart"), None,
+            result=False)
+        self.shutdown("internal_error", problem)
 
     def shutdown(self, reason: str, detail: str) -> None:
         self.on_stopping()
@@ -181,7 +193,10 @@ class Daemon:
         return {**self.estop.status_fields(), **self.asking.status_fields(), **cloud}
 
     def publish_status(self) -> None:
-        self.replies.publish_status(self.status())
+        """Only while the main connection is ready: a status queued before its subscriptions
+        were confirmed would announce online too early (it is published on every connect)."""
+        if self.connection.connected.is_set():
+            self.replies.publish_status(self.status())
 
     def _meta(self) -> dict[str, str]:
         return {"policy_version": self.config.policy_version,

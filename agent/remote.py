@@ -127,7 +127,8 @@ def status(config: Config) -> int:
               "the broker lost its retained messages")
         return 1
     print(f"daemon: {state.get('state')}  version {state.get('version', '?')}  model "
-          f"{state.get('model', '?')}  cloud {state.get('cloud', '?')}")
+          f"{state.get('model', '?')}  cloud {state.get('cloud', '?')}  e-stop link "
+          f"{state.get('estop_connection', '?')}")
     if latch is not None:
         since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(latch.get("since", 0)))
         print(f"e-stop: {'ENGAGED' if latch['engaged'] else 'released'} since {since} "

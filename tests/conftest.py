@@ -220,6 +220,7 @@ op = "stop"
 [actions.lights_color]
 device = "lamp"
 op = "color"
+stays_on = true
 params.color = {{ enum = ["red", "green", "blue"] }}
 [actions.lights_off]
 device = "lamp"
@@ -257,9 +258,9 @@ class Running:
 
 def start_daemon(config: Config, state_dir: Path, client: Client | None = None,
                  secrets: dict[str, bytes] | None = None, load_model: bool = False,
-                 **model_options: float) -> Running:
+                 factory: MockFactory | None = None, **model_options: float) -> Running:
     """The daemon on mock pins, connected; with the model only when load_model."""
-    factory = MockFactory(pin_class=MockPWMPin)
+    factory = factory or MockFactory(pin_class=MockPWMPin)
     daemon = Daemon(config, pin_factory=factory, state_dir=state_dir,
                     secrets=secrets if secrets is not None else {"signing_key": TEST_KEY},
                     model=ModelOptions(load=load_model, **model_options))

@@ -161,6 +161,10 @@ def test_text_the_interpreter_cannot_place_goes_to_the_cloud(planning: Running,
     result = final(client, "a")
     assert result["status"] == "done" and result["route"] == "cloud"
     assert planning.pin(6).state == 1
+    # The hand-over came first, as the contract says: escalated, then the plan's results.
+    first = _results(client, "a")[0]
+    assert (first["status"], first["decision"], first["route"]) == ("escalated", "escalate",
+                                                                    "cloud")
     assert stub.requests[0]["body"]["messages"][1]["content"].endswith(
         "Goal: patrol the kitchen and come back")
 

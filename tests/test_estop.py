@@ -171,11 +171,52 @@ def test_signed_reset_when_required(broker: Broker, client: Client, tmp_path: Pa
         running.stop()
 
 
-def test_hardware_button_engages_and_blocks_reset_while_held(broker: Broker, client: Client,
-                                                             tmp_path: Path) -> None:
-    config = make_config(broker.port).model_copy(update={"safety": make_config(
-        broker.port).safety.model_copy(update={"estop_button_pin": 26})})
-    running = start_daemon(config, tmp_path / "state", client)
+def button_config(port: int, contact: str) -> Any:
+    config = make_config(port)
+    return config.model_copy(update={"safety": config.safety.model_copy(
+        update={"estop_button_pin": 26, "estop_button_contact": contact})})
+
+
+def test_normally_closed_button_engages_and_blocks_reset_while_open(
+        broker: Broker, client: Client, tmp_path: Path) -> None:
+    from agent.sim import sim_factory
+
+    running = start_daemon(button_config(broker.port, "nc"), tmp_path / "state", client,
+                           factory=sim_factory(closed=(26,)))
+    try:
+        assert not running.daemon.latch.engaged  # the circuit is closed: all is well
+        button = running.pin(26)
+        button.drive_high()  # pressed, or the wire cut: the circuit opens
+        state = client.wait_for(STATE, engaged)
+        assert state["source"] == "button" and "circuit opened" in state["reason"]
+        client.publish("robots/t/estop/reset", {"id": "r", "reason": "x"})
+        assert client.result("r")["reason"] == "estop_engaged"
+        button.drive_low()
+        client.publish("robots/t/estop/reset", {"id": "r2", "reason": "released"})
+        assert client.result("r2")["status"] == "done"
+    finally:
+        running.stop()
+
+
+def test_a_broken_estop_circuit_at_start_engages_and_latches(broker: Broker, client: Client,
+                                                            tmp_path: Path) -> None:
+    from agent.sim import sim_factory
+
+    running = start_daemon(button_config(broker.port, "nc"), tmp_path / "state", client,
+                           factory=sim_factory())  # nothing closes the circuit: a cut wire
+    try:
+        state = client.wait_for(STATE, engaged)
+        assert state["source"] == "button" and "open at start-up" in state["reason"]
+        client.publish("robots/t/estop/reset", {"id": "r", "reason": "x"})
+        assert client.result("r")["reason"] == "estop_engaged"  # still open: refused
+    finally:
+        running.stop()
+    assert running.daemon.latch.engaged and (tmp_path / "state" / "estop.json").exists()
+
+
+def test_normally_open_button_engages_and_blocks_reset_while_held(broker: Broker, client: Client,
+                                                                 tmp_path: Path) -> None:
+    running = start_daemon(button_config(broker.port, "no"), tmp_path / "state", client)
     try:
         button = running.pin(26)
         button.drive_low()  # pressed: the button pulls the pin to ground
