@@ -190,7 +190,11 @@ class Daemon:
     def status(self) -> dict[str, Any]:
         """What P/status says: each part reports its own fields."""
         cloud = self.planner.status_fields() if self.planner else {"cloud": "disabled"}
-        return {**self.estop.status_fields(), **self.asking.status_fields(), **cloud}
+        # Messages the daemon could not hand to the broker (results, records, states): each
+        # one either arrives or is counted here.
+        dropped = self.connection.dropped + self.estop.connection.dropped
+        return {**self.estop.status_fields(), **self.asking.status_fields(), **cloud,
+                "dropped": dropped}
 
     def publish_status(self) -> None:
         """Only while the main connection is ready: a status queued before its subscriptions

@@ -25,6 +25,11 @@ REASONS = frozenset((
 ))
 
 
+# What of a result's extra fields its record keeps: which step of a plan it is, so each step's
+# record can be told from the others.
+RECORDED_EXTRA = ("step", "of", "failed_step")
+
+
 @dataclass(frozen=True)
 class Decision:
     id: str
@@ -87,6 +92,7 @@ class Decision:
             "confidence": self.confidence, "decision": self.decision, "reason": self.reason,
             "detail": self.detail, "status": self.status,
             "latency_ms": round(self.latency_ms, 3), "cloud_escalated": self.cloud_escalated,
+            **{key: self.extra[key] for key in RECORDED_EXTRA if key in self.extra},
             **meta,
         }
 

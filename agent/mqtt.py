@@ -36,6 +36,11 @@ BACKOFF_FIRST_S = 0.5
 BACKOFF_CAP_S = 30.0
 LOOP_TIMEOUT_S = 0.1
 SESSION_EXPIRY_S = 3600
+# QoS 1 messages paho holds for the broker (in flight, or waiting for a connection): past this,
+# a publish is refused, counted (status `dropped`) and logged, instead of memory growing during
+# a long outage.
+MAX_QUEUED = 10_000
+DROP_LOG_EVERY_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -93,8 +98,11 @@ class Connection:
         self.heartbeat = clock.monotonic()
         self.last_error = ""
         self.refusal = ""
+        self.dropped = 0  # messages paho refused to queue (status `dropped`)
+        self.dropped_logged = -DROP_LOG_EVERY_S
         self.rng = random.Random()
         self.client = make_client(cfg, client_id=client_id, password=password)
+        self.client.max_queued_messages_set(MAX_QUEUED)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
@@ -130,8 +138,13 @@ class Connection:
             # connected again, but marks it failed for good: mark it queued, which it is, so
             # waiting for it waits for the broker's acknowledgement.
             info.rc = MQTTErrorCode.MQTT_ERR_SUCCESS
-        elif info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
-            log.warning("publish to %s failed: %s", topic, paho.error_string(info.rc))
+        elif info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+            self.dropped += 1
+            now = self.clock.monotonic()
+            if now - self.dropped_logged >= DROP_LOG_EVERY_S:
+                self.dropped_logged = now
+                log.warning("publish to %s dropped: %s (%d dropped since start)", topic,
+                            paho.error_string(info.rc), self.dropped)
         return info
 
     def stop(self, last: Will | None = None, timeout: float = 2.0) -> None:

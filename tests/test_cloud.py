@@ -3,6 +3,7 @@ each failure mode, and (test_llama_server.py) llama-cpp-python's server with the
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -67,6 +68,29 @@ def test_a_plan_runs_step_by_step_with_a_result_for_each(planning: Running, clie
     prompt = stub.requests[0]["body"]["messages"]
     assert "water" not in prompt[0]["content"]  # high-risk actions are never offered
     assert "Robot state: e-stop released" in prompt[1]["content"]
+
+
+def test_every_step_of_a_plan_leaves_its_own_record(planning: Running, client: Client,
+                                                    stub: CloudStub) -> None:
+    """A four-step plan: P/events carries the plan's start, one record per step (each saying
+    which step it is, so no two look alike) and its end; nothing was dropped on the way."""
+    client.publish("robots/t/sensors/front", "2.0")
+    stub.script.append(("plan", [
+        {"action": "lights_color", "params": {"color": "red"}},
+        {"action": "turn", "params": {"direction": "left", "degrees": 18}},
+        {"action": "move", "params": {"distance_m": 0.1}},
+        {"action": "lights_off", "params": {}}]))
+    client.publish(PLAN, {"id": "p4", "goal": "four steps"})
+    assert final(client, "p4")["status"] == "done"
+    events = client.wait_for  # the last record is the plan's end: everything before is here
+    events("robots/t/events", lambda e: e["id"] == "p4" and e["status"] == "done" and
+           "step" not in e)
+    records = [e for e in _events(client) if e["id"] == "p4"]
+    assert [(e.get("step"), e["action"], e["status"]) for e in records] == [
+        (None, None, "running"), (1, "lights_color", "done"), (2, "turn", "running"),
+        (3, "move", "running"), (4, "lights_off", "done"), (None, None, "done")], records
+    assert len({json.dumps(e, sort_keys=True) for e in records}) == len(records)
+    assert planning.daemon.status()["dropped"] == 0
 
 
 def test_a_plan_with_forbidden_steps_is_refused_whole(planning: Running, client: Client,

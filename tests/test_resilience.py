@@ -217,3 +217,16 @@ def test_online_is_announced_only_once_commands_can_arrive(broker: Broker,
         assert wait_until(lambda: received == [b"first"], timeout=5)
     finally:
         link.stop()
+
+
+def test_a_message_that_cannot_be_queued_is_counted_as_dropped(tmp_path: Path) -> None:
+    """While the broker is away, QoS 1 messages wait in memory up to a bound (else a long
+    outage would grow it forever); past that each is refused, counted and logged."""
+    from tests.conftest import free_port
+
+    link = Connection(make_config(free_port()).mqtt, client_id="drops", clock=SystemClock(),
+                      on_message=lambda msg: None)
+    link.client.max_queued_messages_set(3)
+    for i in range(5):
+        link.publish("robots/t/events", f"record {i}")
+    assert link.dropped == 2
