@@ -43,7 +43,10 @@ def main(argv: list[str] | None = None) -> int:
                       help="parameters; values are JSON where they parse (0.5, true), else text")
     send.add_argument("--sign", action="store_true", help="sign with the configured key")
     doctor = sub.add_parser("doctor", help="check config, broker, model, GPIO, cloud, clock")
-    for p in (run, check, interpret, estop, reset, status, send, doctor):
+    safe = sub.add_parser("safe-outputs", help="drive every output safe after the daemon has "
+                                               "exited (the unit's ExecStopPost)")
+    safe.add_argument("--sim", action="store_true", help="simulated pins, as run --sim")
+    for p in (run, check, interpret, estop, reset, status, send, doctor, safe):
         p.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH)
     args = parser.parse_args(argv)
     setup_logging()
@@ -67,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         return interpret_texts(config, args)
     if args.command == "run":
         return run_daemon(config, sim=args.sim)
+    if args.command == "safe-outputs":
+        return make_outputs_safe(config, sim=args.sim)
     return remote_command(config, args)
 
 
@@ -168,6 +173,26 @@ def pin_factory(config: Config, sim: bool) -> Any:
         nc_button = safety.estop_button_pin and safety.estop_button_contact == "nc"
         return sim_factory(closed=(safety.estop_button_pin,) if nc_button else ())
     return None  # gpiozero picks the Pi's own
+
+
+def make_outputs_safe(config: Config, sim: bool) -> int:
+    import os
+
+    from agent.config import state_dir
+    from agent.safe_outputs import safe_outputs
+
+    try:
+        code = safe_outputs(config, pin_factory(config, sim), state_dir=state_dir(),
+                            service_result=os.environ.get("SERVICE_RESULT", ""),
+                            exit_status=os.environ.get("EXIT_STATUS", ""))
+    except (SecretError, OSError) as exc:
+        print(f"safe-outputs: {exc}", file=sys.stderr)
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Without gpiozero's clean-up at exit, which would release every line as a floating input:
+    # they stay driven at their safe level.
+    os._exit(code)
 
 
 def run_daemon(config: Config, sim: bool) -> int:
