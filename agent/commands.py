@@ -170,7 +170,8 @@ class Commands:
                                       on_end=on_end)
         if refused:
             decision = decision.but(status="refused", decision="refuse", reason=refused,
-                                    detail="the e-stop engaged before the action could start")
+                                    detail="the daemon is stopping" if refused == "shutdown"
+                                    else "the e-stop engaged before the action could start")
         elif holds and finished is not None:
             finished("done", None, detail)  # a plan's step is done once its output is set
         return self.answer(decision, job, reply)

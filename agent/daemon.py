@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 SENSOR_WARN_EVERY_S = 5.0
 HEALTH_EVERY_S = 0.5
+FINISH_S = 3.0  # at shutdown, how long the workers may take to end what they have in hand
 GIL_SWITCH_S = 0.001
 
 
@@ -180,10 +181,25 @@ class Daemon:
             self.replies.publish_device_state(out)
         for run, why, text in cancelled:
             run.on_end("failed", why, text)
+        self._answer_what_is_left(reason)
         self.connection.stop(self.offline_status)
         self.estop.stop()
         self.executor.close()
         self.gate.seen_ids.close()
+
+    def _answer_what_is_left(self, reason: str) -> None:
+        """Every request gets its final result before the connection closes: the workers end
+        what they have in hand (a plan ends at its cancelled step), and what is still queued
+        is refused."""
+        deadline = self.clock.monotonic() + FINISH_S
+        workers = [self.commands.worker, self.asking.worker]
+        if self.planner is not None:
+            workers.append(self.planner.worker)
+        for worker in workers:
+            left = worker.finish(max(0.0, deadline - self.clock.monotonic()))
+            for job in left:
+                self.commands.refuse_unread(job.inbound, job.input_kind, reason,
+                                            "the daemon stopped before handling it")
 
     # ---- status ----------------------------------------------------------------------------
 

@@ -68,6 +68,7 @@ class Executor:
         self.on_state = on_state  # publishes a device's state after it changed
         self.lock = threading.RLock()
         self.halted = halted
+        self.halt_reason = "estop_engaged"  # why an action cannot start while halted
         self.running: dict[str, Running] = {}
         self.wake = threading.Event()
         self.closed = threading.Event()
@@ -92,7 +93,7 @@ class Executor:
         output = self.outputs[action.device]
         with self.lock:
             if self.halted and not safe:
-                return "estop_engaged"
+                return self.halt_reason
             previous = self.running.pop(action.device, None)
             if previous is not None:
                 previous.cancel_deadman()
@@ -135,6 +136,7 @@ class Executor:
         """
         with self.lock:
             self.halted = True
+            self.halt_reason = reason
             self._all_safe()
             cancelled = list(self.running.values())
             self.running.clear()

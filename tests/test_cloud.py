@@ -265,6 +265,22 @@ def test_a_plan_never_outlives_its_time_limit(broker: Broker, client: Client,
         stub.stop()
 
 
+def test_a_stop_answers_the_plan_in_hand_and_the_one_still_queued(
+        broker: Broker, client: Client, tmp_path: Path, stub: CloudStub,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROBOT_AGENT_CLOUD_API_KEY", KEY)
+    running = start_daemon(cloud_config(broker.port, stub.base_url), tmp_path / "s", client)
+    stub.script.extend([("slow", 1.0, [{"action": "lights_color",
+                                        "params": {"color": "red"}}]),
+                        ("plan", [{"action": "lights_off", "params": {}}])])
+    client.publish(PLAN, {"id": "in-hand", "goal": "lights red, slowly"})
+    client.publish(PLAN, {"id": "queued", "goal": "lights off"})
+    time.sleep(0.3)  # the first is waiting for the cloud, the second in the queue
+    assert running.stop() == 0
+    assert final(client, "in-hand")["reason"] == "shutdown"
+    assert final(client, "queued")["reason"] == "shutdown"
+
+
 def test_malformed_plan_requests(planning: Running, client: Client) -> None:
     for payload, reason in ((b"nope", "malformed"), (b'{"id": "x"}', "malformed"),
                             (b'{"id": "x", "goal": "a", "extra": 1}', "malformed")):
