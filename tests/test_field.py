@@ -80,7 +80,7 @@ def healthy(broker: Broker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 def test_doctor_all_ok(healthy: Config, capsys: pytest.CaptureFixture[str]) -> None:
     assert doctor(healthy) == 0
     out = capsys.readouterr().out
-    for name in ("broker", "model", "gpio", "cloud", "clock", "state", "signing"):
+    for name in ("broker", "latency", "model", "gpio", "cloud", "clock", "state", "signing"):
         assert f"{name}" in out
     assert "FAIL" not in out
 
@@ -105,6 +105,22 @@ def test_doctor_names_each_broken_part(healthy: Config, capsys: pytest.CaptureFi
     out = capsys.readouterr().out
     assert expected in out
     assert out.count("FAIL") == 1
+
+
+def test_doctor_names_a_broker_without_set_tcp_nodelay(healthy: Config, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    port = free_port()
+    conf = tmp_path / "default.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n")  # as most are
+    default = Broker(port, conf)
+    default.start()
+    try:
+        assert doctor(_update(healthy, "mqtt", port=port)) == 1
+    finally:
+        default.stop()
+    out = capsys.readouterr().out
+    assert "latency  FAIL" in out and "set_tcp_nodelay true" in out and out.count("FAIL") == 1
 
 
 def test_doctor_unwritable_state_dir(healthy: Config, tmp_path: Path,
@@ -137,7 +153,7 @@ def test_doctor_wrong_password(tmp_path: Path, capsys: pytest.CaptureFixture[str
                    check=True, capture_output=True)
     conf = tmp_path / "m.conf"
     conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous false\n"
-                    f"password_file {passwords}\n")
+                    f"password_file {passwords}\nset_tcp_nodelay true\n")
     passwords.chmod(0o644)
     secured = Broker(port, conf)
     secured.start()
