@@ -155,6 +155,7 @@ class EStop:
                 self.latch.set(LatchState(True, source, reason, self.clock.time()))
             self.unconfirmed = self._confirm_safe()
             announced = self.publish_state()
+            self.connection.send_now()
             latency_ms = (self.clock.monotonic() - started) * 1000
             repeat = not first and not cancelled
             pending = repeat and self.repeats > 0

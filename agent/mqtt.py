@@ -147,6 +147,14 @@ class Connection:
                             paho.error_string(info.rc), self.dropped)
         return info
 
+    def send_now(self) -> None:
+        """On this connection's own thread (in a message handler): write what is queued at
+        once, instead of after the handler returns and the loop comes round to select() again,
+        where it would give up the GIL and have to win it back first. Elsewhere: nothing (only
+        this thread writes to the socket)."""
+        if threading.current_thread() is self.thread:
+            self.client.loop_write()
+
     def stop(self, last: Will | None = None, timeout: float = 2.0) -> None:
         """Publish a last message (e.g. offline status), disconnect, end the thread."""
         if last is not None and self.connected.is_set():
