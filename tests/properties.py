@@ -31,7 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 
 from agent.kinds import is_safe_op
 from agent.outputs import Output
@@ -48,6 +54,7 @@ from tests.conftest import (
 )
 
 SLACK_S = 0.5
+RESTARTS = 2  # broker restarts and SIGTERMs, each, per interleaving: they are slow, and rare
 SETTLE_S = 8.0  # how long a request may take to reach its final result (the longest hold, 3 s)
 FINAL = {"done", "failed", "refused", "duplicate", "none", "confirm_required"}
 ANY_DEVICE = "*"
@@ -171,6 +178,7 @@ class DaemonMachine(RuleBasedStateMachine):
         self.asked: list[tuple[float, str]] = []  # (when, device it may switch on)
         self.engaged_at: list[float] = []
         self.released_at: list[float] = []
+        self.restarts: Counter[str] = Counter()
         self.running: Running | None = None
         self.tracker: Tracker | None = None
         STATS.examples += 1
@@ -273,11 +281,13 @@ class DaemonMachine(RuleBasedStateMachine):
         self.client.publish("robots/t/estop/reset", {"id": rid, "reason": "properties"})
         self.client.result(rid, timeout=10)
 
+    @precondition(lambda self: self.restarts["broker"] < RESTARTS)
     @rule()
     def broker_restart(self) -> None:
         """What is in flight settles first: a result published while this test's client is
         away is not lost to the daemon, but this client would not see it."""
         STATS.steps["broker_restart"] += 1
+        self.restarts["broker"] += 1
         self.settle()
         assert self.running is not None
         daemon = self.running.daemon
@@ -288,9 +298,11 @@ class DaemonMachine(RuleBasedStateMachine):
         assert wait_until(lambda: self.client.client.is_connected(), 10)
         time.sleep(0.3)  # the test client's own subscription
 
+    @precondition(lambda self: self.restarts["sigterm"] < RESTARTS)
     @rule()
     def sigterm(self) -> None:
         STATS.steps["sigterm"] += 1
+        self.restarts["sigterm"] += 1
         assert self.running is not None
         assert self.running.stop() == 0
         assert all(output.last_op == "safe" for output in self.running.daemon.outputs.values())
