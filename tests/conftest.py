@@ -24,6 +24,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from agent.asking import ModelOptions
 from agent.config import Config, parse_config
 from agent.daemon import Daemon
+from tests.cloudstub import CloudStub
 
 ROOT = Path(__file__).resolve().parent.parent
 NO_MODEL = ModelOptions(load=False)  # the matcher alone: most tests need no model
@@ -274,6 +275,14 @@ def start_daemon(config: Config, state_dir: Path, client: Client | None = None,
     if client is not None:
         client.wait_for("robots/t/status", lambda s: s.get("state") == "online")
     return Running(daemon, factory, state_dir, thread, code)
+
+
+@pytest.fixture
+def stub() -> Iterator[CloudStub]:
+    """A scripted OpenAI-compatible cloud on loopback (tests/cloudstub.py)."""
+    server = CloudStub()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

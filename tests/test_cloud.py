@@ -27,13 +27,6 @@ def cloud_config(port: int, base_url: str, timeout_s: float = 2.0, max_plan_s: f
 
 
 @pytest.fixture
-def stub() -> Iterator[CloudStub]:
-    server = CloudStub()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def planning(broker: Broker, client: Client, stub: CloudStub, tmp_path: Path,
              monkeypatch: pytest.MonkeyPatch) -> Iterator[Running]:
     monkeypatch.setenv("ROBOT_AGENT_CLOUD_API_KEY", KEY)

@@ -177,21 +177,26 @@ def button_config(port: int, contact: str) -> Any:
         update={"estop_button_pin": 26, "estop_button_contact": contact})})
 
 
-def test_normally_closed_button_engages_and_blocks_reset_while_open(
-        broker: Broker, client: Client, tmp_path: Path) -> None:
+@pytest.mark.parametrize("contact, press, release, says", [
+    ("nc", "drive_high", "drive_low", "circuit opened"),  # pressed, or the wire cut: it opens
+    ("no", "drive_low", "drive_high", "button pressed"),  # pressed: it pulls the pin to ground
+])
+def test_the_button_engages_and_blocks_reset_while_pressed(
+        broker: Broker, client: Client, tmp_path: Path, contact: str, press: str,
+        release: str, says: str) -> None:
     from agent.sim import sim_factory
 
-    running = start_daemon(button_config(broker.port, "nc"), tmp_path / "state", client,
-                           factory=sim_factory(closed=(26,)))
+    running = start_daemon(button_config(broker.port, contact), tmp_path / "state", client,
+                           factory=sim_factory(closed=(26,) if contact == "nc" else ()))
     try:
-        assert not running.daemon.latch.engaged  # the circuit is closed: all is well
+        assert not running.daemon.latch.engaged  # not pressed, the circuit whole
         button = running.pin(26)
-        button.drive_high()  # pressed, or the wire cut: the circuit opens
+        getattr(button, press)()
         state = client.wait_for(STATE, engaged)
-        assert state["source"] == "button" and "circuit opened" in state["reason"]
+        assert state["source"] == "button" and says in state["reason"]
         client.publish("robots/t/estop/reset", {"id": "r", "reason": "x"})
         assert client.result("r")["reason"] == "estop_engaged"
-        button.drive_low()
+        getattr(button, release)()
         client.publish("robots/t/estop/reset", {"id": "r2", "reason": "released"})
         assert client.result("r2")["status"] == "done"
     finally:
@@ -212,23 +217,6 @@ def test_a_broken_estop_circuit_at_start_engages_and_latches(broker: Broker, cli
     finally:
         running.stop()
     assert running.daemon.latch.engaged and (tmp_path / "state" / "estop.json").exists()
-
-
-def test_normally_open_button_engages_and_blocks_reset_while_held(broker: Broker, client: Client,
-                                                                 tmp_path: Path) -> None:
-    running = start_daemon(button_config(broker.port, "no"), tmp_path / "state", client)
-    try:
-        button = running.pin(26)
-        button.drive_low()  # pressed: the button pulls the pin to ground
-        state = client.wait_for(STATE, engaged)
-        assert state["source"] == "button"
-        client.publish("robots/t/estop/reset", {"id": "r", "reason": "x"})
-        assert client.result("r")["reason"] == "estop_engaged"
-        button.drive_high()
-        client.publish("robots/t/estop/reset", {"id": "r2", "reason": "released"})
-        assert client.result("r2")["status"] == "done"
-    finally:
-        running.stop()
 
 
 def test_command_queued_before_estop_never_runs_after_reset(daemon: Running,

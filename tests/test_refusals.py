@@ -65,13 +65,6 @@ CAUSES: dict[str, tuple[Callable[[Client, Running], None], str]] = {
 
 
 @pytest.fixture
-def stub() -> Iterator[CloudStub]:
-    server = CloudStub()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def journal() -> list[dict[str, str]]:
     return []
 
