@@ -173,9 +173,13 @@ class EStop:
             self.follow_ups.offer(FollowUp(decision, cancelled, first, announced, repeat))
 
     def _confirm_safe(self) -> list[str]:
-        """The outputs not known to be safe after waiting, in all, SAFE_ACK_WAIT_S at most (not
-        at all while the main connection is down: nothing can be acknowledged then)."""
-        wait = SAFE_ACK_WAIT_S if self.replies.connection.connected.is_set() else 0.0
+        """The outputs not known to be safe after waiting, in all, SAFE_ACK_WAIT_S at most. Not
+        at all while the main connection is down (nothing can be acknowledged then), nor on its
+        own thread (e.g. a reaction to a sensor engaging it): that thread is the one that would
+        receive the acknowledgement. The recheck announces them once they are confirmed."""
+        main = self.replies.connection
+        waits = main.connected.is_set() and threading.current_thread() is not main.thread
+        wait = SAFE_ACK_WAIT_S if waits else 0.0
         deadline = self.clock.monotonic() + wait
         return [out.name for out in self.outputs.values()
                 if not out.safe_confirmed(max(0.0, deadline - self.clock.monotonic()))]

@@ -322,3 +322,20 @@ def test_check_config_lists_what_may_stay_on_indefinitely(tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr
     assert ("may stay on indefinitely (stays_on): lights_color (lamp), arm_hold (arm), "
             "porch_light (led)") in done.stdout
+
+
+def test_an_estop_from_the_main_connections_thread_does_not_wait_on_itself(
+        rig: Running, client: Client) -> None:
+    """A reaction to a sensor engages the e-stop on the main connection's thread, the very
+    thread that would receive the broker's acknowledgement: it must not wait for it."""
+    daemon = rig.daemon
+    on_sensor = daemon.handlers[FRONT]
+    daemon.handlers[FRONT] = lambda msg: (on_sensor(msg), daemon.estop.engage(
+        "mqtt", "a reaction: something too close"))
+    client.publish(CMD, {"id": "r", "action": "arm_reach"})
+    client.result("r", "running")
+    client.publish(FRONT, "0.1")
+    state = client.wait_for(STATE, lambda s: s["engaged"])
+    assert state["unconfirmed"] in ([], ["arm"])  # announced at once, then again once confirmed
+    assert client.wait_for(STATE, lambda s: s["engaged"] and s["unconfirmed"] == [])
+    assert last_arm(client) == {"op": "safe"}
