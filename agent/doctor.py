@@ -108,7 +108,12 @@ def _connected(config: Config, suffix: str, password: bytes | None) -> Any:
                          password=password.decode() if password else None)
     answer: list[Any] = []
     ready = threading.Event()
-    client.on_connect = lambda c, u, f, reason, p: (answer.append(reason), ready.set())
+
+    def on_connect(c: Any, u: Any, f: Any, reason: Any, p: Any) -> None:
+        answer.append(reason)
+        ready.set()
+
+    client.on_connect = on_connect
     client.connect(cfg.host, cfg.port, keepalive=10)
     no_delay(client.socket())  # our side never delays: what is measured is the broker's
     client.loop_start()
