@@ -15,6 +15,7 @@ import dataclasses
 import itertools
 import logging
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -73,6 +74,9 @@ class Asking:
         self.options = model
         self.interpreter = Interpreter(config)
         self.worker = commands.new_worker("interpreter", ASK_QUEUE, stopping)
+        # Ids given to bare-text requests: ask-<this run>-<n>, unique across restarts too, so
+        # `journalctl ID=...` finds one request.
+        self.run_id = uuid.uuid4().hex[:8]
         self.ids = itertools.count(1)
         self.model: ModelProcess | None = None
         self.model_state = "loading" if model.load else "failed"
@@ -142,7 +146,7 @@ class Asking:
 
     def handle(self, job: Job) -> None:
         try:
-            ask = self.reader.ask(job.inbound, f"ask-{next(self.ids)}")
+            ask = self.reader.ask(job.inbound, f"ask-{self.run_id}-{next(self.ids)}")
         except Malformed as exc:
             self.commands.refuse_malformed(exc, job, route="local")
             return

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent import __version__
-from agent.config import Config, ConfigError, config_path, load_config
+from agent.config import Config, ConfigError, config_path, load_config, stays_on
 from agent.journal import setup_logging
 from agent.secrets import CREDENTIALS, SecretError, read_secret
 
@@ -53,8 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     discovery = sub.add_parser("discovery", help="print the Home Assistant discovery message")
     discovery.add_argument("--remove", action="store_true",
                            help="remove it from the broker (Home Assistant forgets the robot)")
+    safe = sub.add_parser("safe-outputs", help="drive every output safe after the daemon has "
+                                               "exited (the unit's ExecStopPost)")
+    safe.add_argument("--sim", action="store_true", help="simulated pins, as run --sim")
     for p in (run, check, interpret, estop, reset, status, send, schedules, doctor,
-              discovery):
+              discovery, safe):
         p.add_argument("--config", type=Path, metavar="FILE",
                        help="default: $ROBOT_AGENT_CONFIG, else ./robot-agent.toml, else "
                             "/etc/robot-agent/config.toml")
@@ -72,13 +75,18 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{where or 'robot-agent: '}{problem}", file=sys.stderr)
         return 2
     if args.command == "check-config":
+        indefinite = stays_on(config)
         print(f"{args.config}: ok ({len(config.devices)} devices, {len(config.actions)} "
-              f"actions, {len(config.sensors)} sensors)")
+              f"actions, {len(config.sensors)} sensors); "
+              + ("may stay on indefinitely (stays_on): " + ", ".join(indefinite) if indefinite
+                 else "every output goes safe at its action's max_duration_s at the latest"))
         return 0
     if args.command == "interpret":
         return interpret_texts(config, args)
     if args.command == "run":
         return run_daemon(config, sim=args.sim)
+    if args.command == "safe-outputs":
+        return make_outputs_safe(config, sim=args.sim)
     return remote_command(config, args)
 
 
@@ -184,8 +192,30 @@ def pin_factory(config: Config, sim: bool) -> Any:
     if sim or config.gpio.pin_factory == "mock":
         from agent.sim import sim_factory
 
-        return sim_factory()
+        safety = config.safety
+        nc_button = safety.estop_button_pin and safety.estop_button_contact == "nc"
+        return sim_factory(closed=(safety.estop_button_pin,) if nc_button else ())
     return None  # gpiozero picks the Pi's own
+
+
+def make_outputs_safe(config: Config, sim: bool) -> int:
+    import os
+
+    from agent.config import state_dir
+    from agent.safe_outputs import safe_outputs
+
+    try:
+        code = safe_outputs(config, pin_factory(config, sim), state_dir=state_dir(),
+                            service_result=os.environ.get("SERVICE_RESULT", ""),
+                            exit_status=os.environ.get("EXIT_STATUS", ""))
+    except (SecretError, OSError) as exc:
+        print(f"safe-outputs: {exc}", file=sys.stderr)
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Without gpiozero's clean-up at exit, which would release every line as a floating input:
+    # they stay driven at their safe level.
+    os._exit(code)
 
 
 def run_daemon(config: Config, sim: bool) -> int:
@@ -221,9 +251,9 @@ def run_daemon(config: Config, sim: bool) -> int:
         if sim or config.gpio.pin_factory == "mock":
             start_sim_world(daemon)
         return daemon.run_until_stopped()
-    except BaseException:
-        log.exception("fatal error: making every output safe")
-        daemon.shutdown("internal_error", "fatal error")
+    except BaseException as exc:
+        log.exception("fatal error")
+        daemon.fail(f"fatal error: {type(exc).__name__}: {exc}")
         return 1
 
 

@@ -26,6 +26,7 @@ from agent.signing import WINDOW_S, Verifier
 from agent.workers import Worker
 
 COMMAND_QUEUE = 64
+WATCHED = ("interlock", "stale_sensor", "internal_error")  # how supervision cuts an action
 Finished = Callable[[str, str | None, str], None]  # how a timed action ended
 
 
@@ -142,24 +143,37 @@ class Commands:
             return self.answer(decision.as_refused(verdict.reason, verdict.detail), job, reply)
         action = self.config.actions[verdict.action or ""]
         timed = verdict.duration_s is not None
-        decision = decision.but(status="running" if timed else "done", decision="execute",
-                                detail=f"{action.op} on {action.device}" + (
-                                    f" for {verdict.duration_s:.2f} s" if timed else ""))
+        # A hold: not timed, not safe, bounded by max_duration_s: running until its device is
+        # safe again. An action with stays_on is done at once (and watched, not bounded).
+        holds = not timed and not verdict.safe and not action.stays_on
+        detail = f"{action.op} on {action.device}" + (
+            f" for {verdict.duration_s:.2f} s" if timed else
+            f", at most {action.max_duration_s:g} s" if holds else "")
+        decision = decision.but(status="running" if timed or holds else "done",
+                                decision="execute", detail=detail)
 
         def on_end(status: str, reason: str | None, detail: str) -> None:
             end = decision.but(input_kind="supervision", status=status, reason=reason,
                                decision="execute" if status == "done" else "abort",
                                detail=detail, extra=dict(decision.extra))
+            if decision.status == "done":
+                # Its one result was given; only a cut by supervision is worth a record.
+                if reason in WATCHED:
+                    self.replies.publish(end, reply, result=False)
+                return
             self.answer(end, job, reply, record=status != "done")
-            if finished is not None:
+            if finished is not None and not holds:
                 finished(status, reason, detail)
 
         refused = self.executor.start(verdict.action or "", action, verdict.params,
                                       duration=verdict.duration_s, safe=verdict.safe,
                                       on_end=on_end, owner=job)
         if refused:
-            decision = decision.as_refused(refused,
-                                           "the e-stop engaged before the action could start")
+            why = ("the daemon is stopping" if refused == "shutdown"
+                   else "the e-stop engaged before the action could start")
+            decision = decision.as_refused(refused, why)
+        elif holds and finished is not None:
+            finished("done", None, detail)  # a plan's step is done once its output is set
         return self.answer(decision, job, reply)
 
     def answer(self, decision: Decision, job: Job, reply: Reply | None,

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from agent.kinds import KINDS, DeviceKind, op_spec, value_problem
+from agent.kinds import KINDS, DeviceKind, OpSpec, op_spec, value_problem
 from agent.topics import topic_problem
 
 DEFAULT_CONFIG_PATH = Path("/etc/robot-agent/config.toml")
@@ -121,6 +121,8 @@ Pin = Annotated[int, Field(ge=0, le=27)]
 
 class SafetyConfig(Strict):
     estop_button_pin: Pin = 0
+    # nc: normally closed (the safety convention): pressing it, or a cut wire, opens the circuit
+    estop_button_contact: Literal["nc", "no"] = "nc"
     max_actions_per_min: Annotated[int, Field(ge=1, le=100_000)] = 120
     signing_key_file: str = ""
     require_signed_reset: bool = False
@@ -159,6 +161,8 @@ class DeviceConfig(Strict):
     min_angle: float = -90
     max_angle: float = 90
     topic: str = ""  # an mqtt device's
+    # an mqtt device's operation is published again this often while it holds (a heartbeat)
+    heartbeat_s: Annotated[float, Field(ge=0.05, le=60)] | None = None
 
     @field_validator("topic")
     @classmethod
@@ -225,6 +229,7 @@ class ActionConfig(Strict):
     risk: Literal["low", "high"] = "low"
     rate_per_min: Annotated[int, Field(ge=1, le=100_000)] | None = None
     max_duration_s: Annotated[float, Field(gt=0, le=600)] = 10.0
+    stays_on: bool = False  # its output may stay on after max_duration_s (not for motion)
     params: dict[str, ParamSpec] = Field(default_factory=dict)
     interlocks: list[InterlockConfig] = Field(default_factory=list)
 
@@ -333,6 +338,8 @@ def _cross_checks(config: Config) -> list[str]:
         if not NAME.match(name):
             problems.append(f"devices.{name}: names are lower-case letters, digits and _")
         problems += [f"devices.{name}.{p}" for p in KINDS[device.kind].check_wiring(device)]
+        if device.heartbeat_s is not None and device.kind != "mqtt":
+            problems.append(f"devices.{name}.heartbeat_s: only an mqtt device has a heartbeat")
         for pin in device.used_pins():
             claim(pin, f"devices.{name}")
     for name, action in config.actions.items():
@@ -370,6 +377,7 @@ def _action_problems(name: str, action: ActionConfig, config: Config) -> list[st
         if device.kind != "mqtt" and pname not in op.params:
             uses = ", ".join(sorted(op.params)) or "no parameters"
             problems.append(f".params.{pname}: {device.kind}.{action.op} does not use it ({uses})")
+    problems += _stays_on_problems(action, device.kind, op)
     for pname in op.required:
         if pname not in action.params:
             problems.append(f".params: {device.kind}.{action.op} needs a parameter {pname!r}")
@@ -386,6 +394,29 @@ def _action_problems(name: str, action: ActionConfig, config: Config) -> list[st
             if key not in action.params:
                 problems.append(f".interlocks.{i}.when.{key}: the action has no such parameter")
     return problems
+
+
+NEVER_STAY_ON = ("motor", "robot")  # motion is always bounded
+
+
+def _stays_on_problems(action: ActionConfig, kind: str, op: OpSpec) -> list[str]:
+    """Which actions may leave an output on past max_duration_s: see docs/CONTRACT.md."""
+    if not action.stays_on:
+        return []
+    if kind in NEVER_STAY_ON:
+        return [f".stays_on: a {kind} never stays on: motion always ends at max_duration_s"]
+    if op.timed or op.safe:
+        return [f".stays_on: {kind}.{action.op} "
+                f"{'ends by itself' if op.timed else 'only makes the device safe'}"]
+    if action.risk == "high":
+        return [".stays_on: a high-risk action always ends at its max_duration_s"]
+    return []
+
+
+def stays_on(config: Config) -> list[str]:
+    """The actions whose output may stay on indefinitely, as check-config lists them."""
+    return [f"{name} ({action.device})" for name, action in config.actions.items()
+            if action.stays_on]
 
 
 def _param_problems(spec: ParamSpec) -> list[str]:

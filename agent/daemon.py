@@ -29,7 +29,7 @@ from agent.config import Config
 from agent.decisions import Decision, to_json
 from agent.envelopes import EnvelopeReader, Inbound
 from agent.estop import EStop
-from agent.estop_latch import Latch
+from agent.estop_latch import Latch, LatchState
 from agent.executor import Executor
 from agent.gate import Gate
 from agent.homeassistant import Discovery
@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 
 SENSOR_WARN_EVERY_S = 5.0
 HEALTH_EVERY_S = 0.5
+FINISH_S = 3.0  # at shutdown, how long the workers may take to end what they have in hand
 GIL_SWITCH_S = 0.001
 
 
@@ -78,8 +79,9 @@ class Daemon:
         self.verifier = Verifier(secrets.get("signing_key"), state_dir / "signed-ids.json")
         self.homeassistant = Discovery(config, state_dir, self._publish_retained)
         self.reader = EnvelopeReader(
-            max_bytes=config.mqtt.max_payload_bytes,
-            never_reply_to=topics.requests() | set(self.sensors.by_topic) | {
+            max_bytes=config.mqtt.max_payload_bytes, topics=topics,
+            foreign=frozenset(self.sensors.by_topic) | {
+                d.topic for d in config.devices.values() if d.topic} | {
                 self.homeassistant.topic, self.homeassistant.status_topic})
         self.connection = Connection(config.mqtt, client_id=f"robot-agent-{config.device.id}",
                                      clock=clock, on_message=self._on_message,
@@ -89,7 +91,8 @@ class Daemon:
                                decision_log=decision_log or DecisionLog())
         self.outputs = build_outputs(config.devices, pin_factory, self.connection.publish)
         self.gate = Gate(config, sensors=self.sensors, clock=clock,
-                         estop_engaged=lambda: self.latch.engaged)
+                         estop_engaged=lambda: self.latch.engaged,
+                         seen_ids=state_dir / "seen-ids.jsonl")
         self.executor = Executor(self.outputs, clock=clock, watch=self.gate.interlock_problem,
                                  on_state=self._device_changed, halted=self.latch.engaged)
         self.picture = Picture(latch=self.latch, executor=self.executor, sensors=self.sensors)
@@ -183,14 +186,26 @@ class Daemon:
         while not self.stopping.wait(HEALTH_EVERY_S):
             problem = self.health_problem()
             if problem:
-                log.error("fault: %s; making every output safe and exiting", problem)
-                self.replies.publish(Decision.aborted(
-                    "fault", "fault", "internal_error",
-                    f"{problem}: outputs made safe, exiting for a restart"), None, result=False)
-                self.shutdown("internal_error", problem)
+                self.fail(problem)
                 return 1
         self.shutdown("shutdown", "the daemon is stopping")
         return 0
+
+    def fail(self, problem: str) -> None:
+        """A fault: the e-stop latches (source watchdog), outputs go safe, and the daemon stops
+        for systemd to restart it, engaged: someone looks before the robot moves again."""
+        log.error("fault: %s; latching the e-stop, making every output safe and exiting",
+                  problem)
+        if not self.latch.engaged:  # straight to the latch: the part that failed may hold a lock
+            self.latch.set(LatchState(True, "watchdog", f"fault: {problem}"[:200],
+                                      self.clock.time()))
+        self.latch.sync()
+        self.estop.publish_state()
+        self.replies.publish(Decision.aborted(
+            "fault", "fault", "internal_error",
+            f"{problem}: e-stop latched, outputs made safe, exiting for a restart"), None,
+            result=False)
+        self.shutdown("internal_error", problem)
 
     def shutdown(self, reason: str, detail: str) -> None:
         self.on_stopping()
@@ -202,20 +217,42 @@ class Daemon:
             self.replies.publish_device_state(out)
         for run, why, text in cancelled:
             run.on_end("failed", why, text)
+        self._answer_what_is_left(reason)
         self.connection.stop(self.offline_status)
         self.estop.stop()
         self.executor.close()
+        self.gate.seen_ids.close()
+
+    def _answer_what_is_left(self, reason: str) -> None:
+        """Every request gets its final result before the connection closes: the workers end
+        what they have in hand (a plan ends at its cancelled step), and what is still queued
+        is refused."""
+        deadline = self.clock.monotonic() + FINISH_S
+        workers = [self.commands.worker, self.asking.worker]
+        if self.planner is not None:
+            workers.append(self.planner.worker)
+        for worker in workers:
+            left = worker.finish(max(0.0, deadline - self.clock.monotonic()))
+            for job in left:
+                self.commands.refuse_unread(job.inbound, job.input_kind, reason,
+                                            "the daemon stopped before handling it")
 
     # ---- status ----------------------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
         """What P/status says: each part reports its own fields."""
         cloud = self.planner.status_fields() if self.planner else {"cloud": "disabled"}
+        # Messages the daemon could not hand to the broker (results, records, states): each
+        # one either arrives or is counted here.
+        dropped = self.connection.dropped + self.estop.connection.dropped
         return {**self.estop.status_fields(), **self.asking.status_fields(), **cloud,
-                **self.schedules.status_fields()}
+                **self.schedules.status_fields(), "dropped": dropped}
 
     def publish_status(self) -> None:
-        self.replies.publish_status(self.status())
+        """Only while the main connection is ready: a status queued before its subscriptions
+        were confirmed would announce online too early (it is published on every connect)."""
+        if self.connection.connected.is_set():
+            self.replies.publish_status(self.status())
 
     def _estop_changed(self) -> None:
         self.publish_status()

@@ -24,9 +24,11 @@ REASONS = frozenset((
     "cancelled", "missed", "unknown_schedule", "not_saved",
     # sentence form (CONTRACT section 5)
     "negated", "conditional", "not_a_request",
+    "bad_reply_to", "signing_unavailable",
 ))
 
-# Of a result's extra fields, the ones its record carries too (and the journal, as STEP=...).
+# Of a result's extra fields, the ones its record carries too (and the journal, as STEP=...):
+# which step of a plan it is, which schedule, so each record can be told from the others.
 RECORDED_EXTRAS = frozenset(("step", "of", "failed_step", "schedule_id", "at"))
 
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import glob
 import os
+import statistics
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from agent.config import Config, state_dir
-from agent.mqtt import make_client
+from agent.mqtt import make_client, no_delay
 from agent.secrets import CREDENTIALS, SecretError, read_secret
+from agent.signing import used_ids_problem
 
 Check = Callable[[Config], tuple[bool, str]]
 
@@ -38,8 +42,86 @@ def check_broker(config: Config) -> tuple[bool, str]:
         return False, f"{cfg.host}:{cfg.port} did not answer the MQTT handshake in 5 s"
     if answer[0] != "Success":
         return False, (f"{cfg.host}:{cfg.port} refused the connection: {answer[0]}: check "
-                       "mqtt.username and the password file or credential")
+                       "mqtt.username and the password file or credential"
+                       + _newline_hint(config, answer[0]))
     return True, f"{cfg.host}:{cfg.port} accepts {cfg.username or 'anonymous'}"
+
+
+def _newline_hint(config: Config, refusal: str) -> str:
+    """When the broker refuses a password read from a file that ends with a newline: say so."""
+    raw = read_secret(config.mqtt.password_file, CREDENTIALS["mqtt_password"],
+                      keep_newline=True)
+    if "authori" not in refusal.lower() or raw is None or not raw.endswith(b"\n"):
+        return ""
+    return (" (the password file ends with a newline, as `echo` writes it: robot-agent leaves "
+            "one trailing newline out, as mosquitto_passwd and a shell's $(cat file) do; if "
+            "the broker's password was set with the newline in it, set it again without)")
+
+
+ECHOES = 10
+SLOW_ECHO_MS = 20.0  # a broker that holds small messages for a delayed ACK takes ~40 ms
+
+
+def check_latency(config: Config) -> tuple[bool, str]:
+    """The e-stop's path as a control stack sees it: one client publishes, another answers as
+    the daemon does, the first receives the answer. A broker without set_tcp_nodelay holds that
+    answer until the first client's delayed ACK: ~40 ms instead of ~2."""
+    try:
+        password = read_secret(config.mqtt.password_file, CREDENTIALS["mqtt_password"])
+        clients = [_connected(config, f"{os.getpid()}-{n}", password) for n in "ae"]
+    except (OSError, ValueError, RuntimeError, SecretError) as exc:
+        return True, f"not measured ({exc}): see broker"
+    asker, echo = clients
+    topic = f"{config.prefix}/doctor/{os.getpid()}"
+    try:
+        heard = threading.Event()
+        asker.on_message = lambda c, u, m: heard.set()
+        echo.on_message = lambda c, u, m: c.publish(f"{topic}/back", m.payload, qos=1)
+        asker.subscribe(f"{topic}/back", qos=1)
+        echo.subscribe(f"{topic}/there", qos=1)
+        time.sleep(0.3)  # both subscriptions in place
+        ms = []
+        for _ in range(ECHOES):
+            heard.clear()
+            started = time.perf_counter()
+            asker.publish(f"{topic}/there", b"ping", qos=1)
+            if not heard.wait(2.0):
+                return False, "no echo in 2 s: check the broker's ACL for this robot's prefix"
+            ms.append((time.perf_counter() - started) * 1000)
+            time.sleep(0.01)
+    finally:
+        for client in clients:
+            client.disconnect()
+            client.loop_stop()
+    median = statistics.median(ms)
+    if median > SLOW_ECHO_MS:
+        return False, (f"a message and its answer take {median:.0f} ms (p50 of {ECHOES}): the "
+                       "broker holds small messages for a delayed ACK. Set `set_tcp_nodelay "
+                       "true` in mosquitto.conf: without it every e-stop state and result "
+                       "reaches its subscriber ~40 ms late (docs/performance.md)")
+    return True, f"a message and its answer: {median:.1f} ms (p50 of {ECHOES})"
+
+
+def _connected(config: Config, suffix: str, password: bytes | None) -> Any:
+    cfg = config.mqtt
+    client = make_client(cfg, client_id=f"robot-agent-doctor-{suffix}",
+                         password=password.decode() if password else None)
+    answer: list[Any] = []
+    ready = threading.Event()
+
+    def on_connect(c: Any, u: Any, f: Any, reason: Any, p: Any) -> None:
+        answer.append(reason)
+        ready.set()
+
+    client.on_connect = on_connect
+    client.connect(cfg.host, cfg.port, keepalive=10)
+    no_delay(client.socket())  # our side never delays: what is measured is the broker's
+    client.loop_start()
+    if not ready.wait(5) or answer[0].is_failure:
+        client.loop_stop()
+        raise RuntimeError(f"the broker refused the connection ({answer[0]})" if answer
+                           else "the broker did not answer the MQTT handshake")
+    return client
 
 
 def check_model(config: Config) -> tuple[bool, str]:
@@ -129,11 +211,19 @@ def check_signing(config: Config) -> tuple[bool, str]:
     if key is None and high:  # optional: those actions are refused, everything else works
         return True, (f"no key: the high-risk actions ({', '.join(high)}) are refused until "
                       "safety.signing_key_file is set")
+    problem, until = used_ids_problem(state_dir() / "signed-ids.json")
+    if problem and time.time() < until:
+        when = ("until it is repaired" if until == float("inf") else
+                time.strftime("until %H:%M:%S", time.localtime(until)))
+        return False, (f"signing_unavailable: {problem}: signed commands are refused {when} "
+                       "(a minute after it was last written, no id it held can be replayed); "
+                       "to repair sooner, stop the daemon, wait a minute, remove the file")
     return True, "key present" if key else "not needed (no high-risk actions, no signed reset)"
 
 
 CHECKS: list[tuple[str, Check]] = [
-    ("broker", check_broker), ("model", check_model), ("gpio", check_gpio),
+    ("broker", check_broker), ("latency", check_latency), ("model", check_model),
+    ("gpio", check_gpio),
     ("cloud", check_cloud), ("clock", check_clock), ("state", check_state_dir),
     ("signing", check_signing),
 ]

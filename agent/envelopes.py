@@ -1,11 +1,13 @@
-"""Inbound requests, read once: a command, an ask, a plan, a reset, an e-stop or a schedule's
-cancellation, each as a checked value with its id and a reply target the reply side can trust,
-or Malformed with a reason code (docs/CONTRACT.md).
+"""Inbound requests, read once: a command, an ask, a plan, a reset or an e-stop, each as a
+checked value with its id and a reply target the reply side can trust, or Malformed with a
+reason code (docs/CONTRACT.md).
 
-A reply target is the request's `reply_to`, else its MQTT 5 response topic; one that names a
-topic the daemon acts on is no target: the answer goes to `P/result`. A command or an ask whose
-`reply_to` is not a plain topic is malformed; for a plan, a reset or a request refused before
-it is read, such a `reply_to` only means the answer goes to `P/result`.
+A reply target is the request's `reply_to`, else its MQTT 5 response topic. One that names a
+topic of the daemon's own (anything under `P`: its retained e-stop state, status, device states,
+results, events, and the topics it acts on) or a topic it subscribes to or publishes on elsewhere
+(a sensor's, an mqtt device's) is refused, `bad_reply_to`: a reply must never forge the daemon's
+state or drive a device. A request refused before it could be read is answered on its response
+topic only when that is a usable target, else on `P/result`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from agent.topics import Topic, topic_problem
+from agent.topics import Topic, Topics, topic_problem
 
 MAX_ID_CHARS = 128
 MAX_TEXT_CHARS = 1000
@@ -49,7 +51,7 @@ class Malformed(ValueError):
         self.reply = reply  # where to answer, when it was read before the problem was found
 
 
-class Signable:
+class MaySign:
     message: dict[str, Any]  # the whole message, for signature checks
 
     @property
@@ -58,7 +60,7 @@ class Signable:
 
 
 @dataclass(frozen=True)
-class Command(Signable):
+class Command(MaySign):
     """`P/cmd`: one action with its parameters, maybe signed."""
 
     id: str
@@ -87,13 +89,14 @@ class PlanRequest:
 
 
 @dataclass(frozen=True)
-class ResetRequest(Signable):
+class ResetRequest(MaySign):
     """`P/estop/reset`: who released the e-stop and why, maybe signed."""
 
     id: str
     reason: str
     reply: Reply | None
     message: dict[str, Any]
+    source: str  # cli when `robot-agent reset` sent it, else mqtt
 
 
 @dataclass(frozen=True)
@@ -114,11 +117,13 @@ class EStopRequest:
 
 
 class EnvelopeReader:
-    """Reads every kind of request; never_reply_to are the topics no answer may go to."""
+    """Reads every kind of request. No answer goes to a topic of the daemon's own (topics.owns)
+    or to one of foreign: the topics outside its prefix that it subscribes to or publishes on."""
 
-    def __init__(self, *, max_bytes: int, never_reply_to: frozenset[str]) -> None:
+    def __init__(self, *, max_bytes: int, topics: Topics, foreign: frozenset[str]) -> None:
         self.max_bytes = max_bytes
-        self.never_reply_to = never_reply_to
+        self.topics = topics
+        self.foreign = foreign
 
     def command(self, msg: Inbound) -> Command:
         data, rid = self._object(msg, 'a command is {"id","action","params"?}, e.g. '
@@ -126,8 +131,7 @@ class EnvelopeReader:
         check_fields(data, {"id", "action", "params", "ts", "sig", "reply_to"}, rid)
         if "action" not in data:
             raise Malformed("malformed", "a command needs an action", rid)
-        return Command(rid, data["action"], data.get("params"), data,
-                       self._strict_reply(msg, data, rid))
+        return Command(rid, data["action"], data.get("params"), data, self._reply(msg, data, rid))
 
     def ask(self, msg: Inbound, fallback_id: str) -> Ask:
         """{"id","text","reply_to"?} or a bare UTF-8 string (which gets fallback_id)."""
@@ -138,12 +142,13 @@ class EnvelopeReader:
                 raise
             data = msg.payload.decode("utf-8")
         if isinstance(data, str):
-            return Ask(fallback_id, _text(data, fallback_id), self.response_reply(msg))
+            return Ask(fallback_id, _text(data, fallback_id),
+                       self._response_target(msg, fallback_id))
         if not isinstance(data, dict):
             raise Malformed("malformed", "ask takes {\"id\",\"text\"} or a plain string")
         rid = request_id(data)
         check_fields(data, {"id", "text", "reply_to"}, rid)
-        return Ask(rid, _text(data.get("text"), rid), self._strict_reply(msg, data, rid))
+        return Ask(rid, _text(data.get("text"), rid), self._reply(msg, data, rid))
 
     def plan(self, msg: Inbound) -> PlanRequest:
         data, rid = self._object(msg, 'a plan request is {"id","goal"}, e.g. '
@@ -152,17 +157,18 @@ class EnvelopeReader:
         goal = data.get("goal")
         if not isinstance(goal, str) or not goal.strip():
             raise Malformed("malformed", "goal must be a non-empty string", rid)
-        return PlanRequest(rid, goal.strip(), self._reply(msg, data))
+        return PlanRequest(rid, goal.strip(), self._reply(msg, data, rid))
 
     def reset(self, msg: Inbound) -> ResetRequest:
         data, rid = self._object(msg, 'a reset is {"id","reason"}, e.g. '
                                       '{"id":"r-1","reason":"area checked by Ana"}')
-        reply = self._reply(msg, data)
+        reply = self._reply(msg, data, rid)
         reason = data.get("reason")
         if not isinstance(reason, str) or not reason.strip():
             raise Malformed("malformed", "a reset needs a reason (who, and why it is safe)", rid,
                             reply)
-        return ResetRequest(rid, reason, reply, data)
+        return ResetRequest(rid, reason, reply, data,
+                            "cli" if data.get("source") == "cli" else "mqtt")
 
     def schedule_cancel(self, msg: Inbound) -> ScheduleCancel:
         """{"schedule_id"} or {"all": true}, with an optional id and reply_to."""
@@ -180,11 +186,13 @@ class EnvelopeReader:
                                         or len(schedule_id) > MAX_ID_CHARS):
             raise Malformed("malformed", "schedule_id must be a non-empty string", rid)
         name = rid or (f"cancel:{schedule_id}" if schedule_id else "cancel:all")
-        return ScheduleCancel(name, schedule_id, self._strict_reply(msg, data, name))
+        return ScheduleCancel(name, schedule_id, self._reply(msg, data, name))
 
     def target(self, topic: str | None, correlation: bytes | None) -> Reply | None:
         """A reply target kept for later (a schedule's), checked again as if it arrived now."""
-        return self._target(topic, Inbound("", b"", None, correlation))
+        if topic is None or topic_problem(topic) or self.reply_problem(topic):
+            return None
+        return Reply(Topic(topic), correlation)
 
     def id_and_reply(self, msg: Inbound) -> tuple[str, Reply | None]:
         """What can be read of a request that is refused before it is read in full (busy, an
@@ -192,12 +200,29 @@ class EnvelopeReader:
         try:
             data, rid = self._object(msg, "")
         except Malformed:
-            return "", None
-        return rid, self._reply(msg, data)
+            return "", self.response_reply(msg)
+        try:
+            return rid, self._reply(msg, data, rid)
+        except Malformed:
+            return rid, self.response_reply(msg)
 
     def response_reply(self, msg: Inbound) -> Reply | None:
-        """The MQTT 5 response topic alone: where a request that could not be read is answered."""
-        return self._target(msg.response_topic, msg)
+        """The MQTT 5 response topic alone, when it is a usable target: where a request that
+        could not be read is answered (else on P/result)."""
+        topic = msg.response_topic
+        if topic is None or topic_problem(topic) or self.reply_problem(topic):
+            return None
+        return Reply(Topic(topic), msg.correlation)
+
+    def reply_problem(self, topic: str) -> str | None:
+        """Why a topic may not receive answers, or None."""
+        if self.topics.owns(topic):
+            return (f"reply_to {topic[:80]!r} is under this robot's prefix "
+                    f"{self.topics.prefix!r}: answers never go onto the daemon's own topics")
+        if topic in self.foreign:
+            return (f"reply_to {topic[:80]!r} is a topic this robot subscribes to or publishes "
+                    "on (a sensor or a device)")
+        return None
 
     def _object(self, msg: Inbound, shape: str) -> tuple[dict[str, Any], str]:
         """The request as an object and its id; what cannot be read says what was expected."""
@@ -211,20 +236,25 @@ class EnvelopeReader:
             raise Malformed("malformed", shape)
         return data, request_id(data)
 
-    def _strict_reply(self, msg: Inbound, data: dict[str, Any], rid: str) -> Reply | None:
+    def _reply(self, msg: Inbound, data: dict[str, Any], rid: str) -> Reply | None:
         requested = data.get("reply_to")
-        if requested is not None and (not isinstance(requested, str)
-                                      or len(requested) > MAX_REPLY_TO_CHARS
-                                      or topic_problem(requested)):
+        if requested is None:
+            return self._response_target(msg, rid)
+        if (not isinstance(requested, str) or len(requested) > MAX_REPLY_TO_CHARS
+                or topic_problem(requested)):
             raise Malformed("malformed", "reply_to must be a topic without wildcards", rid)
-        return self._reply(msg, data)
+        return self._target(requested, msg, rid)
 
-    def _reply(self, msg: Inbound, data: dict[str, Any]) -> Reply | None:
-        return self._target(data.get("reply_to") or msg.response_topic, msg)
+    def _response_target(self, msg: Inbound, rid: str) -> Reply | None:
+        """The MQTT 5 response topic of a request that was read: refused like a reply_to."""
+        if msg.response_topic is None or topic_problem(msg.response_topic):
+            return None
+        return self._target(msg.response_topic, msg, rid)
 
-    def _target(self, topic: object, msg: Inbound) -> Reply | None:
-        if not isinstance(topic, str) or topic_problem(topic) or topic in self.never_reply_to:
-            return None  # never answer onto a topic this daemon acts on
+    def _target(self, topic: str, msg: Inbound, rid: str) -> Reply:
+        problem = self.reply_problem(topic)
+        if problem:
+            raise Malformed("bad_reply_to", problem, rid)
         return Reply(Topic(topic), msg.correlation)
 
 

@@ -13,6 +13,7 @@ are cancelled by the follow-up, and agent.schedules checks the epoch too).
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,17 +33,58 @@ from agent.replies import Replies
 from agent.signing import Verifier
 from agent.workers import Worker
 
-FOLLOW_UP_QUEUE = 64
+log = logging.getLogger(__name__)
+
 ANNOUNCE_WAIT_S = 0.2  # the follow-up of an e-stop waits this long at most for its announcement
+# How long the e-stop waits for the broker to acknowledge the safe messages of mqtt devices
+# before it announces itself anyway, naming the devices it has no acknowledgement for.
+SAFE_ACK_WAIT_S = 0.5
+RECHECK_S = 1.0  # then how often it looks again, to announce the state once they are
 
 
 @dataclass(frozen=True)
 class FollowUp:
-    """What the e-stop leaves to do after it has announced itself."""
+    """What the e-stop leaves to do after it has announced itself. Never dropped: the follow-up
+    queue has no bound, and an e-stop that changes nothing (engaged again while engaged,
+    nothing cancelled) is counted into one pending record instead of queueing another."""
     decision: Decision
     cancelled: list[tuple[Running, str, str]]
     first: bool  # it was not engaged before: save the latch durably, update the status
     announced: paho.MQTTMessageInfo
+    repeat: bool = False  # the pending record of repeated e-stops
+
+
+class Button:
+    """The hardware e-stop button, wired between its pin and ground with the pull-up on: a
+    closed contact reads as pressed to gpiozero. Normally closed (nc, the safety convention):
+    pressing it or a cut wire opens the circuit, and an open circuit trips the e-stop. Normally
+    open (no): pressing it closes the circuit; a cut wire goes unnoticed."""
+
+    def __init__(self, pin: int, contact: str, pin_factory: Any) -> None:
+        from gpiozero import Button as GpioButton
+
+        self.contact = contact
+        self.hw = GpioButton(pin, pull_up=True, bounce_time=None, pin_factory=pin_factory)
+
+    def arm(self, trip: Callable[[str], None]) -> None:
+        """From now on, pressing it (or a cut wire, for nc) calls trip with why."""
+        if self.contact == "nc":
+            self.hw.when_released = lambda: trip(
+                "e-stop circuit opened: button pressed, or a wire cut")
+        else:
+            self.hw.when_pressed = lambda: trip("e-stop button pressed")
+
+    @property
+    def tripped(self) -> bool:
+        closed = bool(self.hw.is_pressed)
+        return not closed if self.contact == "nc" else closed
+
+    def at_start(self) -> str:
+        return ("e-stop circuit open at start-up: button pressed, or a wire cut"
+                if self.contact == "nc" else "e-stop button held at start-up")
+
+    def close(self) -> None:
+        self.hw.close()
 
 
 class EStop:
@@ -59,6 +101,7 @@ class EStop:
         self.reader = reader
         self.verifier = verifier
         self.clock = clock
+        self.stopping = stopping
         self.on_status_change = on_status_change
         self.fallback = fallback  # the main connection: for the state while this one is down
         self.topic = replies.topics.estop
@@ -71,9 +114,12 @@ class EStop:
         # it is back (late is still safe; commands never run late).
         self.connection = Connection(config.mqtt, client_id=f"robot-agent-{config.device.id}-estop",
                                      clock=clock, on_message=self._on_message, password=password,
-                                     keep_session=True)
+                                     keep_session=True, on_connect=on_status_change,
+                                     on_disconnect=on_status_change)
         self.follow_ups = Worker("estop-follow-up", self._follow_up, clock=clock,
-                                 stopping=stopping, size=FOLLOW_UP_QUEUE)
+                                 stopping=stopping, size=0)  # unbounded: see FollowUp
+        self.repeats = 0  # e-stops that changed nothing, not yet recorded
+        self.unconfirmed: list[str] = []  # mqtt devices whose safe message was not acknowledged
         self.button = self._make_button(pin_factory)  # made with the outputs, armed at start
         self.after_engage: list[Callable[[], None]] = []  # see on_engaged
 
@@ -82,7 +128,9 @@ class EStop:
         return self.latch.engaged
 
     def status_fields(self) -> dict[str, Any]:
-        return {"estop": self.latch.engaged}
+        """The latch, and whether an e-stop sent on MQTT can reach the daemon right now."""
+        link = "connected" if self.connection.connected.is_set() else "disconnected"
+        return {"estop": self.latch.engaged, "estop_connection": link}
 
     def on_engaged(self, follow: Callable[[], None]) -> None:
         """Run follow after every engagement, on the follow-up worker: never on the engage path,
@@ -94,9 +142,9 @@ class EStop:
         """Before any MQTT connection: a button held down engages before a command can come."""
         self.follow_ups.start()
         if self.button is not None:
-            self.button.when_pressed = lambda: self.engage("button", "e-stop button pressed")
-            if self.button.is_pressed:
-                self.engage("button", "e-stop button held at start-up")
+            self.button.arm(lambda why: self.engage("button", why))
+            if self.button.tripped:
+                self.engage("button", self.button.at_start())
         self.connection.start([(self.topic, 1)])
 
     def stop(self) -> None:
@@ -113,7 +161,8 @@ class EStop:
         self.engage(request.source, request.reason)
 
     def engage(self, source: str, reason: str) -> None:
-        """Outputs safe, latch set and saved, and only then the world is told."""
+        """Outputs safe (for an mqtt device: acknowledged by the broker, for at most
+        SAFE_ACK_WAIT_S), latch set and saved, and only then the world is told."""
         with self.lock:
             started = self.clock.monotonic()
             cancelled = self.executor.halt("estop_engaged", f"e-stop engaged ({source})")
@@ -121,13 +170,55 @@ class EStop:
             first = not self.latch.engaged
             if first:
                 self.latch.set(LatchState(True, source, reason, self.clock.time()))
+            self.unconfirmed = self._confirm_safe()
             announced = self.publish_state()
+            self.connection.send_now()
             latency_ms = (self.clock.monotonic() - started) * 1000
+            repeat = not first and not cancelled
+            pending = repeat and self.repeats > 0
+            if repeat:
+                self.repeats += 1
+        if self.unconfirmed:
+            log.error("e-stop: the broker did not acknowledge the safe message of %s "
+                      "(announced engaged anyway; the message goes out when the broker is "
+                      "back, and the state is announced again then)", ", ".join(self.unconfirmed))
+            self._recheck_unconfirmed()
         decision = Decision.executed(f"estop:{self.epoch}", "estop", action="estop",
                                      detail=f"e-stop engaged by {source}: {reason}",
                                      latency_ms=latency_ms)
-        # A full queue is a flood of e-stops: engaged and announced already.
-        self.follow_ups.offer(FollowUp(decision, cancelled, first, announced))
+        if not pending:  # a repeat with one already pending is counted into that one
+            self.follow_ups.offer(FollowUp(decision, cancelled, first, announced, repeat))
+
+    def _confirm_safe(self) -> list[str]:
+        """The outputs not known to be safe after waiting, in all, SAFE_ACK_WAIT_S at most. Not
+        at all while the main connection is down (nothing can be acknowledged then), nor on its
+        own thread (e.g. a reaction to a sensor engaging it): that thread is the one that would
+        receive the acknowledgement. The recheck announces them once they are confirmed."""
+        main = self.replies.connection
+        waits = main.connected.is_set() and threading.current_thread() is not main.thread
+        wait = SAFE_ACK_WAIT_S if waits else 0.0
+        deadline = self.clock.monotonic() + wait
+        return [out.name for out in self.outputs.values()
+                if not out.safe_confirmed(max(0.0, deadline - self.clock.monotonic()))]
+
+    def _recheck_unconfirmed(self) -> None:
+        """Announce the state again once the broker has every safe message it lacked."""
+        def check() -> None:
+            if self.stopping.is_set():
+                return
+            with self.lock:
+                before = self.unconfirmed
+                if self.latch.engaged:
+                    self.unconfirmed = [name for name in before
+                                        if not self.outputs[name].safe_confirmed(0.0)]
+                if self.latch.engaged and self.unconfirmed != before:
+                    self.publish_state()
+            if self.latch.engaged and self.unconfirmed:
+                self._recheck_unconfirmed()
+
+        timer = threading.Timer(RECHECK_S, check)
+        timer.daemon = True
+        timer.start()
 
     def _follow_up(self, item: FollowUp) -> None:
         # The announcement leaves first: until then this thread would only take the GIL from
@@ -140,7 +231,13 @@ class EStop:
             self.replies.publish_device_state(out)
         for run, why, text in item.cancelled:
             run.on_end("failed", why, text)
-        self.replies.publish(item.decision, None, result=False)
+        decision = item.decision
+        if item.repeat:
+            with self.lock:
+                count, self.repeats = self.repeats, 0
+            decision = decision.but(detail=f"{decision.detail} (engaged again while engaged; "
+                                           f"{count} such e-stops)")
+        self.replies.publish(decision, None, result=False)
         for follow in self.after_engage:
             follow()
         if item.first:
@@ -170,15 +267,17 @@ class EStop:
             reason, detail = self.verifier.verify(request.message, self.clock.time())
             if reason:
                 return reason, detail
-        if self.button is not None and self.button.is_pressed:
-            return "estop_engaged", "the e-stop button is still pressed: release it first"
+        if self.button is not None and self.button.tripped:
+            return "estop_engaged", ("the e-stop button is still pressed (or its circuit is "
+                                     "open): release it, or check its wiring, first")
         return None
 
     def _release(self, request: ResetRequest) -> Decision:
         """Release the latch; no output changes, so nothing resumes."""
         with self.lock:
             was = self.latch.state
-            self.latch.set(LatchState(False, "mqtt", request.reason[:200], self.clock.time()))
+            self.latch.set(LatchState(False, request.source, request.reason[:200],
+                                      self.clock.time()))
             self.latch.sync()
             self.executor.release()
             self.publish_state()
@@ -191,13 +290,11 @@ class EStop:
         s = self.latch.state
         connection = self.connection if self.connection.connected.is_set() else self.fallback
         return connection.publish(self.state_topic, to_json(
-            {"engaged": s.engaged, "source": s.source, "reason": s.reason, "since": s.since}),
-            retain=True)
+            {"engaged": s.engaged, "source": s.source, "reason": s.reason, "since": s.since,
+             "unconfirmed": self.unconfirmed if s.engaged else []}), retain=True)
 
-    def _make_button(self, pin_factory: Any) -> Any:
-        pin = self.config.safety.estop_button_pin
-        if not pin:
+    def _make_button(self, pin_factory: Any) -> Button | None:
+        safety = self.config.safety
+        if not safety.estop_button_pin:
             return None
-        from gpiozero import Button
-
-        return Button(pin, pull_up=True, bounce_time=None, pin_factory=pin_factory)
+        return Button(safety.estop_button_pin, safety.estop_button_contact, pin_factory)

@@ -1,14 +1,22 @@
 """Running admitted actions on the outputs, and stopping them.
 
 One lock guards every output change and the halted flag, so an action can never start after the
-e-stop has driven the outputs safe. A supervisor thread ends timed actions on time and stops any
-whose interlock stops holding; a deadman timer per action makes the device safe at the action's
-max_duration_s even if the supervisor itself is stuck.
+e-stop has driven the outputs safe. Every operation that leaves its device out of its safe state
+is watched until the device is safe again:
+- a timed one (a move, a beep) ends by itself on time (`done`);
+- any other (a relay on, a servo angle, an mqtt device's operation) is a hold: it ends when a
+  newer operation replaces it, and at its action's max_duration_s at the latest (`deadman`),
+  unless the action says stays_on (then it is watched, not bounded);
+- its interlocks are checked for as long as it runs or holds, whatever the kind;
+- an mqtt device with heartbeat_s gets its operation again every heartbeat_s while it holds.
+A supervisor thread does all of this; a deadman timer per bounded action makes the device safe
+at max_duration_s even if the supervisor itself is stuck.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +28,7 @@ from agent.outputs import Output
 
 log = logging.getLogger(__name__)
 
-TICK_S = 0.02  # how often running actions are checked for staleness of their sensors
+TICK_S = 0.02  # how often actions with interlocks are checked for staleness of their sensors
 
 # (status, reason, detail) when an action ends
 EndCallback = Callable[[str, str | None, str], None]
@@ -33,14 +41,23 @@ class Running:
     action: ActionConfig
     params: dict[str, Any]
     output: Output
-    ends: float  # monotonic
+    ends: float  # monotonic: a timed action's end, a hold's bound; inf: it may stay on
+    timed: bool  # ends by itself at `ends` (done); else a hold, cut at `ends` (deadman)
     on_end: EndCallback
-    owner: object = None  # who started it (a job): a plan's time limit stops only its own
     deadman: threading.Timer | None = None
+    next_beat: float = math.inf  # when an mqtt device with heartbeat_s hears it again
+    owner: object = None  # who started it (a job): a plan's time limit stops only its own
 
     def cancel_deadman(self) -> None:
         if self.deadman is not None:
             self.deadman.cancel()
+
+    def replaced_by(self, op: str, safe: bool) -> tuple[str, str | None, str]:
+        """How it ended when a newer operation took its device: a hold ended by a stop-like
+        operation came to its normal end; anything else was cut short."""
+        if safe and not self.timed:
+            return "done", None, f"ended by {op} on {self.action.device}"
+        return "failed", "superseded", f"replaced by a newer {op} on {self.action.device}"
 
 
 class Executor:
@@ -52,6 +69,7 @@ class Executor:
         self.on_state = on_state  # publishes a device's state after it changed
         self.lock = threading.RLock()
         self.halted = halted
+        self.halt_reason = "estop_engaged"  # why an action cannot start while halted
         self.running: dict[str, Running] = {}
         self.wake = threading.Event()
         self.closed = threading.Event()
@@ -75,14 +93,12 @@ class Executor:
               owner: object = None) -> str | None:
         """Apply an action; None when it started, else the reason it could not."""
         output = self.outputs[action.device]
-        ended: list[tuple[Running, str]] = []
         with self.lock:
             if self.halted and not safe:
-                return "estop_engaged"
+                return self.halt_reason
             previous = self.running.pop(action.device, None)
             if previous is not None:
                 previous.cancel_deadman()
-                ended.append((previous, action.op))
             try:
                 output.apply(action.op, params)
             except Exception:
@@ -90,17 +106,28 @@ class Executor:
                 raise
             finally:
                 self.on_state(output)
-            if duration is not None:
-                run = Running(name, action, params, output, self.clock.monotonic() + duration,
-                              on_end, owner)
-                run.deadman = threading.Timer(action.max_duration_s, self._deadman, (run,))
-                run.deadman.daemon = True
-                self.running[action.device] = run
-                run.deadman.start()
-                self.wake.set()
-        for run, op in ended:
-            run.on_end("failed", "superseded", f"replaced by a newer {op} on {action.device}")
+            if not safe:
+                self._watch(Running(name, action, params, output, 0.0, duration is not None,
+                                    on_end, owner=owner), duration)
+        if previous is not None:
+            previous.on_end(*previous.replaced_by(action.op, safe))
         return None
+
+    def _watch(self, run: Running, duration: float | None) -> None:
+        """Track an output that is not safe now (under the lock)."""
+        now = self.clock.monotonic()
+        bounded = duration is not None or not run.action.stays_on
+        run.ends = now + (duration if duration is not None else
+                          run.action.max_duration_s if bounded else math.inf)
+        if run.output.heartbeat_s:
+            run.next_beat = now + run.output.heartbeat_s
+        if bounded:  # a hold's normal end is the supervisor's, at its bound: this one's backs it
+            backup = run.action.max_duration_s + (0.0 if run.timed else TICK_S)
+            run.deadman = threading.Timer(backup, self._deadman, (run,))
+            run.deadman.daemon = True
+            run.deadman.start()
+        self.running[run.action.device] = run
+        self.wake.set()
 
     def halt(self, reason: str, detail: str) -> list[tuple[Running, str, str]]:
         """Latch halted, drive every output safe, cancel everything running.
@@ -111,6 +138,7 @@ class Executor:
         """
         with self.lock:
             self.halted = True
+            self.halt_reason = reason
             self._all_safe()
             cancelled = list(self.running.values())
             self.running.clear()
@@ -137,11 +165,12 @@ class Executor:
         now = self.clock.monotonic()
         with self.lock:
             return [{"action": run.name, "device": device, "params": run.params,
-                     "ends_in_s": round(max(0.0, run.ends - now), 3)}
+                     "ends_in_s": (round(max(0.0, run.ends - now), 3)
+                                   if math.isfinite(run.ends) else None)}
                     for device, run in self.running.items()]
 
     def poke(self) -> None:
-        """A sensor changed: check running actions now rather than at the next tick."""
+        """A sensor changed: check running actions and holds now, not at the next tick."""
         if self.running:
             self.wake.set()
 
@@ -155,7 +184,7 @@ class Executor:
     def _supervise(self) -> None:
         while not self.closed.is_set():
             self.heartbeat = self.clock.monotonic()
-            self.wake.wait(TICK_S if self.running else 1.0)
+            self.wake.wait(self._next_check())
             self.wake.clear()
             try:
                 self._check_running()
@@ -164,6 +193,16 @@ class Executor:
                 for run, reason, detail in self.halt_running("internal_error", "supervisor"):
                     run.on_end("failed", reason, detail)
 
+    def _next_check(self) -> float:
+        """Until the next end or heartbeat; a tick while an interlock is watched."""
+        with self.lock:
+            runs = list(self.running.values())
+        if not runs:
+            return 1.0
+        soonest = min(min(run.ends, run.next_beat) for run in runs)
+        watched = any(run.action.interlocks for run in runs)
+        return max(0.0, min(soonest - self.clock.monotonic(), TICK_S if watched else 1.0))
+
     def _check_running(self) -> None:
         ended: list[tuple[Running, str, str | None, str]] = []
         now = self.clock.monotonic()
@@ -171,16 +210,26 @@ class Executor:
             for device, run in list(self.running.items()):
                 problem = self.watch(run.action, run.params)
                 if problem is None and now < run.ends:
+                    if now >= run.next_beat:
+                        run.output.refresh()
+                        run.next_beat = now + (run.output.heartbeat_s or math.inf)
                     continue
                 del self.running[device]
                 run.cancel_deadman()
                 run.output.safe()
                 self.on_state(run.output)
-                if problem is None:
-                    ended.append((run, "done", None, ""))
-                else:
+                if problem is not None:
                     ended.append((run, "failed", problem[0],
                                   f"stopped while running: {problem[1]}"))
+                elif run.timed:
+                    ended.append((run, "done", None, ""))
+                else:
+                    log.warning("%s held %s past its max_duration_s (%g s): made safe",
+                                run.name, device, run.action.max_duration_s)
+                    ended.append((run, "failed", "deadman",
+                                  f"{run.action.op} on {device} was still on at its "
+                                  f"max_duration_s ({run.action.max_duration_s:g} s): made "
+                                  "safe; set stays_on = true on the action if it may stay on"))
         for run, status, code, detail in ended:
             run.on_end(status, code, detail)
 

@@ -7,15 +7,17 @@ Verdict with a stable reason code and a sentence a technician can read.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from agent.clock import Clock, SystemClock
 from agent.config import ActionConfig, Config
 from agent.kinds import duration_s, is_safe_op
 from agent.params import ParamChecker
+from agent.seen_ids import SeenIds
 from agent.sensors import Sensors
 
 RATE_WINDOW_S = 60.0
@@ -46,7 +48,7 @@ def known_actions(config: Config, most: int = 20) -> str:
 
 class Gate:
     def __init__(self, config: Config, *, sensors: Sensors, clock: Clock,
-                 estop_engaged: Callable[[], bool]) -> None:
+                 estop_engaged: Callable[[], bool], seen_ids: Path | None = None) -> None:
         self.config = config
         self.sensors = sensors
         self.clock = clock
@@ -58,17 +60,12 @@ class Gate:
         self.lock = threading.Lock()
         self.global_window: deque[float] = deque()
         self.action_windows: dict[str, deque[float]] = {n: deque() for n in config.actions}
-        self.seen_ids: OrderedDict[str, None] = OrderedDict()
+        self.seen_ids = SeenIds(seen_ids)  # on disk when given a path: across restarts
 
-    def claim_id(self, request_id: str, keep: int = 10_000) -> bool:
+    def claim_id(self, request_id: str) -> bool:
         """True the first time an id is seen; a repeat is a duplicate and never runs twice."""
         with self.lock:
-            if request_id in self.seen_ids:
-                return False
-            self.seen_ids[request_id] = None
-            if len(self.seen_ids) > keep:
-                self.seen_ids.popitem(last=False)
-            return True
+            return self.seen_ids.claim(request_id)
 
     @classmethod
     def static(cls, config: Config) -> Gate:

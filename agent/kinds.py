@@ -60,6 +60,7 @@ class KindSpec:
         return problems
 
 
+STOP_LIKE = ("stop", "off", "detach", "safe")  # what an mqtt device's safe operations are called
 SPEED = {"speed": 1.0}
 FORWARD_BACKWARD = {"direction": frozenset({"forward", "backward"})}
 ON_OFF = {"on": OpSpec(), "off": OpSpec(safe=True)}
@@ -88,8 +89,10 @@ KINDS: dict[str, KindSpec] = {
          "stop": OpSpec(safe=True)}, ("left", "right"), moves=True),
     "servo": KindSpec(
         {"angle": OpSpec(required=frozenset({"degrees"})), "detach": OpSpec(safe=True)}, ("pin",)),
-    # An mqtt device forwards any operation, with any parameters, to another part of the stack.
-    "mqtt": KindSpec({"*": OpSpec()}, ("topic",)),
+    # An mqtt device forwards any operation, with any parameters, to another part of the stack;
+    # the stop-like names are safe there too.
+    "mqtt": KindSpec({"*": OpSpec(), **{op: OpSpec(safe=True) for op in STOP_LIKE}},
+                     ("topic",)),
 }
 
 COLORS: dict[str, tuple[float, float, float]] = {

@@ -36,6 +36,11 @@ BACKOFF_FIRST_S = 0.5
 BACKOFF_CAP_S = 30.0
 LOOP_TIMEOUT_S = 0.1
 SESSION_EXPIRY_S = 3600
+# QoS 1 messages paho holds for the broker (in flight, or waiting for a connection): past this,
+# a publish is refused, counted (status `dropped`) and logged, instead of memory growing during
+# a long outage.
+MAX_QUEUED = 10_000
+DROP_LOG_EVERY_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,8 @@ def no_delay(sock: Any) -> None:
 class Connection:
     def __init__(self, cfg: MqttConfig, *, client_id: str, clock: Clock,
                  on_message: Callable[[Inbound], None],
-                 on_connect: Callable[[], None] = lambda: None, will: Will | None = None,
+                 on_connect: Callable[[], None] = lambda: None,
+                 on_disconnect: Callable[[], None] = lambda: None, will: Will | None = None,
                  password: str | None = None, keep_session: bool = False) -> None:
         self.cfg = cfg
         self.clock = clock
@@ -84,14 +90,19 @@ class Connection:
         # A kept session makes the broker queue this link's QoS 1 messages while it is away.
         self.keep_session = keep_session
         self.connected_hook = on_connect
+        self.disconnected_hook = on_disconnect
+        self.attempt = 0  # connections in a row that did not become ready: the backoff grows
         self.subscriptions: list[tuple[str, int]] = []
         self.connected = threading.Event()
         self.stopping = threading.Event()
         self.heartbeat = clock.monotonic()
         self.last_error = ""
         self.refusal = ""
+        self.dropped = 0  # messages paho refused to queue (status `dropped`)
+        self.dropped_logged = -DROP_LOG_EVERY_S
         self.rng = random.Random()
         self.client = make_client(cfg, client_id=client_id, password=password)
+        self.client.max_queued_messages_set(MAX_QUEUED)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
@@ -122,9 +133,27 @@ class Connection:
             props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
             props.CorrelationData = correlation
         info = self.client.publish(topic, payload, qos=qos, retain=retain, properties=props)
-        if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
-            log.warning("publish to %s failed: %s", topic, paho.error_string(info.rc))
+        if info.rc == MQTTErrorCode.MQTT_ERR_NO_CONN and qos > 0:
+            # paho keeps a QoS 1 message published while disconnected and sends it once
+            # connected again, but marks it failed for good: mark it queued, which it is, so
+            # waiting for it waits for the broker's acknowledgement.
+            info.rc = MQTTErrorCode.MQTT_ERR_SUCCESS
+        elif info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+            self.dropped += 1
+            now = self.clock.monotonic()
+            if now - self.dropped_logged >= DROP_LOG_EVERY_S:
+                self.dropped_logged = now
+                log.warning("publish to %s dropped: %s (%d dropped since start)", topic,
+                            paho.error_string(info.rc), self.dropped)
         return info
+
+    def send_now(self) -> None:
+        """On this connection's own thread (in a message handler): write what is queued at
+        once, instead of after the handler returns and the loop comes round to select() again,
+        where it would give up the GIL and have to win it back first. Elsewhere: nothing (only
+        this thread writes to the socket)."""
+        if threading.current_thread() is self.thread:
+            self.client.loop_write()
 
     def stop(self, last: Will | None = None, timeout: float = 2.0) -> None:
         """Publish a last message (e.g. offline status), disconnect, end the thread."""
@@ -137,7 +166,6 @@ class Connection:
         self.thread.join(timeout)
 
     def _run(self) -> None:
-        attempt = 0
         while not self.stopping.is_set():
             self.heartbeat = self.clock.monotonic()
             self.refusal = ""
@@ -149,7 +177,6 @@ class Connection:
                 self.client.connect(self.cfg.host, self.cfg.port, self.cfg.keepalive_s,
                                     clean_start=not self.keep_session, properties=props)
                 no_delay(self.client.socket())
-                attempt = 0
                 while not self.stopping.is_set():
                     self.heartbeat = self.clock.monotonic()
                     rc = self.client.loop(LOOP_TIMEOUT_S)
@@ -159,11 +186,13 @@ class Connection:
                         break
             except (OSError, ssl.SSLError, ValueError) as exc:
                 self.last_error = str(exc) or type(exc).__name__
-            self.connected.clear()
+            if self.connected.is_set():
+                self.connected.clear()
+                self.disconnected_hook()
             if self.stopping.is_set():
                 break
-            delay = backoff_delay(attempt, self.rng)
-            attempt += 1
+            delay = backoff_delay(self.attempt, self.rng)
+            self.attempt += 1
             log.warning("MQTT broker %s:%d unreachable (%s); retrying in %.1f s",
                         self.cfg.host, self.cfg.port, self.last_error, delay)
             deadline = self.clock.monotonic() + delay
@@ -186,21 +215,30 @@ class Connection:
 
     def _on_subscribe(self, client: paho.Client, userdata: Any, mid: int, reasons: Any,
                       props: Any) -> None:
-        failed = [str(r) for r in reasons if getattr(r, "is_failure", False)]
+        failed = [f"{topic} ({reason})" for (topic, _), reason in zip(
+            self.subscriptions, reasons, strict=False) if getattr(reason, "is_failure", False)]
         if failed:  # e.g. an ACL that does not allow the robot its own topics
-            self.last_error = f"the broker refused subscriptions: {', '.join(failed)}"
-            log.error("%s", self.last_error)
+            # Not ready: what those topics carry would never arrive. Reconnect with a growing
+            # backoff, so a corrected ACL is picked up.
+            self.refusal = f"the broker refused subscriptions: {', '.join(failed)[:400]}"
+            log.error("%s: check the broker's ACL for this robot's user", self.refusal)
+            client.disconnect()
+            return
         self._ready()
 
     def _ready(self) -> None:
         """Only now is the daemon announced online: a command sent on seeing that must not
         reach the broker before the subscription that delivers it."""
+        self.attempt = 0
+        self.last_error = ""
         self.connected.set()
         self.connected_hook()
 
     def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
                        props: Any) -> None:
-        self.connected.clear()
+        if self.connected.is_set():
+            self.connected.clear()
+            self.disconnected_hook()
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         props = msg.properties

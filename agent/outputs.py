@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from agent.config import DeviceConfig
 from agent.kinds import COLORS, STEP, Params, beep_count, op_spec, parse_color
 
-Publish = Callable[[str, str], object]
+
+class Delivery(Protocol):
+    """What publishing a message returns (paho's MQTTMessageInfo)."""
+
+    def wait_for_publish(self, timeout: float | None = None) -> None: ...
+    def is_published(self) -> bool: ...
+
+
+Publish = Callable[[str, str], Delivery]
 
 
 class Output:
@@ -29,6 +37,7 @@ class Output:
         self.config = config
         self.hw = hw
         self.last_op = "safe"
+        self.heartbeat_s = config.heartbeat_s  # mqtt devices only (the config check says so)
 
     @classmethod
     def create(cls, name: str, config: DeviceConfig, pin_factory: Any,
@@ -46,6 +55,14 @@ class Output:
     def safe(self) -> None:
         self.hw.off()
         self.last_op = "safe"
+
+    def refresh(self) -> None:
+        """Say the current operation again (a heartbeat); only an mqtt device has one."""
+
+    def safe_confirmed(self, timeout: float) -> bool:
+        """Whether the device is known to be safe, waiting at most timeout for the proof: a pin
+        is safe once driven; an mqtt device once the broker has acknowledged its safe message."""
+        return True
 
     def state(self) -> dict[str, Any]:
         return {"kind": self.kind, "op": self.last_op, **self.details()}
@@ -266,27 +283,51 @@ class Servo(Output):
 
 
 class MqttDevice(Output):
-    """Another part of the robot stack: each operation is published to its topic as JSON, and
-    its safe state is the message {"op":"safe"}."""
+    """Another part of the robot stack: each operation is published to its topic as JSON (QoS 1),
+    and its safe state is the message {"op":"safe"}. With heartbeat_s, an operation that holds is
+    published again every heartbeat_s, so the device can time out when the daemon goes quiet
+    (as a velocity multiplexer times out a silent source)."""
 
     kind = "mqtt"
+    SAFE = '{"op":"safe"}'
 
     def __init__(self, name: str, config: DeviceConfig, publish: Publish) -> None:
         super().__init__(name, config, None)
         self.publish = publish
+        self.message = self.SAFE
+        self.safe_delivery: Delivery | None = None  # the last safe message, until acknowledged
 
     @classmethod
     def create(cls, name: str, config: DeviceConfig, pin_factory: Any,
                publish: Publish) -> Output:
-        return cls(name, config, publish)
+        """Safe from the start: the device hears so (once connected), whatever an earlier run
+        of the daemon left it doing."""
+        device = cls(name, config, publish)
+        device.safe()
+        return device
 
     def drive(self, op: str, p: Params) -> None:
-        self.publish(self.config.topic, json.dumps({"op": op, "params": p},
-                                                   separators=(",", ":")))
+        self.message = json.dumps({"op": op, "params": p}, separators=(",", ":"))
+        self.safe_delivery = None
+        self.publish(self.config.topic, self.message)
+
+    def refresh(self) -> None:
+        self.publish(self.config.topic, self.message)
 
     def safe(self) -> None:
-        self.publish(self.config.topic, '{"op":"safe"}')
+        self.message = self.SAFE
+        self.safe_delivery = self.publish(self.config.topic, self.SAFE)
         self.last_op = "safe"
+
+    def safe_confirmed(self, timeout: float) -> bool:
+        delivery = self.safe_delivery
+        if delivery is None:  # driven since its last safe message
+            return False
+        try:
+            delivery.wait_for_publish(timeout)
+            return delivery.is_published()
+        except (RuntimeError, ValueError):  # it could not even be queued
+            return False
 
     def details(self) -> dict[str, Any]:
         return {}

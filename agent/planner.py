@@ -144,9 +144,15 @@ class Planner:
         self.commands.enqueue(self.worker, self.commands.job(msg, self.handle_plan, "plan"))
 
     def escalate(self, job: Job, asked: Decision, reply: Reply | None) -> None:
-        """Text the interpreter could not place: to the cloud, on the planner's thread."""
+        """Text the interpreter could not place: to the cloud, on the planner's thread. The
+        caller hears `escalated` at once (the plan's results follow), before the planner can
+        answer anything."""
         job = dataclasses.replace(job, handler=lambda j: self.plan(j, asked.id, asked.text or "",
                                                                    reply, "ask", asked))
+        self.commands.answer(asked.but(
+            status="escalated", decision="escalate", reason=None, route="cloud",
+            cloud_escalated=True, detail="handed to the cloud planner; its results follow"),
+            job, reply)
         if not self.worker.offer(job):
             self.commands.answer(asked.but(reason="busy",
                                            detail="the cloud planner is busy; try again"),

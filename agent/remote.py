@@ -92,7 +92,7 @@ def estop(config: Config, reason: str) -> int:
 
 def reset(config: Config, reason: str, signed: bool) -> int:
     rid = f"cli-reset-{uuid.uuid4().hex[:8]}"
-    message: dict[str, Any] = {"id": rid, "reason": reason}
+    message: dict[str, Any] = {"id": rid, "reason": reason, "source": "cli"}
     with RemoteClient(config) as c:
         if signed or config.safety.require_signed_reset:
             message = c.signed(message)
@@ -129,7 +129,8 @@ def status(config: Config) -> int:
               "the broker lost its retained messages")
         return 1
     print(f"daemon: {state.get('state')}  version {state.get('version', '?')}  model "
-          f"{state.get('model', '?')}  cloud {state.get('cloud', '?')}")
+          f"{state.get('model', '?')}  cloud {state.get('cloud', '?')}  e-stop link "
+          f"{state.get('estop_connection', '?')}")
     if latch is not None:
         since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(latch.get("since", 0)))
         print(f"e-stop: {'ENGAGED' if latch['engaged'] else 'released'} since {since} "

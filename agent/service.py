@@ -63,13 +63,16 @@ class Service:
         broker = (f"broker {cfg.host}:{cfg.port} connected" if connection.connected.is_set()
                   else f"waiting for broker {cfg.host}:{cfg.port} "
                        f"({connection.last_error or '...'})")
+        link = d.estop.connection
+        estop_link = ("e-stop link connected" if link.connected.is_set()
+                      else f"e-stop link DOWN ({link.last_error or '...'})")
         status = d.status()
         estop = "E-STOP ENGAGED" if status["estop"] else "e-stop released"
         problem = d.health_problem()
         schedules = status["schedules"]
         store = "" if schedules["store"] == "ok" else f" (schedule file {schedules['store']})"
-        return (f"{broker}; model {status['model']}; cloud {status['cloud']}; {estop}; "
-                f"{schedules['pending']} scheduled{store}"
+        return (f"{broker}; {estop_link}; model {status['model']}; cloud {status['cloud']}; "
+                f"{estop}; {schedules['pending']} scheduled{store}"
                 + (f"; FAULT: {problem}" if problem else ""))
 
     def _run(self) -> None:

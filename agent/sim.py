@@ -22,6 +22,15 @@ class SimPin(MockPWMPin):  # type: ignore[misc]
             del self.states[:-PIN_HISTORY]
         return changed
 
+    def _set_pull(self, value: Any) -> None:
+        super()._set_pull(value)
+        if any(n in self.info.names for n in getattr(self.factory, "closed", ())):
+            self.drive_low()  # a closed contact to ground holds the line low, pull-up or not
 
-def sim_factory() -> MockFactory:
-    return MockFactory(pin_class=SimPin)
+
+def sim_factory(closed: tuple[int, ...] = ()) -> MockFactory:
+    """Simulated pins; closed: inputs wired to ground through a closed contact (a normally
+    closed e-stop button that is not pressed). Pressing it is pin(n).drive_high()."""
+    factory = MockFactory(pin_class=SimPin)
+    factory.closed = closed
+    return factory

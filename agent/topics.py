@@ -65,7 +65,8 @@ class Topics:
     def device_state(self, device: str) -> Topic:
         return Topic(f"{self.prefix}/state/{device}")
 
-    def requests(self) -> frozenset[Topic]:
-        """The topics the daemon acts on: never a reply target."""
-        return frozenset({self.cmd, self.ask, self.plan, self.estop, self.estop_reset,
-                          self.schedule_cancel})
+    def owns(self, topic: str) -> bool:
+        """Whether a topic is the daemon's own: P itself or anything under it. Every topic it
+        publishes on (result, events, status, estop/state, state/...) and every one it acts on
+        is, so none of them may be named as a reply target."""
+        return topic == self.prefix or topic.startswith(f"{self.prefix}/")

@@ -61,6 +61,18 @@ class Worker(Generic[Item]):
         if self.busy_since is not None:
             self.busy_since = self.clock.monotonic()
 
+    def finish(self, timeout: float) -> list[Item]:
+        """After stopping is set: wait for the item in hand (at most timeout), then return
+        what is still queued, which will never be handled, for the caller to answer."""
+        if self.thread.is_alive():
+            self.thread.join(timeout)
+        left: list[Item] = []
+        while True:
+            try:
+                left.append(self.items.get_nowait())
+            except queue.Empty:
+                return left
+
     def _serve(self) -> None:
         while not self.stopping.is_set():
             try:

@@ -230,5 +230,8 @@ robot-agent is installed and running. Check it:
   systemctl status robot-agent        journalctl -u robot-agent -f
   robot-agent-doctor: sudo -u robot-agent /opt/robot-agent/venv/bin/robot-agent doctor --config /etc/robot-agent/config.toml
 MQTT user for your control stack: operator, password in $CREDS/operator-password (root only).
+The example config expects a normally-closed e-stop button between GPIO 26 and ground: without
+one the e-stop stays engaged ("circuit open"); set estop_button_pin = 0 in [safety] if there is
+none. After any exit of the daemon, the unit drives every output safe (robot-agent safe-outputs).
 EOT
 fi

@@ -2,6 +2,7 @@
 latency, and the daemon's memory. Starts its own mosquitto and daemon; prints figures.
 
     .venv/bin/python scripts/bench_core.py [--rounds 300] [--flood-rate 5000]
+        [--flood-client mosquitto_pub|paho|both] [--daemon-nice N]
 
 E-stop latency is measured from just before the publish of P/estop to the receipt of the retained
 P/estop/state saying engaged, by a client on the same machine: it includes the broker, both
@@ -32,8 +33,10 @@ ROOT = Path(__file__).resolve().parent.parent
 P = "robots/bench"
 
 # The flood is published by mosquitto_pub (C), paced from here: the flood is the stimulus, not
-# the system under test, and a paho publisher in Python would take half a core of the two.
-FLOOD = """
+# the system under test. Or by a Python paho client, as a robot stack in Python would publish
+# its sensors (it takes about half a core of the two itself).
+FLOODS: dict[str, str] = {}
+FLOODS["mosquitto_pub"] = """
 import fcntl, subprocess, sys, time
 port, rate, topic = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 pub = subprocess.Popen(["mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-t", topic, "-l",
@@ -42,6 +45,25 @@ fcntl.fcntl(pub.stdin, fcntl.F_SETPIPE_SZ, 4096)  # so the rate printed is the r
 sent, start, batch = 0, time.monotonic(), max(1, rate // 200)
 while True:
     pub.stdin.write(b"1.5\\n" * batch); pub.stdin.flush(); sent += batch
+    ahead = sent / rate - (time.monotonic() - start)
+    if ahead > 0:
+        time.sleep(ahead)
+    if sent % rate == 0:
+        print(sent / (time.monotonic() - start), flush=True)
+"""
+FLOODS["paho"] = """
+import sys, time
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+port, rate, topic = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+c = paho.Client(CallbackAPIVersion.VERSION2, client_id="flood")
+c.connect("127.0.0.1", port)
+c.loop_start()
+sent, start, batch = 0, time.monotonic(), max(1, rate // 200)
+while True:
+    for _ in range(batch):
+        c.publish(topic, b"1.5", qos=0)
+    sent += batch
     ahead = sent / rate - (time.monotonic() - start)
     if ahead > 0:
         time.sleep(ahead)
@@ -153,7 +175,7 @@ def estop_rounds(probe: Probe, rounds: int) -> list[float]:
 
 
 def start_rover(tmp: Path, port: int, procs: list[subprocess.Popen[bytes]], extra: str = "",
-                code: Path = ROOT) -> subprocess.Popen[bytes]:
+                code: Path = ROOT, nice: int = 0) -> subprocess.Popen[bytes]:
     """A mosquitto (set_tcp_nodelay, as shipped) and the daemon on the example rover config
     with its rate limits lifted (plus extra config), in simulation; both appended to procs for
     the caller to end. code: the checkout whose daemon runs (another one, to compare before
@@ -173,7 +195,8 @@ def start_rover(tmp: Path, port: int, procs: list[subprocess.Popen[bytes]], extr
     env = {**os.environ, "ROBOT_AGENT_STATE_DIR": str(tmp / "state")}
     daemon = subprocess.Popen([sys.executable, "-m", "agent.cli", "run", "--config",
                                str(tmp / "config.toml"), "--sim"], env=env, cwd=code,
-                              stderr=subprocess.DEVNULL)
+                              stderr=subprocess.DEVNULL,
+                              preexec_fn=(lambda: os.nice(nice)) if nice else None)
     procs.append(daemon)
     return daemon
 
@@ -192,15 +215,49 @@ def stop_all(procs: list[subprocess.Popen[bytes]], tmp: Path) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
 
 
+def flooded_phase(probe: Probe, procs: list[subprocess.Popen[bytes]], pid: int, port: int,
+                  args: argparse.Namespace, client: str) -> None:
+    """The e-stop and commands under a sensor flood published by client, then the e-stop with
+    the model kept busy as well."""
+    flood = subprocess.Popen([sys.executable, "-c", FLOODS[client], str(port),
+                              str(args.flood_rate), f"{P}/sensors/front_distance"],
+                             stdout=subprocess.PIPE, text=True)
+    procs.append(flood)  # type: ignore[arg-type]
+    time.sleep(2.0)
+    flooded = estop_rounds(probe, args.rounds)
+    achieved = flood.stdout.readline().strip() if flood.stdout else "?"
+    label = f"{client} flood at {args.flood_rate} msg/s (measured {float(achieved):.0f} msg/s)"
+    print(summary(f"e-stop latency, {label}", flooded))
+    cmd_flood = [probe.round_trip(f"{P}/cmd", json.dumps({"id": f"f{client}{i}",
+                                                          "action": "stop"}),
+                                  f"{P}/result", lambda r, i=i: r["id"] == f"f{client}{i}")
+                 for i in range(args.commands)]
+    print(summary(f"structured command -> result, {label}", cmd_flood))
+    print(f"after the flood: {memory(pid)}")
+    asker = subprocess.Popen([sys.executable, "-c", ASKER, str(port), f"{P}/ask"])
+    procs.append(asker)
+    time.sleep(2.0)
+    busy = estop_rounds(probe, args.rounds)
+    print(summary(f"e-stop latency, model busy on a stream of asks + {label}", busy))
+    asker.terminate()
+    asker.wait(5)
+    flood.terminate()
+    flood.wait(5)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--commands", type=int, default=1000)
     parser.add_argument("--flood-rate", type=int, default=5000)
+    parser.add_argument("--flood-client", choices=[*FLOODS, "both"], default="both",
+                        help="who publishes the sensor flood")
+    parser.add_argument("--daemon-nice", type=int, default=0,
+                        help="run the daemon at this nice value (the unit says -5; needs root)")
     args = parser.parse_args()
     tmp, port, procs = prepare()
     try:
-        daemon = start_rover(tmp, port, procs)
+        daemon = start_rover(tmp, port, procs, args.daemon_nice)
         probe = Probe(port)
         deadline = time.monotonic() + 30
         while f"{P}/status" not in probe.got and time.monotonic() < deadline:
@@ -221,30 +278,8 @@ def main() -> int:
                   for i in range(args.commands)]
         print(summary("structured command -> result (stop)", cmd_ms))
 
-        flood = subprocess.Popen([sys.executable, "-c", FLOOD, str(port), str(args.flood_rate),
-                                  f"{P}/sensors/front_distance"], stdout=subprocess.PIPE,
-                                 text=True)
-        procs.append(flood)
-        time.sleep(2.0)
-        flooded = estop_rounds(probe, args.rounds)
-        achieved = flood.stdout.readline().strip() if flood.stdout else "?"
-        print(summary(f"e-stop latency, sensor flood at {args.flood_rate} msg/s "
-                      f"(flood measured {float(achieved):.0f} msg/s)", flooded))
-        cmd_flood = [probe.round_trip(f"{P}/cmd", json.dumps({"id": f"f{i}", "action": "stop"}),
-                                      f"{P}/result", lambda r, i=i: r["id"] == f"f{i}")
-                     for i in range(args.commands)]
-        print(summary("structured command -> result under the flood", cmd_flood))
-        print(f"after the flood: {memory(daemon.pid)}")
-        asker = subprocess.Popen([sys.executable, "-c", ASKER, str(port), f"{P}/ask"])
-        procs.append(asker)
-        time.sleep(2.0)
-        busy = estop_rounds(probe, args.rounds)
-        print(summary(f"e-stop latency, model busy on a stream of asks + sensor flood at "
-                      f"{args.flood_rate} msg/s", busy))
-        asker.terminate()
-        asker.wait(5)
-        flood.terminate()
-        flood.wait(5)
+        for name in FLOODS if args.flood_client == "both" else [args.flood_client]:
+            flooded_phase(probe, procs, daemon.pid, port, args, name)
         time.sleep(1.0)
         ask_ms = [probe.round_trip(f"{P}/ask", json.dumps({"id": f"a{i}", "text": text}),
                                    f"{P}/result", lambda r, i=i: r["id"] == f"a{i}")

@@ -24,6 +24,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from agent.asking import ModelOptions
 from agent.config import Config, parse_config
 from agent.daemon import Daemon
+from tests.cloudstub import CloudStub
 
 ROOT = Path(__file__).resolve().parent.parent
 NO_MODEL = ModelOptions(load=False)  # the matcher alone: most tests need no model
@@ -220,6 +221,7 @@ op = "stop"
 [actions.lights_color]
 device = "lamp"
 op = "color"
+stays_on = true
 params.color = {{ enum = ["red", "green", "blue"] }}
 [actions.lights_off]
 device = "lamp"
@@ -257,9 +259,9 @@ class Running:
 
 def start_daemon(config: Config, state_dir: Path, client: Client | None = None,
                  secrets: dict[str, bytes] | None = None, load_model: bool = False,
-                 **model_options: float) -> Running:
+                 factory: MockFactory | None = None, **model_options: float) -> Running:
     """The daemon on mock pins, connected; with the model only when load_model."""
-    factory = MockFactory(pin_class=MockPWMPin)
+    factory = factory or MockFactory(pin_class=MockPWMPin)
     daemon = Daemon(config, pin_factory=factory, state_dir=state_dir,
                     secrets=secrets if secrets is not None else {"signing_key": TEST_KEY},
                     model=ModelOptions(load=load_model, **model_options))
@@ -273,6 +275,14 @@ def start_daemon(config: Config, state_dir: Path, client: Client | None = None,
     if client is not None:
         client.wait_for("robots/t/status", lambda s: s.get("state") == "online")
     return Running(daemon, factory, state_dir, thread, code)
+
+
+@pytest.fixture
+def stub() -> Iterator[CloudStub]:
+    """A scripted OpenAI-compatible cloud on loopback (tests/cloudstub.py)."""
+    server = CloudStub()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

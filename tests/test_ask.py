@@ -47,6 +47,21 @@ def test_bare_string_gets_an_id_and_an_answer(asking: Running, client: Client) -
     assert result["action"] == "lights_off" and result["status"] == "done"
 
 
+def test_ids_given_to_bare_text_are_unique_across_restarts(broker: Broker, client: Client,
+                                                          tmp_path: Path) -> None:
+    ids = []
+    for _ in range(2):
+        running = start_daemon(make_config(broker.port), tmp_path / "state", client)
+        try:
+            client.forget()
+            client.publish(ASK, "switch the lights off")
+            ids.append(client.wait_for("robots/t/result",
+                                       lambda r: r["id"].startswith("ask-"))["id"])
+        finally:
+            running.stop()
+    assert ids[0] != ids[1], ids
+
+
 def test_gate_still_applies_to_text(asking: Running, client: Client) -> None:
     client.publish(ASK, {"id": "f", "text": "drive forward one metre"})
     refused = client.result("f")

@@ -3,6 +3,7 @@ each failure mode, and (test_llama_server.py) llama-cpp-python's server with the
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -23,13 +24,6 @@ def cloud_config(port: int, base_url: str, timeout_s: float = 2.0, max_plan_s: f
     return make_config(port, f'\n[cloud]\nenabled = true\nbase_url = "{base_url}"\n'
                              f'model = "stub"\ntimeout_s = {timeout_s}\n'
                              f"max_plan_s = {max_plan_s}\n")
-
-
-@pytest.fixture
-def stub() -> Iterator[CloudStub]:
-    server = CloudStub()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -67,6 +61,29 @@ def test_a_plan_runs_step_by_step_with_a_result_for_each(planning: Running, clie
     prompt = stub.requests[0]["body"]["messages"]
     assert "water" not in prompt[0]["content"]  # high-risk actions are never offered
     assert "Robot state: e-stop released" in prompt[1]["content"]
+
+
+def test_every_step_of_a_plan_leaves_its_own_record(planning: Running, client: Client,
+                                                    stub: CloudStub) -> None:
+    """A four-step plan: P/events carries the plan's start, one record per step (each saying
+    which step it is, so no two look alike) and its end; nothing was dropped on the way."""
+    client.publish("robots/t/sensors/front", "2.0")
+    stub.script.append(("plan", [
+        {"action": "lights_color", "params": {"color": "red"}},
+        {"action": "turn", "params": {"direction": "left", "degrees": 18}},
+        {"action": "move", "params": {"distance_m": 0.1}},
+        {"action": "lights_off", "params": {}}]))
+    client.publish(PLAN, {"id": "p4", "goal": "four steps"})
+    assert final(client, "p4")["status"] == "done"
+    events = client.wait_for  # the last record is the plan's end: everything before is here
+    events("robots/t/events", lambda e: e["id"] == "p4" and e["status"] == "done" and
+           "step" not in e)
+    records = [e for e in _events(client) if e["id"] == "p4"]
+    assert [(e.get("step"), e["action"], e["status"]) for e in records] == [
+        (None, None, "running"), (1, "lights_color", "done"), (2, "turn", "running"),
+        (3, "move", "running"), (4, "lights_off", "done"), (None, None, "done")], records
+    assert len({json.dumps(e, sort_keys=True) for e in records}) == len(records)
+    assert planning.daemon.status()["dropped"] == 0
 
 
 def test_a_plan_with_forbidden_steps_is_refused_whole(planning: Running, client: Client,
@@ -161,6 +178,10 @@ def test_text_the_interpreter_cannot_place_goes_to_the_cloud(planning: Running,
     result = final(client, "a")
     assert result["status"] == "done" and result["route"] == "cloud"
     assert planning.pin(6).state == 1
+    # The hand-over came first, as the contract says: escalated, then the plan's results.
+    first = _results(client, "a")[0]
+    assert (first["status"], first["decision"], first["route"]) == ("escalated", "escalate",
+                                                                    "cloud")
     assert stub.requests[0]["body"]["messages"][1]["content"].endswith(
         "Goal: patrol the kitchen and come back")
 
@@ -235,6 +256,22 @@ def test_a_plan_never_outlives_its_time_limit(broker: Broker, client: Client,
     finally:
         running.stop()
         stub.stop()
+
+
+def test_a_stop_answers_the_plan_in_hand_and_the_one_still_queued(
+        broker: Broker, client: Client, tmp_path: Path, stub: CloudStub,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROBOT_AGENT_CLOUD_API_KEY", KEY)
+    running = start_daemon(cloud_config(broker.port, stub.base_url), tmp_path / "s", client)
+    stub.script.extend([("slow", 1.0, [{"action": "lights_color",
+                                        "params": {"color": "red"}}]),
+                        ("plan", [{"action": "lights_off", "params": {}}])])
+    client.publish(PLAN, {"id": "in-hand", "goal": "lights red, slowly"})
+    client.publish(PLAN, {"id": "queued", "goal": "lights off"})
+    time.sleep(0.3)  # the first is waiting for the cloud, the second in the queue
+    assert running.stop() == 0
+    assert final(client, "in-hand")["reason"] == "shutdown"
+    assert final(client, "queued")["reason"] == "shutdown"
 
 
 def test_malformed_plan_requests(planning: Running, client: Client) -> None:

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from agent.signing import sign
-from tests.conftest import TEST_KEY, Client, Running
+from tests.conftest import TEST_KEY, Broker, Client, Running, make_config, start_daemon
+
+ARM = """
+[devices.arm]
+kind = "mqtt"
+topic = "arm/cmd"
+[actions.arm_stop]
+device = "arm"
+op = "stop"
+"""
 
 CMD = "robots/t/cmd"
 RESULT = "robots/t/result"
@@ -104,11 +115,15 @@ def test_repeated_id_is_duplicate_and_runs_once(daemon: Running, client: Client)
     assert daemon.pin(5).state == 0
 
 
-def test_a_reset_with_an_unusable_reply_to_is_answered_on_result(daemon: Running,
-                                                                 client: Client) -> None:
+def test_a_reset_with_an_unusable_reply_to_is_refused_on_result(daemon: Running,
+                                                                client: Client) -> None:
+    """Every request reads its reply_to the same way (issue 13): refusing a reset is safe."""
+    daemon.daemon.estop.engage("cli", "test")
     client.publish("robots/t/estop/reset", {"id": "r-bad", "reason": "checked",
                                             "reply_to": "app/#"})
-    assert client.result("r-bad")["status"] == "done"
+    refused = client.result("r-bad")
+    assert (refused["status"], refused["reason"]) == ("refused", "malformed")
+    assert daemon.daemon.latch.engaged
 
 
 def test_a_reset_without_reason_is_answered_on_its_reply_to(daemon: Running,
@@ -227,10 +242,44 @@ def test_reply_to_and_mqtt5_response_topic(daemon: Running, client: Client) -> N
     client.publish(CMD, '{"id": "r2", "action": "stop"}', properties=props)
     _, _, received = client.wait_raw("app/v5")
     assert received.CorrelationData == b"corr-7"
-    # A reply_to pointing at a topic the daemon acts on is ignored: answers go to result.
+    # A reply_to pointing at a topic the daemon acts on is refused; nothing engages.
     client.publish(CMD, {"id": "r3", "action": "stop", "reply_to": "robots/t/estop"})
-    assert client.result("r3")["status"] == "done"
+    assert client.result("r3")["reason"] == "bad_reply_to"
     assert not daemon.daemon.latch.engaged
+
+
+@pytest.mark.parametrize("target", ["robots/t/estop/state", "robots/t/status",
+                                    "robots/t/state/drive", "robots/t/events", "robots/t/result",
+                                    "robots/t/sensors/front", "robots/t", "arm/cmd"])
+@pytest.mark.parametrize("how", ["reply_to", "response_topic"])
+def test_a_reply_can_never_forge_the_daemons_state_or_drive_a_device(
+        broker: Broker, client: Client, tmp_path: Path, target: str, how: str) -> None:
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    running = start_daemon(make_config(broker.port, ARM), tmp_path / "state", client)
+    try:
+        client.forget()
+        message: dict[str, Any] = {"id": "f1", "action": "stop"}
+        props = None
+        if how == "reply_to":
+            message["reply_to"] = target
+        else:
+            props = Properties(PacketTypes.PUBLISH)
+            props.ResponseTopic = target
+        client.publish(CMD, json.dumps(message), properties=props)
+        refused = client.result("f1")
+        assert (refused["status"], refused["reason"]) == ("refused", "bad_reply_to")
+        # The record follows the result on the same connection: all that came before is here.
+        client.wait_for("robots/t/events", lambda e: e["id"] == "f1")
+        on_target = [json.loads(m[1]) for m in client.history[client.mark:]
+                     if m[0] == target and b'"f1"' in m[1]]
+        # Only what the daemon publishes there anyway: the refusal's record, the one result.
+        expected = {"robots/t/events": 1, "robots/t/result": 1}.get(target, 0)
+        assert len(on_target) == expected, on_target
+        assert running.daemon.health_problem() == ""
+    finally:
+        running.stop()
 
 
 def test_every_decision_is_an_event_with_policy_fields(daemon: Running, client: Client) -> None:
@@ -241,3 +290,15 @@ def test_every_decision_is_an_event_with_policy_fields(daemon: Running, client: 
     for key in ("ts", "input_kind", "route", "action", "params", "confidence", "latency_ms",
                 "cloud_escalated", "model", "text"):
         assert key in event
+
+
+def test_an_id_stays_a_duplicate_after_a_restart(broker: Broker, client: Client,
+                                                 tmp_path: Path) -> None:
+    for expected in ("done", "duplicate"):
+        running = start_daemon(make_config(broker.port), tmp_path / "state", client)
+        try:
+            client.forget()
+            client.publish(CMD, {"id": "once", "action": "lights_off"})
+            assert client.result("once")["status"] == expected
+        finally:
+            running.stop()

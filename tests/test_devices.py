@@ -124,8 +124,11 @@ def test_servo_moves_and_detaches(rig: Any) -> None:
 def test_mqtt_device_forwards_and_tells_safe(rig: Any) -> None:
     outputs, _, sent = rig
     outputs["arm_remote"].apply("grip", {"force": 3})
+    outputs["arm_remote"].refresh()  # a heartbeat says the same again
     outputs["arm_remote"].safe()
-    assert sent == [("other/arm", '{"op":"grip","params":{"force":3}}'),
+    assert sent == [("other/arm", '{"op":"safe"}'),  # at start: whatever it did before
+                    ("other/arm", '{"op":"grip","params":{"force":3}}'),
+                    ("other/arm", '{"op":"grip","params":{"force":3}}'),
                     ("other/arm", '{"op":"safe"}')]
 
 

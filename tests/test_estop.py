@@ -179,44 +179,77 @@ def test_signed_reset_when_required(broker: Broker, client: Client, tmp_path: Pa
         running.stop()
 
 
-def test_a_button_held_down_at_start_engages_at_start(
-        broker: Broker, client: Client, tmp_path: Path) -> None:
+def button_config(port: int, contact: str) -> Any:
+    config = make_config(port)
+    return config.model_copy(update={"safety": config.safety.model_copy(
+        update={"estop_button_pin": 26, "estop_button_contact": contact})})
+
+
+@pytest.mark.parametrize("contact, pin_at_start, says", [
+    ("nc", "drive_high", "e-stop circuit open at start-up: button pressed, or a wire cut"),
+    ("no", "drive_low", "e-stop button held at start-up"),
+])
+def test_a_button_tripped_at_start_engages_at_start(broker: Broker, client: Client,
+                                                    tmp_path: Path, contact: str,
+                                                    pin_at_start: str, says: str) -> None:
     from gpiozero.pins.mock import MockFactory, MockPWMPin
 
     from agent.daemon import Daemon
 
-    config = make_config(broker.port).model_copy(update={"safety": make_config(
-        broker.port).safety.model_copy(update={"estop_button_pin": 26})})
     factory = MockFactory(pin_class=MockPWMPin)
-    daemon = Daemon(config, pin_factory=factory, state_dir=tmp_path / "state", model=NO_MODEL)
-    factory.pin(26).drive_low()  # held down: the button pulls the pin to ground
+    daemon = Daemon(button_config(broker.port, contact), pin_factory=factory,
+                    state_dir=tmp_path / "state", model=NO_MODEL)
+    getattr(factory.pin(26), pin_at_start)()  # before start: the circuit as the button left it
     assert not daemon.latch.engaged
     daemon.start()
     try:
         assert daemon.latch.engaged and daemon.latch.state.source == "button"
         state = client.wait_for(STATE, engaged)
-        assert state["reason"] == "e-stop button held at start-up"
+        assert state["reason"] == says
     finally:
         daemon.shutdown("shutdown", "test over")
 
 
-def test_hardware_button_engages_and_blocks_reset_while_held(broker: Broker, client: Client,
-                                                             tmp_path: Path) -> None:
-    config = make_config(broker.port).model_copy(update={"safety": make_config(
-        broker.port).safety.model_copy(update={"estop_button_pin": 26})})
-    running = start_daemon(config, tmp_path / "state", client)
+@pytest.mark.parametrize("contact, press, release, says", [
+    ("nc", "drive_high", "drive_low", "circuit opened"),  # pressed, or the wire cut: it opens
+    ("no", "drive_low", "drive_high", "button pressed"),  # pressed: it pulls the pin to ground
+])
+def test_the_button_engages_and_blocks_reset_while_pressed(
+        broker: Broker, client: Client, tmp_path: Path, contact: str, press: str,
+        release: str, says: str) -> None:
+    from agent.sim import sim_factory
+
+    running = start_daemon(button_config(broker.port, contact), tmp_path / "state", client,
+                           factory=sim_factory(closed=(26,) if contact == "nc" else ()))
     try:
+        assert not running.daemon.latch.engaged  # not pressed, the circuit whole
         button = running.pin(26)
-        button.drive_low()  # pressed: the button pulls the pin to ground
+        getattr(button, press)()
         state = client.wait_for(STATE, engaged)
-        assert state["source"] == "button"
+        assert state["source"] == "button" and says in state["reason"]
         client.publish("robots/t/estop/reset", {"id": "r", "reason": "x"})
         assert client.result("r")["reason"] == "estop_engaged"
-        button.drive_high()
+        getattr(button, release)()
         client.publish("robots/t/estop/reset", {"id": "r2", "reason": "released"})
         assert client.result("r2")["status"] == "done"
     finally:
         running.stop()
+
+
+def test_a_broken_estop_circuit_at_start_engages_and_latches(broker: Broker, client: Client,
+                                                            tmp_path: Path) -> None:
+    from agent.sim import sim_factory
+
+    running = start_daemon(button_config(broker.port, "nc"), tmp_path / "state", client,
+                           factory=sim_factory())  # nothing closes the circuit: a cut wire
+    try:
+        state = client.wait_for(STATE, engaged)
+        assert state["source"] == "button" and "open at start-up" in state["reason"]
+        client.publish("robots/t/estop/reset", {"id": "r", "reason": "x"})
+        assert client.result("r")["reason"] == "estop_engaged"  # still open: refused
+    finally:
+        running.stop()
+    assert running.daemon.latch.engaged and (tmp_path / "state" / "estop.json").exists()
 
 
 def test_command_queued_before_estop_never_runs_after_reset(daemon: Running,

@@ -42,6 +42,7 @@ def test_estop_status_reset_send(daemon: Running, broker: Broker, tmp_path: Path
     assert refused.returncode == 1 and "estop_engaged" in refused.stdout
     released = cli(tmp_path, broker.port, "reset", "--reason", "arm checked by Ana")
     assert released.returncode == 0 and '"done"' in released.stdout
+    assert daemon.daemon.latch.state.source == "cli"  # as the CLI's e-stop says cli
     sent = cli(tmp_path, broker.port, "send", "lights_color", "color=red")
     assert sent.returncode == 0 and daemon.pin(5).state == 1
     unknown = cli(tmp_path, broker.port, "send", "fly")
@@ -100,7 +101,7 @@ def healthy(broker: Broker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 def test_doctor_all_ok(healthy: Config, capsys: pytest.CaptureFixture[str]) -> None:
     assert doctor(healthy) == 0
     out = capsys.readouterr().out
-    for name in ("broker", "model", "gpio", "cloud", "clock", "state", "signing"):
+    for name in ("broker", "latency", "model", "gpio", "cloud", "clock", "state", "signing"):
         assert f"{name}" in out
     assert "FAIL" not in out
 
@@ -127,6 +128,22 @@ def test_doctor_names_each_broken_part(healthy: Config, capsys: pytest.CaptureFi
     assert out.count("FAIL") == 1
 
 
+def test_doctor_names_a_broker_without_set_tcp_nodelay(healthy: Config, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    port = free_port()
+    conf = tmp_path / "default.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n")  # as most are
+    default = Broker(port, conf)
+    default.start()
+    try:
+        assert doctor(_update(healthy, "mqtt", port=port)) == 1
+    finally:
+        default.stop()
+    out = capsys.readouterr().out
+    assert "latency  FAIL" in out and "set_tcp_nodelay true" in out and out.count("FAIL") == 1
+
+
 def test_doctor_unwritable_state_dir(healthy: Config, tmp_path: Path,
                                      monkeypatch: pytest.MonkeyPatch,
                                      capsys: pytest.CaptureFixture[str]) -> None:
@@ -135,6 +152,15 @@ def test_doctor_unwritable_state_dir(healthy: Config, tmp_path: Path,
     monkeypatch.setenv("ROBOT_AGENT_STATE_DIR", str(blocker / "state"))
     assert doctor(healthy) == 1
     assert "state    FAIL" in capsys.readouterr().out
+
+
+def test_doctor_names_an_unreadable_file_of_used_signed_ids(
+        healthy: Config, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "state").mkdir(exist_ok=True)
+    (tmp_path / "state" / "signed-ids.json").write_text('{"s-1": ')
+    assert doctor(healthy) == 1
+    out = capsys.readouterr().out
+    assert "signing  FAIL signing_unavailable" in out and "signed-ids.json" in out
 
 
 def test_doctor_wrong_password(tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -148,22 +174,23 @@ def test_doctor_wrong_password(tmp_path: Path, capsys: pytest.CaptureFixture[str
                    check=True, capture_output=True)
     conf = tmp_path / "m.conf"
     conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous false\n"
-                    f"password_file {passwords}\n")
+                    f"password_file {passwords}\nset_tcp_nodelay true\n")
     passwords.chmod(0o644)
     secured = Broker(port, conf)
     secured.start()
     try:
         wrong = tmp_path / "wrong"
-        wrong.write_text("wrong")
+        wrong.write_text("wrong\n")
         monkeypatch.setenv("ROBOT_AGENT_STATE_DIR", str(tmp_path / "state"))
         key = tmp_path / "signing.key"
         key.write_bytes(TEST_KEY)
         base = _update(make_config(port), "safety", signing_key_file=str(key))
         config = _update(base, "mqtt", username="robot", password_file=str(wrong))
         assert doctor(config) == 1
-        assert "refused the connection" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert "refused the connection" in out and "ends with a newline" in out
         right = tmp_path / "right"
-        right.write_text("right")
+        right.write_text("right\n")  # as `echo right > file` writes it: works
         config = _update(base, "mqtt", username="robot", password_file=str(right))
         assert doctor(config) == 0
     finally:

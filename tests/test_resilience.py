@@ -14,9 +14,11 @@ from typing import Any
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from agent.clock import SystemClock
+from agent.estop_latch import Latch
 from agent.executor import Executor
 from agent.mqtt import Connection
 from agent.outputs import build_outputs
+from agent.sim import sim_factory
 from tests.conftest import (
     BASE_CONFIG,
     NO_MODEL,
@@ -67,14 +69,15 @@ def test_daemon_waits_for_a_broker_that_is_down_at_start(tmp_path: Path) -> None
     config = make_config(port)
     config = config.model_copy(update={"safety": config.safety.model_copy(
         update={"estop_button_pin": 26})})
-    factory = MockFactory(pin_class=MockPWMPin)
+    factory = sim_factory(closed=(26,))  # a normally closed button, not pressed
     daemon = Daemon(config, pin_factory=factory, state_dir=tmp_path / "state", model=NO_MODEL)
     daemon.start()
     late = Broker(port, conf)
     try:
         time.sleep(1.5)
         assert not daemon.connection.connected.is_set() and daemon.health_problem() == ""
-        factory.pin(26).drive_low()  # the e-stop button, pressed while there is no broker
+        assert not daemon.latch.engaged
+        factory.pin(26).drive_high()  # the e-stop button, pressed while there is no broker
         assert daemon.latch.engaged and daemon.latch.state.source == "button"
         assert all(factory.pin(n).state == 0 for n in (4, 14, 17, 18))
         late.start()
@@ -152,6 +155,10 @@ def test_a_dead_network_thread_is_a_fault_not_ignored(daemon: Running, client: C
     daemon.thread.join(10)
     assert daemon.exit_code == [1]
     assert daemon.pin(6).state == 0
+    # A fault latches: the daemon comes back engaged, by the watchdog, until someone looks.
+    latch = Latch(daemon.state_dir)
+    assert latch.engaged and latch.state.source == "watchdog"
+    assert "the MQTT network thread" in latch.state.reason
 
 
 def test_broker_killed_under_load_no_double_execution_no_lost_estop(
@@ -210,3 +217,16 @@ def test_online_is_announced_only_once_commands_can_arrive(broker: Broker,
         assert wait_until(lambda: received == [b"first"], timeout=5)
     finally:
         link.stop()
+
+
+def test_a_message_that_cannot_be_queued_is_counted_as_dropped(tmp_path: Path) -> None:
+    """While the broker is away, QoS 1 messages wait in memory up to a bound (else a long
+    outage would grow it forever); past that each is refused, counted and logged."""
+    from tests.conftest import free_port
+
+    link = Connection(make_config(free_port()).mqtt, client_id="drops", clock=SystemClock(),
+                      on_message=lambda msg: None)
+    link.client.max_queued_messages_set(3)
+    for i in range(5):
+        link.publish("robots/t/events", f"record {i}")
+    assert link.dropped == 2

@@ -58,7 +58,7 @@ def test_notify_order_ready_status_watchdog_stopping(broker: Broker, client: Cli
     lines = [line for m in early + late for line in m.split("\n")]
     assert "READY=1" in lines
     assert any(line.startswith("STATUS=broker 127.0.0.1") and "connected" in line
-               for line in lines)
+               and "e-stop link connected" in line for line in lines)
     assert lines.count("WATCHDOG=1") >= 3
     assert lines[-1] == "STOPPING=1"
     assert lines.index("READY=1") < lines.index("STOPPING=1")

@@ -190,3 +190,74 @@ def test_a_required_client_certificate(pki: Path, tmp_path: Path) -> None:
     finally:
         broker.stop()
 
+
+
+def dynsec_broker(directory: Path) -> Broker:
+    """mosquitto with its dynamic-security plugin, which (unlike acl_file) refuses a
+    subscription the robot may not read, in its SUBACK. User robot, password adminpw, may use
+    robots/t/# only."""
+    import json
+
+    plugin = Path("/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so")
+    if not plugin.exists():
+        pytest.skip("mosquitto's dynamic-security plugin is not installed")
+    sh(f"mosquitto_ctrl dynsec init {directory}/dynsec.json admin adminpw", directory)
+    data = json.loads((directory / "dynsec.json").read_text())
+    admin = data["clients"][0]
+    data["clients"].append({**admin, "username": "robot", "roles": [{"rolename": "robot"}]})
+    data["roles"].append({"rolename": "robot", "acls": [
+        {"acltype": kind, "topic": "robots/t/#", "allow": True} for kind in
+        ("publishClientSend", "publishClientReceive", "subscribePattern", "unsubscribePattern")]})
+    (directory / "dynsec.json").write_text(json.dumps(data))
+    (directory / "dynsec.json").chmod(0o666)
+    port = free_port()
+    conf = directory / "m.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous false\nplugin {plugin}\n"
+                    f"plugin_opt_config_file {directory}/dynsec.json\nset_tcp_nodelay true\n")
+    broker = Broker(port, conf)
+    broker.start()
+    return broker
+
+
+def test_online_only_once_the_broker_has_accepted_every_subscription(tmp_path: Path) -> None:
+    """A sensor topic outside the robot's prefix, which the broker does not let it read: the
+    daemon is not online (a command or a reading sent then would be lost), and says why."""
+    directory = Path(tempfile.mkdtemp(prefix="robot-agent-dynsec-"))
+    directory.chmod(0o755)  # mosquitto started as root runs as its own user
+    broker = dynsec_broker(directory)
+    (directory / "pw").write_text("adminpw\n")
+    config = make_config(broker.port)
+    sensors = {**config.sensors, "outside": config.sensors["front"].model_copy(
+        update={"topic": "other/sensors/front"})}
+    config = config.model_copy(update={"sensors": sensors, "mqtt": config.mqtt.model_copy(
+        update={"username": "robot", "password_file": str(directory / "pw")})})
+    from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+    from agent.daemon import Daemon
+
+    daemon = Daemon(config, pin_factory=MockFactory(pin_class=MockPWMPin),
+                    state_dir=tmp_path / "s", secrets=load_secrets(config), model=NO_MODEL)
+    seen: list[bytes] = []
+    observer = paho.Client(CallbackAPIVersion.VERSION2, client_id="observer",
+                           protocol=paho.MQTTv5)
+    observer.username_pw_set("admin", "adminpw")
+    observer.on_message = lambda c, u, m: seen.append(m.payload)
+    observer.on_connect = lambda c, *a: c.subscribe("robots/t/status", qos=1)
+    observer.connect("127.0.0.1", broker.port)
+    observer.loop_start()
+    daemon.start()
+    try:
+        assert wait_until(lambda: "refused subscriptions" in daemon.connection.last_error, 10)
+        assert "other/sensors/front (Not authorized)" in daemon.connection.last_error
+        assert wait_until(lambda: daemon.estop.connection.connected.is_set(), 10)
+        assert daemon.status()["estop_connection"] == "connected"
+        time.sleep(1.5)  # it keeps trying, with a growing backoff
+        assert not daemon.connection.connected.is_set()
+        assert not any(b'"online"' in payload for payload in seen), seen
+        assert daemon.health_problem() == ""  # a broker's refusal is not a fault of ours
+    finally:
+        observer.loop_stop()
+        daemon.stopping.set()
+        daemon.shutdown("shutdown", "test over")
+        broker.stop()
+        shutil.rmtree(directory)

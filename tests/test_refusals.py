@@ -1,0 +1,106 @@
+"""A refusal is always `refused`/`refuse`, whoever asked: its result, its record on P/events and
+its journal line (at WARNING, so `journalctl DECISION=refuse` finds it), for every input kind
+and each live refusal of the gate: the e-stop, an interlock, a stale sensor.
+
+To cover a new input kind (a schedule, a reaction), add a Sender to SENDERS: how to make the
+daemon try `move forward 0.3 m` through that kind, and which of its results is the refusal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.journal import DecisionLog
+from tests.cloudstub import CloudStub
+from tests.conftest import Broker, Client, Running, make_config, start_daemon
+
+MOVE = {"direction": "forward", "distance_m": 0.3}
+
+
+@dataclass(frozen=True)
+class Sender:
+    send: Callable[[Client, CloudStub, str], None]
+    # The result that carries the refusal of the move itself.
+    is_refusal: Callable[[dict[str, Any]], bool]
+
+
+def plan_step(client: Client, stub: CloudStub, rid: str) -> None:
+    stub.script.append(("plan", [{"action": "move", "params": MOVE}]))
+    client.publish("robots/t/plan", {"id": rid, "goal": "go forward a bit"})
+
+
+SENDERS: dict[str, Sender] = {
+    "cmd": Sender(lambda c, s, rid: c.publish("robots/t/cmd", {"id": rid, "action": "move",
+                                                                "params": MOVE}),
+                  lambda r: True),
+    "ask": Sender(lambda c, s, rid: c.publish("robots/t/ask", {
+        "id": rid, "text": "drive forward 30 centimetres"}), lambda r: True),
+    "plan": Sender(plan_step, lambda r: r.get("step") == 1),
+}
+
+
+def engaged(client: Client, running: Running) -> None:
+    client.publish("robots/t/estop", "")
+    client.wait_for("robots/t/estop/state", lambda s: s["engaged"])
+
+
+def obstacle(client: Client, running: Running) -> None:
+    client.publish("robots/t/sensors/front", "0.1")
+
+
+def stale(client: Client, running: Running) -> None:
+    pass  # no reading of the front sensor has ever arrived
+
+
+CAUSES: dict[str, tuple[Callable[[Client, Running], None], str]] = {
+    "estop": (engaged, "estop_engaged"),
+    "interlock": (obstacle, "interlock"),
+    "stale_sensor": (stale, "stale_sensor"),
+}
+
+
+@pytest.fixture
+def journal() -> list[dict[str, str]]:
+    return []
+
+
+@pytest.fixture
+def running(broker: Broker, client: Client, stub: CloudStub, tmp_path: Path,
+            monkeypatch: pytest.MonkeyPatch, journal: list[dict[str, str]]
+            ) -> Iterator[Running]:
+    monkeypatch.setenv("ROBOT_AGENT_CLOUD_API_KEY", "sk-test")
+    config = make_config(broker.port, f'\n[cloud]\nenabled = true\nbase_url = '
+                                      f'"{stub.base_url}"\nmodel = "stub"\n')
+    daemon = start_daemon(config, tmp_path / "state", client)
+    # The journal as journald gets it: the fields of each record.
+    daemon.daemon.replies.decision_log = DecisionLog(lambda **fields: journal.append(fields))
+    yield daemon
+    daemon.stop()
+
+
+@pytest.mark.parametrize("cause", sorted(CAUSES))
+@pytest.mark.parametrize("kind", sorted(SENDERS))
+def test_every_refusal_is_refused_for_every_input_kind(
+        running: Running, client: Client, stub: CloudStub, journal: list[dict[str, str]],
+        kind: str, cause: str) -> None:
+    make_it_so, reason = CAUSES[cause]
+    make_it_so(client, running)
+    sender = SENDERS[kind]
+    sender.send(client, stub, "r1")
+    result = client.wait_for("robots/t/result", lambda r: r["id"] == "r1" and
+                             r["action"] == "move" and sender.is_refusal(r))
+    assert (result["status"], result["decision"], result["reason"]) == (
+        "refused", "refuse", reason), result
+    record = client.wait_for("robots/t/events", lambda e: e["id"] == "r1" and
+                             e["action"] == "move")
+    assert (record["status"], record["decision"], record["reason"]) == (
+        "refused", "refuse", reason), record
+    lines = [f for f in journal if f["ID"] == "r1" and f.get("ACTION") == "move"]
+    assert [(f["DECISION"], f["REASON"], f["PRIORITY"]) for f in lines] == [
+        ("refuse", reason, "4")], lines  # 4: warning
+    assert all(running.pin(n).state == 0 for n in (4, 14, 17, 18))
