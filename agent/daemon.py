@@ -236,6 +236,7 @@ class Daemon:
             for job in left:
                 self.commands.refuse_unread(job.inbound, job.input_kind, reason,
                                             "the daemon stopped before handling it")
+        self.plans.finish(max(0.0, deadline - self.clock.monotonic()), reason)
 
     # ---- status ----------------------------------------------------------------------------
 

@@ -93,6 +93,12 @@ class PlanRunner:
         return {"route": d.route, "text": d.text, "cloud_escalated": d.cloud_escalated,
                 "confidence": d.confidence}
 
+    def finish(self, timeout: float, reason: str) -> None:
+        """After stopping is set: the plan in hand ends at its cancelled step; the plans still
+        waiting end refused, so every plan gets its final result."""
+        for plan in self.worker.finish(timeout):
+            self._end(plan, Decision.refused, reason, "the daemon stopped before running it")
+
     def _end(self, plan: Plan, how: Callable[..., Decision], reason: str | None, detail: str,
              **extra: Any) -> None:
         d = plan.decision
