@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.bench_core import FLOOD, P, free_port, rss_mb, start_rover, worker_rss_mb  # noqa: E402
+from scripts.bench_core import FLOODS, P, free_port, rss_mb, start_rover, worker_rss_mb  # noqa: E402
 from tests.conftest import connect_client  # noqa: E402
 
 
@@ -36,7 +36,8 @@ def main() -> int:
         daemon = start_rover(tmp, port, procs)
         client = connect_client(port)
         client.wait_for(f"{P}/status", lambda s: s.get("model") == "ready", timeout=60)
-        procs.append(subprocess.Popen([sys.executable, "-c", FLOOD, str(port), "1000",
+        procs.append(subprocess.Popen([sys.executable, "-c", FLOODS["mosquitto_pub"], str(port),
+                                       "1000",
                                        f"{P}/sensors/front_distance"],
                                       stdout=subprocess.DEVNULL))
         started = time.monotonic()

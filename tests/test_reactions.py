@@ -215,7 +215,10 @@ def test_state_has_the_whole_picture(robot: Running, client: Client) -> None:
     client.publish("robots/t/cmd", {"id": "c", "action": "lights_color",
                                     "params": {"color": "blue"}})
     state = client.wait_for("robots/t/state", lambda s: s["devices"]["lamp"]["op"] == "color")
-    assert state["estop"] is False and state["running"] == []
+    assert state["estop"] is False
+    # lights_color may stay on (stays_on): it is watched, with no end
+    assert state["running"] == [{"action": "lights_color", "device": "lamp",
+                                 "params": {"color": "blue"}, "ends_in_s": None}]
     assert state["devices"]["drive"] == {"kind": "robot", "op": "safe", "left": 0, "right": 0}
     battery = state["sensors"]["battery"]
     assert battery["value"] == 80.0 and battery["unit"] == "%" and battery["fresh"] is True

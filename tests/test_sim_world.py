@@ -12,6 +12,7 @@ import pytest
 
 from agent.clock import SystemClock
 from agent.config import parse_config
+from agent.sim import sim_factory
 from agent.sim_world import Pose, SimWorld
 from tests.conftest import ROOT, Broker, Client, start_daemon
 
@@ -36,7 +37,9 @@ def test_the_rover_example_stops_itself_before_the_wall(broker: Broker, client: 
     raw = tomllib.loads((ROOT / "deploy/examples/rover.toml").read_text())
     raw["mqtt"]["port"] = broker.port
     config = parse_config(raw)
-    running = start_daemon(config, tmp_path / "state")
+    # the example's normally-closed e-stop button, not pressed: its circuit is closed
+    running = start_daemon(config, tmp_path / "state",
+                           factory=sim_factory(closed=(config.safety.estop_button_pin,)))
     world = SimWorld(config, running.daemon.outputs,
                      lambda topic, payload: running.daemon.connection.publish(topic, payload),
                      clock=SystemClock(), stopping=running.daemon.stopping)
