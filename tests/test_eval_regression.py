@@ -29,7 +29,9 @@ SETS = {
     "tank-dev": (EVAL / "tank.toml", EVAL / "tank-dev.jsonl", 0.90, WRONG),
     # SLURP's own labels: two-request sentences labelled with their first intent, "turn down
     # the lights to medium" labelled lights_off, and "stop play" (a stop word stops)
-    "slurp-test": (SHARED / "home-rover.toml", EVAL / "slurp-test-home.jsonl", 0.0, 0.012),
+    "slurp-test-dev": (SHARED / "home-rover.toml", EVAL / "slurp-test-home-dev.jsonl", 0.0, 0.024),
+    "slurp-test-holdout": (SHARED / "home-rover.toml", EVAL / "slurp-test-home-holdout.jsonl",
+                           0.0, WRONG),
 }
 
 
