@@ -40,6 +40,9 @@ DEVELOPMENT = [
     (EVAL / "tank.toml", EVAL / "tank-dev.jsonl"),
     (SHARED / "home-rover.toml", EVAL / "calib-home.jsonl"),
     (EVAL / "tank.toml", EVAL / "calib-tank.jsonl"),
+    (EVAL / "greenhouse.toml", EVAL / "calib-greenhouse.jsonl"),
+    (EVAL / "living-room.toml", EVAL / "calib-living-room.jsonl"),
+    (EVAL / "studio.toml", EVAL / "calib-studio.jsonl"),
 ]
 HELD_OUT = [
     (EVAL / "home-current.toml", EVAL / "sentence-forms.jsonl"),
@@ -116,8 +119,8 @@ def measure(found: list[tuple[Interpretation, bool]]) -> dict[str, tuple[int, in
 HEADER = '''"""Confidence of each kind of evidence, written by scripts/calibrate.py: do not edit.
 
 Each kind: right of samples on the development sets (SLURP dev, the dev half of the SLURP test
-sample, rover-motion, injections, forms-dev, tank-dev, calib-home, calib-tank); the value is the
-lower bound of a one-sided 95 % Wilson interval on its precision. A kind never seen is 0.
+sample, rover-motion, injections, forms-dev, tank-dev, calib-home, calib-tank, calib-greenhouse,
+calib-living-room, calib-studio); the value is the lower bound of a one-sided 95 % Wilson interval on its precision. A kind never seen is 0.
 """
 
 CONFIDENCE: dict[str, float] = {
