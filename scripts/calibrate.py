@@ -120,7 +120,8 @@ HEADER = '''"""Confidence of each kind of evidence, written by scripts/calibrate
 
 Each kind: right of samples on the development sets (SLURP dev, the dev half of the SLURP test
 sample, rover-motion, injections, forms-dev, tank-dev, calib-home, calib-tank, calib-greenhouse,
-calib-living-room, calib-studio); the value is the lower bound of a one-sided 95 % Wilson interval on its precision. A kind never seen is 0.
+calib-living-room, calib-studio); the value is the lower bound of a one-sided 95 % Wilson
+interval on its precision. A kind never seen is 0.
 """
 
 CONFIDENCE: dict[str, float] = {
