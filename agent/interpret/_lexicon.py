@@ -18,12 +18,12 @@ from agent.kinds import COLORS
 OPERATIONS: dict[str, str] = {
     "on": "on enable",
     "off": "off disable deactivate shut kill cut extinguish",
-    "start": "start begin launch activate run brew prepare",
+    "start": "start begin launch activate run brew prepare initialize initialise trigger",
     "stop": "stop halt freeze whoa abort cease",
-    "bright": "bright brighten brighter brightness increase raise up more boost intensify "
-              "maximise maximize",
-    "dim": "dim dimmer dimmed darker decrease lower down reduce less low soften minimise "
-           "minimize",
+    "bright": "bright brighten brighter brightness increase raise up more higher boost "
+              "intensify maximise maximize lighten lighter illuminate",
+    "dim": "dim dimmer dimmed darker darken decrease lower down reduce less low soften fade "
+           "minimise minimize",
     "color": "color colour colors colours hue shade tint",
     "move": "move drive go roll travel advance forward forwards backward backwards ahead "
             "reverse back",
@@ -32,11 +32,12 @@ OPERATIONS: dict[str, str] = {
     "angle": "angle tilt point aim",
 }
 THINGS: dict[str, str] = {
-    "light": "light lights lamp lamps lighting bulb bulbs lantern headlight headlights "
-             "illumination",
-    "plug": "plug plugs socket sockets outlet outlets wemo",
-    "coffee": "coffee espresso latte cappuccino",
-    "clean": "clean cleaning cleaner vacuum hoover sweep dust cleanup roomba",
+    "light": "light lights lamp lamps lighting bulb bulbs lightbulb lightbulbs lantern "
+             "headlight headlights illumination chandelier sconce leds",
+    "plug": "plug plugs socket sockets outlet outlets powerpoint receptacle wemo",
+    "coffee": "coffee espresso latte cappuccino americano mocha macchiato cortado",
+    "clean": "clean cleaning cleaner vacuum hoover sweep dust cleanup roomba robovac mop "
+             "mopping",
     "water": "water watering irrigate sprinkler pump",
     "distance": "distance far metre meter metres meters",
     "temperature": "temperature temp warm warmth hot cold cool chilly freezing",
@@ -85,6 +86,10 @@ PLACES = frozenset((
     "flat", "apartment", "floor", "carpet", "rug", "place",
 ))
 
+# Words for any device ("the coffee machine"): no evidence either way, as a place.
+GENERIC_DEVICES = frozenset(("machine", "machines", "appliance", "appliances", "device",
+                             "devices", "gadget"))
+
 # Phrases whose words mean something else on their own.
 PHRASES = {("back", "up"): "backward", ("go", "back"): "backward",
            ("turn", "around"): "turn 180 degrees", ("spin", "around"): "turn 180 degrees",
@@ -93,9 +98,12 @@ PHRASES = {("back", "up"): "backward", ("go", "back"): "backward",
            ("power", "on"): "on", ("power", "off"): "off", ("power", "down"): "off",
            ("shut", "down"): "off", ("cup", "of"): "", ("mug", "of"): "", ("glass", "of"): "",
            ("pot", "of"): ""}
+# Phrases that mean something else where a request begins, the verb: "light up the kitchen"
+# is lights on or brighter (people say both), "turn the light up" is brighter.
+LEADING_PHRASES = {("light", "up"): "light on bright"}
 # Words that describe a state, not an operation ("it's dark" asks for light, not for dimming):
 # they get a concept of their own so no stem claims them.
-STATES = ("dark", "quiet", "loud")
+STATES = ("dark", "quiet", "loud", "high")
 # Operations that stand for each other: turning on a coffee maker is starting it.
 SAME_OPERATION = {"on": "start", "start": "on", "move": "angle", "angle": "move"}
 
@@ -125,7 +133,7 @@ def concept(word: str) -> str:
 # Words that ask for a value ("make the buzzer blue"): an action that cannot take it is not it.
 # A comparison asks for more or less of something ("make the coffee stronger").
 COMPARATIVES = ("stronger weaker louder quieter softer harder faster slower hotter warmer colder "
-                "cooler longer shorter bigger smaller higher thicker thinner")
+                "cooler longer shorter bigger smaller thicker thinner")
 VALUE_CONCEPTS = frozenset({concept(w) for name in COLORS for w in name.split()} |
                            {concept(w) for w in COMPARATIVES.split()} | {"left", "right"})
 
@@ -137,12 +145,15 @@ def said(words: list[str]) -> tuple[str, ...]:
 
 
 def rephrase(words: list[str]) -> list[str]:
-    """Replace the phrases of PHRASES by what they mean."""
+    """Replace the phrases of PHRASES (and of LEADING_PHRASES as the verb) by what they mean."""
     out: list[str] = []
     i = 0
     while i < len(words):
         pair = tuple(words[i:i + 2])
-        if pair in PHRASES:
+        if pair in LEADING_PHRASES and all(w in FILLER for w in words[:i]):
+            out += LEADING_PHRASES[pair].split()
+            i += 2
+        elif pair in PHRASES:
             out += PHRASES[pair].split()
             i += 2
         else:

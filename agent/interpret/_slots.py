@@ -27,6 +27,9 @@ NAME_UNITS: tuple[tuple[str, str, float], ...] = (
     ("count", "count", 1.0), ("repeat", "count", 1.0), ("repeats", "count", 1.0),
 )
 MAX_REPEAT = 5  # "honk three times" with no count parameter: that many steps, at most this
+# A level said as a word, in percent: "lamp to medium" is a level of 0.5; "turn the lights down
+# to medium" to an action that takes no level is asked back, as a number it cannot take is.
+LEVEL_WORDS = {"medium": 50.0, "mid": 50.0, "halfway": 50.0, "max": 100.0, "maximum": 100.0}
 
 
 def unit_of(name: str) -> tuple[str | None, float]:
@@ -56,6 +59,7 @@ def extract(action: ActionConfig, text: str) -> Slots:
     numeric = {n: s for n, s in action.params.items()
                if s.type in ("number", "integer") and s.enum is None}
     found = [q for q in quantities(words) if not _is_enum_number(q, words, action)]
+    found += _levels(words, action)
     unclear = _unit_without_number(words, found, numeric)
     if unclear:
         slots.question = f"How much: I heard {unclear} but no number I could read?"
@@ -70,9 +74,10 @@ def extract(action: ActionConfig, text: str) -> Slots:
         if target is None:
             unit = q.dimension or "number"
             wanted = ", ".join(numeric) or "no number"
+            heard = (f"'{words[q.start]}'" if words[q.start] in LEVEL_WORDS
+                     else f"a {unit} ({q.value:g})")
             slots.question = slots.question or (
-                f"I heard a {unit} ({q.value:g}) but this action takes {wanted}: "
-                "could you say it again?")
+                f"I heard {heard} but this action takes {wanted}: could you say it again?")
             continue
         dimension, factor = unit_of(target)
         value: float | int = (q.value / factor if q.dimension in ("length", "time", "angle")
@@ -139,6 +144,13 @@ def _enum_value(spec: ParamSpec, words: list[str]) -> Any:
 
 def _choices(spec: ParamSpec) -> str:
     return ", ".join(str(v) for v in spec.enum or [])
+
+
+def _levels(words: list[str], action: ActionConfig) -> list[Quantity]:
+    """Level words that are not one of this action's enum values, as percentages."""
+    values = {str(v).lower() for spec in action.params.values() for v in spec.enum or []}
+    return [Quantity(LEVEL_WORDS[w], "percent", i, i + 1) for i, w in enumerate(words)
+            if w in LEVEL_WORDS and w not in values]
 
 
 def _is_enum_number(q: Quantity, words: list[str], action: ActionConfig) -> bool:
