@@ -23,7 +23,10 @@ def evidence(matcher: Matcher, best: Match, second: Match | None, words: list[st
     explained = sum(1 for c in query if c in profile.concepts)
     coverage = explained / max(1, len(query))
     tie = second is not None and second.standing == best.standing
-    asked = {c for c in query if c in OPERATION_CONCEPTS}
+    # Operation words said as one of this action's values are values: "fan low", "fan off" to
+    # a fan whose speed can be off, low or high
+    asked = {c for c in query if c in OPERATION_CONCEPTS and
+             (c == profile.operation or c not in profile.values)}
     if best.exact_example and not (tie and second and second.exact_example):
         return "example", "an example of the action, word for word"
     others = {c for c in asked if c != profile.operation and

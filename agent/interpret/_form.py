@@ -65,7 +65,7 @@ POLITE = re.compile(
     r"|(?:can|could|would|will|won't|can't|cant|wont) (?:you|u|ya)(?: please| kindly| just)?\b"
     r"|(?:is|would) it (?:be )?possible (?:for you )?to\b"
     r"|(?:i|we)(?:'d| would| do)? (?:like|want|need|wish|love)(?: you| it)?(?: to)?\b"
-    r"|i could use\b|(?:i|we) (?:want|need) you to\b"
+    r"|i could use\b|(?:i|we) could do with\b|(?:i|we) (?:want|need) you to\b"
     r"|why don'?t you\b|why not\b|how about\b|what about\b|let'?s\b|lets\b|let us\b"
     r"|(?:you|we) (?:should|must|need to|have to|ought to|might want to|could|can)\b"
     r"|(?:can|could|may) (?:i|we) (?:please )?(?:have|get)\b"

@@ -43,6 +43,7 @@ THINGS: dict[str, str] = {
     "temperature": "temperature temp warm warmth hot cold cool chilly freezing",
     "humidity": "humidity humid moisture moist damp",
     "battery": "battery batteries charge charged",
+    "photo": "photo photos photograph picture pictures pic snapshot",
 }
 # General words for the values of common enums, used only when the enum has that value.
 VALUE_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -50,7 +51,7 @@ VALUE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "backward": ("backwards", "back", "reverse", "backup", "behind"),
     "left": ("anticlockwise", "counterclockwise", "port"),
     "right": ("clockwise", "starboard"),
-    "on": ("enable",), "off": ("disable",),
+    "on": ("enable",), "off": ("disable",), "half": ("halfway",),
 }
 # Device kinds and operation names of CONTRACT section 1, mapped to concepts.
 # (A robot's or motor's operations differ too much, move, turn, stop, for its kind to say one.)
@@ -77,7 +78,7 @@ FILLER = frozenset((
     # degree words: "lower the lights a little bit"
     "bit", "little", "slightly", "tad", "somewhat", "really", "very",
     # verbs that say nothing of what to do: "set the lights to red", "put the lamp on"
-    "set", "put", "make", "switch", "instead",
+    "set", "put", "make", "switch", "change", "changed", "instead",
 ))
 # Where a device is, when the config does not say: no evidence for or against an action.
 PLACES = frozenset((
@@ -97,7 +98,7 @@ PHRASES = {("back", "up"): "backward", ("go", "back"): "backward",
            ("start", "up"): "start", ("fire", "up"): "start", ("power", "up"): "on",
            ("power", "on"): "on", ("power", "off"): "off", ("power", "down"): "off",
            ("shut", "down"): "off", ("cup", "of"): "", ("mug", "of"): "", ("glass", "of"): "",
-           ("pot", "of"): ""}
+           ("pot", "of"): "", ("go", "with"): ""}
 # Phrases that mean something else where a request begins, the verb: "light up the kitchen"
 # is lights on or brighter (people say both), "turn the light up" is brighter.
 LEADING_PHRASES = {("light", "up"): "light on bright"}
@@ -136,6 +137,17 @@ COMPARATIVES = ("stronger weaker louder quieter softer harder faster slower hott
                 "cooler longer shorter bigger smaller thicker thinner")
 VALUE_CONCEPTS = frozenset({concept(w) for name in COLORS for w in name.split()} |
                            {concept(w) for w in COMPARATIVES.split()} | {"left", "right"})
+
+
+def spoken_forms(value: str) -> tuple[str, ...]:
+    """How a user may say an enum value: itself, its general synonyms, and a state said as the
+    verb that makes it ("closed": "close the blinds", "locked": "lock the door")."""
+    value = value.lower()
+    forms = (value, *VALUE_SYNONYMS.get(value, ()))
+    if value.endswith("ed") and not value.endswith("eed") and len(value) > 4 and \
+            " " not in value:
+        forms += (value[:-1] if value[-3] in "s" or value.endswith("ved") else value[:-2],)
+    return forms
 
 
 def said(words: list[str]) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.config import ActionConfig, ParamSpec
-from agent.interpret._lexicon import VALUE_SYNONYMS, rephrase
+from agent.interpret._lexicon import rephrase, spoken_forms
 from agent.interpret._text import UNITS, Quantity, quantities, tokens
 
 # Suffix of a parameter name -> (dimension, how many base units one of it is)
@@ -125,21 +125,26 @@ def _unit_without_number(words: list[str], found: list[Quantity],
 
 
 def _enum_value(spec: ParamSpec, words: list[str]) -> Any:
-    hits = []
     text = " " + " ".join(words) + " "
+    spans = []  # (start, end, value) of every value said
     for value in spec.enum or []:
-        spoken = [str(value).lower(), *VALUE_SYNONYMS.get(str(value).lower(), ())]
-        positions = [text.find(f" {s} ") for s in spoken if f" {s} " in text]
-        if positions:
-            hits.append((min(positions), value))
+        for form in spoken_forms(str(value)):
+            start = text.find(f" {form} ")
+            while start >= 0:
+                spans.append((start, start + len(form) + 1, value))
+                start = text.find(f" {form} ", start + 1)
+    # "warm white" is not also "white"
+    hits = sorted((start, value) for start, end, value in spans
+                  if not any(s <= start and end <= e and (e - s) > (end - start)
+                             for s, e, _ in spans))
     if not hits:
         return None
     values = {v for _, v in hits}
     if len(values) == 1:
         return hits[0][1]
     # "from blue to white": the value after "to" is the one asked for
-    after_to = [v for pos, v in hits if text[:pos].rstrip().endswith(" to")]
-    return after_to[0] if len(after_to) == 1 else _AMBIGUOUS
+    after_to = {v for pos, v in hits if text[:pos].rstrip().endswith(" to")}
+    return after_to.pop() if len(after_to) == 1 else _AMBIGUOUS
 
 
 def _choices(spec: ParamSpec) -> str:
