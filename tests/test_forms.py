@@ -184,6 +184,21 @@ def test_everyday_phrasings_are_done(home: Any, text: str, action: str) -> None:
     assert (home(text).decision, home(text).action) == ("execute", action), home(text)
 
 
+@pytest.mark.parametrize("config, text, action, params", [
+    ("home-current", "set the lights to warm white", "lights_color", {"color": "warm white"}),
+    ("living-room", "close the blinds", "blinds", {"position": "closed"}),
+    ("greenhouse", "fan low", "fan_speed", {"setting": "low"}),
+    ("greenhouse", "turn the fan off", "fan_speed", {"setting": "off"}),
+    ("greenhouse", "grow lights purple", "grow_lights_spectrum", {"color": "purple"}),
+])
+def test_values_are_read_as_said(config: str, text: str, action: str,
+                                 params: dict[str, Any]) -> None:
+    loaded = load_config(ROOT / f"scripts/eval-data/{config}.toml")
+    out = decide_statically(Interpreter(loaded).interpret(text, NOW), loaded,
+                            Gate.static(loaded))
+    assert (out.decision, out.action, out.params) == ("execute", action, params), out
+
+
 @pytest.mark.parametrize("text", [
     "light up the kitchen",  # lights on, or brighter: people say both
     "turn down the lights to medium",  # a level the dimmer cannot take
