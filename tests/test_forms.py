@@ -179,6 +179,9 @@ def test_a_stop_of_something_known_not_to_be_motion_is_asked_back(home: Any, tex
     ("switch the lights off alexa", "lights_off"), ("start the coffee machine", "coffee_start"),
     ("set the lights brightness higher", "lights_brighter"),
     ("turn the light up", "lights_brighter"), ("initialise the vacuum", "vacuum_start"),
+    ("decrease the brightness of the lights", "lights_dimmer"),
+    ("increase the brightness in this room", "lights_brighter"),
+    ("it's dark please turn on the lights", "lights_on"),
 ])
 def test_everyday_phrasings_are_done(home: Any, text: str, action: str) -> None:
     assert (home(text).decision, home(text).action) == ("execute", action), home(text)
@@ -203,6 +206,8 @@ def test_values_are_read_as_said(config: str, text: str, action: str,
     "light up the kitchen",  # lights on, or brighter: people say both
     "turn down the lights to medium",  # a level the dimmer cannot take
     "it's bed time",  # time for nothing this robot does
+    "change the lights to green and red",  # two colours: which?
+    "i want the status on my screen brightness",  # 'on' is no operation here
 ])
 def test_what_reads_two_ways_or_cannot_be_done_as_said_is_asked(home: Any, text: str) -> None:
     assert home(text).decision not in ("execute", "schedule", "plan"), home(text)

@@ -7,10 +7,10 @@ interval on its precision. A kind never seen is 0.
 """
 
 CONFIDENCE: dict[str, float] = {
-    "both_named": 0.986,  # 197/197
+    "both_named": 0.987,  # 199/199
     "device_and_value": 0.951,  # 53/53
     "example": 0.95,  # 51/51
-    "unique_operation": 0.941,  # 43/43
+    "unique_operation": 0.938,  # 41/41
     "device_only": 0.937,  # 40/40
     "tie": 0.031,  # 3/39
     "value_only": 0.449,  # 19/32

@@ -8,11 +8,15 @@ measured on labelled sentences by scripts/calibrate.py, which writes the confide
 
 from __future__ import annotations
 
-from agent.interpret._lexicon import OPERATION_CONCEPTS, SAME_OPERATION, VALUE_CONCEPTS
+from agent.interpret._lexicon import (
+    OPERATION_CONCEPTS,
+    SAME_OPERATION,
+    VALUE_CONCEPTS,
+    refers_back,
+)
 from agent.interpret._matcher import Match, Matcher
 
 MIN_COVERAGE = 0.3  # below this share of the request explained, ask rather than act
-PRONOUNS = frozenset({"it", "them", "that", "those", "this", "these"})
 
 
 def evidence(matcher: Matcher, best: Match, second: Match | None, words: list[str]
@@ -52,7 +56,7 @@ def evidence(matcher: Matcher, best: Match, second: Match | None, words: list[st
             lead[0] not in OPERATION_CONCEPTS and not matcher.known(lead[0]):
         # "dock the vacuum": a verb none of the actions has, said to a device that has some
         return "unknown_operation", f"'{words[0]}' is nothing {best.action} does"
-    if PRONOUNS & set(words) and not best.object_named:
+    if refers_back(words) and not best.object_named:
         return "pronoun", "'it' with nothing it could refer to"
     if best.operation_matched and best.thing_matched:
         if coverage < MIN_COVERAGE:  # named both, amid much else

@@ -133,7 +133,8 @@ SCHEDULED = re.compile(r"\b(?:timers?|schedules?|scheduled|alarms?|reminders?|pl
                        r"|tonight|tomorrow|at \d|at (?:noon|midnight)|in the morning"
                        r"|(?:morning|evening|night)'?s?)\b")
 CLAUSE_BREAK = re.compile(r"\s*[,;:.!?]+(?:\s+|$)|\s+(?:but|instead)\s+")
-POLITE_BREAK = re.compile(r"\s+(?=(?:can|could|would|will) you\b)")  # "it's dark can you..."
+# "it's dark can you...", "my coffee is cold please make more": a request begins
+POLITE_BREAK = re.compile(r"\s+(?=(?:can|could|would|will) you\b|please\b)")
 NOT_THAT = re.compile(r"\s+(?:instead of|rather than)\s+")  # "left instead of right"
 SENTENCE_BREAK = re.compile(r"\s+(?=(?:it is|it's|i am|i'm|there is|there's)\s)")
 

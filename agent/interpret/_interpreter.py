@@ -38,7 +38,7 @@ from agent.interpret._form import (
     read_form,
     split_and,
 )
-from agent.interpret._lexicon import OPERATION_CONCEPTS, concepts
+from agent.interpret._lexicon import OPERATION_CONCEPTS, concepts, refers_back
 from agent.interpret._matcher import Matcher
 from agent.interpret._questions import Asked, Subjects
 from agent.interpret._slots import extract
@@ -60,7 +60,6 @@ NOT_MOTION = frozenset({
     "music", "song", "songs", "track", "playlist", "album", "radio", "podcast", "audiobook",
     "audio", "video", "movie", "film", "playback", "play", "playing", "tv", "television",
     "telly", "alarm", "timer", "reminder", "ringing", "ringtone", "call", "recording"})
-PRONOUNS = frozenset({"it", "them", "that", "those", "this", "these"})
 EVERYTHING = frozenset({"all", "every", "everything", "everyone"})
 
 
@@ -259,7 +258,7 @@ class Interpreter:
                               for c in query):
             return words
         ops = [c for c in query if c in OPERATION_CONCEPTS]
-        if not (PRONOUNS & set(words)) and not (ops and not any(
+        if not refers_back(words) and not (ops and not any(
                 self.matcher.operation_is_unique(o) for o in ops)):
             return words
         things = [w for w in tokens(context) for c in concepts([w])

@@ -70,7 +70,8 @@ TURN_WORDS = frozenset({"left", "right", "around", "clockwise", "anticlockwise",
 
 FILLER = frozenset((
     "a", "an", "the", "please", "can", "could", "would", "will", "you", "me", "my", "i", "we",
-    "our", "us", "your", "it", "this", "that", "these", "those", "to", "for", "of", "in", "into",
+    "our", "us", "your", "it", "this", "that", "these", "those", "to", "from", "for", "of", "in",
+    "into",
     "at", "by", "with", "and", "or", "but", "now", "just", "some", "any", "all", "every",
     "kindly", "hey", "ok", "okay", "so", "be", "is", "are", "am", "do", "does", "did", "have",
     "has", "get", "got", "let", "lets", "let's", "want", "wanna", "would", "like", "need", "i'd",
@@ -80,6 +81,11 @@ FILLER = frozenset((
     # verbs that say nothing of what to do: "set the lights to red", "put the lamp on"
     "set", "put", "make", "switch", "change", "changed", "instead",
 ))
+DEMONSTRATIVES = frozenset(("this", "that", "these", "those"))
+# Words for a property that name the thing when another word asks for more or less of it:
+# "decrease the brightness" dims the lights; "lamp brightness 30 percent" sets it.
+PROPERTIES = {"brightness": "light"}
+MORE_OR_LESS = frozenset(("bright", "dim"))
 # Where a device is, when the config does not say: no evidence for or against an action.
 PLACES = frozenset((
     "room", "living", "bedroom", "kitchen", "bathroom", "hall", "hallway", "office", "house",
@@ -150,6 +156,19 @@ def spoken_forms(value: str) -> tuple[str, ...]:
     return forms
 
 
+def refers_back(words: list[str]) -> bool:
+    """A pronoun stands for something said elsewhere: "switch it on", "make that blue"; "this
+    room" and "that lamp" name their own thing."""
+    return any(w in ("it", "them") or (w in DEMONSTRATIVES and not _names_a_thing(words[i + 1:]))
+               for i, w in enumerate(words))
+
+
+def _names_a_thing(after: list[str]) -> bool:
+    """The words after a demonstrative begin with a thing: "this room", not "that off"."""
+    return bool(after) and after[0] not in FILLER and (
+        concept(after[0]) not in OPERATIONS and concept(after[0]) not in VALUE_CONCEPTS)
+
+
 def said(words: list[str]) -> tuple[str, ...]:
     """The words of a request that carry meaning, stemmed: an example matches "word for word"
     when these are the same ("lights on, please" is the example "lights on")."""
@@ -176,17 +195,24 @@ def rephrase(words: list[str]) -> list[str]:
 
 def concepts(words: list[str]) -> list[str]:
     """Concepts of the content words of a request, in order; numbers and units left out."""
-    out = []
+    out: list[str] = []
     words = rephrase(words)
     switching = bool(SWITCH_WORDS & set(words)) or (
         len(words) > 1 and not TURN_WORDS & set(words))
+    properties: list[tuple[int, str]] = []  # where a property word is in out, and its thing
     for i, word in enumerate(words):
         after_number = i > 0 and (words[i - 1][0].isdigit() or words[i - 1] in NUMBER_WORDS)
         if word in FILLER or word[0].isdigit() or word in AMOUNT_WORDS or (
                 word in UNITS and after_number):
             continue
         c = concept(word)
+        if word in PROPERTIES:
+            properties.append((len(out), PROPERTIES[word]))
         if stem(word) == "turn" and switching:
             continue  # "turn off the light": the operation is 'off', not a rotation
         out.append(c)
+    others = [c for n, c in enumerate(out) if c in MORE_OR_LESS and
+              n not in {at for at, _ in properties}]
+    for at, thing in properties if others else ():
+        out[at] = thing
     return out

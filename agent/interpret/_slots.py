@@ -142,9 +142,12 @@ def _enum_value(spec: ParamSpec, words: list[str]) -> Any:
     values = {v for _, v in hits}
     if len(values) == 1:
         return hits[0][1]
-    # "from blue to white": the value after "to" is the one asked for
-    after_to = {v for pos, v in hits if text[:pos].rstrip().endswith(" to")}
-    return after_to.pop() if len(after_to) == 1 else _AMBIGUOUS
+    # "from blue to white": the value after "to" is the one asked for, when the others come
+    # before it ("to green and red" asks for both: which?)
+    after_to = [(pos, v) for pos, v in hits if text[:pos].rstrip().endswith(" to")]
+    if len(after_to) == 1 and all(pos < after_to[0][0] for pos, v in hits if v != after_to[0][1]):
+        return after_to[0][1]
+    return _AMBIGUOUS
 
 
 def _choices(spec: ParamSpec) -> str:
