@@ -32,7 +32,13 @@ SETS = {
     "slurp-test-dev": (SHARED / "home-rover.toml", EVAL / "slurp-test-home-dev.jsonl", 0.66,
                        WRONG),
     "slurp-test-holdout": (SHARED / "home-rover.toml", EVAL / "slurp-test-home-holdout.jsonl",
-                           0.0, WRONG),
+                           0.72, WRONG),
+    # calibration sets on configs of their own: a device with a value, a value alone, and
+    # what looks like them but asks for nothing
+    "calib-greenhouse": (EVAL / "greenhouse.toml", EVAL / "calib-greenhouse.jsonl", 0.65, WRONG),
+    "calib-living-room": (EVAL / "living-room.toml", EVAL / "calib-living-room.jsonl", 0.65,
+                          WRONG),
+    "calib-studio": (EVAL / "studio.toml", EVAL / "calib-studio.jsonl", 0.60, WRONG),
 }
 
 
