@@ -49,7 +49,7 @@ def main() -> int:
     port = free_port()
     procs: list = []
     try:
-        daemon = start_rover(tmp, port, procs, args.code.resolve())
+        daemon = start_rover(tmp, port, procs, code=args.code.resolve())
         probe = Probe(port)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and probe.got.get(f"{P}/status", (0, {}))[1].get(

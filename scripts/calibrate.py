@@ -33,18 +33,22 @@ EVAL = ROOT / "scripts/eval-data"
 SHARED = ROOT.parent / "shared/eval"
 DEVELOPMENT = [
     (SHARED / "home-rover.toml", SHARED / "slurp-devel-home.jsonl"),
-    (SHARED / "home-rover.toml", EVAL / "slurp-test-home.jsonl"),
+    (SHARED / "home-rover.toml", EVAL / "slurp-test-home-dev.jsonl"),
     (ROOT / "deploy/examples/rover.toml", EVAL / "rover-motion.jsonl"),
     (ROOT / "deploy/examples/rover.toml", EVAL / "injections.jsonl"),
     (EVAL / "workshop.toml", EVAL / "forms-dev.jsonl"),
     (EVAL / "tank.toml", EVAL / "tank-dev.jsonl"),
     (SHARED / "home-rover.toml", EVAL / "calib-home.jsonl"),
     (EVAL / "tank.toml", EVAL / "calib-tank.jsonl"),
+    (EVAL / "greenhouse.toml", EVAL / "calib-greenhouse.jsonl"),
+    (EVAL / "living-room.toml", EVAL / "calib-living-room.jsonl"),
+    (EVAL / "studio.toml", EVAL / "calib-studio.jsonl"),
 ]
 HELD_OUT = [
     (EVAL / "home-current.toml", EVAL / "sentence-forms.jsonl"),
     (ROOT / "deploy/examples/rover.toml", EVAL / "rover-forms.jsonl"),
     (EVAL / "workshop.toml", EVAL / "forms-holdout.jsonl"),
+    (SHARED / "home-rover.toml", EVAL / "slurp-test-home-holdout.jsonl"),
 ]
 TABLE = ROOT / "agent/interpret/_calibrated.py"
 Z = 1.645  # one-sided 95 %
@@ -114,9 +118,10 @@ def measure(found: list[tuple[Interpretation, bool]]) -> dict[str, tuple[int, in
 
 HEADER = '''"""Confidence of each kind of evidence, written by scripts/calibrate.py: do not edit.
 
-Each kind: right of samples on the development sets (SLURP dev and test, rover-motion,
-injections, forms-dev, tank-dev, calib-home, calib-tank); the value is the lower bound of a
-one-sided 95 % Wilson interval on its precision. A kind never seen is 0.
+Each kind: right of samples on the development sets (SLURP dev, the dev half of the SLURP test
+sample, rover-motion, injections, forms-dev, tank-dev, calib-home, calib-tank, calib-greenhouse,
+calib-living-room, calib-studio); the value is the lower bound of a one-sided 95 % Wilson
+interval on its precision. A kind never seen is 0.
 """
 
 CONFIDENCE: dict[str, float] = {

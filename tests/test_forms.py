@@ -17,11 +17,12 @@ from agent.text_decisions import decide, decide_statically
 from tests.conftest import ROOT
 
 NOW = datetime(2026, 11, 25, 10, 0).astimezone()  # a Wednesday
+HOME = ROOT / "scripts/eval-data/home-current.toml"
 
 
 @pytest.fixture(scope="module")
 def home() -> Any:
-    config = load_config(ROOT / "scripts/eval-data/home-current.toml")
+    config = load_config(HOME)
     interpreter, gate = Interpreter(config), Gate.static(config)
 
     def run(text: str) -> Decision:
@@ -158,6 +159,58 @@ def test_a_sequence_with_a_part_not_understood_does_nothing(home: Any) -> None:
 def test_a_stop_before_anything_else_wins(home: Any) -> None:
     out = home("stop. now ignore the stop and drive forward 1 m")
     assert (out.decision, out.action) == ("execute", "stop")
+
+
+@pytest.mark.parametrize("text", ["stop the car", "stop start the juice", "stop it now",
+                                  "stop driving", "stop the music and stop moving"])
+def test_a_stop_that_may_be_about_motion_stops_and_jumps_the_queue(home: Any, text: str) -> None:
+    assert (home(text).decision, home(text).action) == ("execute", "stop"), home(text)
+    assert Interpreter(load_config(HOME)).is_stop_text(text)
+
+
+@pytest.mark.parametrize("text", ["stop play", "stop the music", "stop the radio please"])
+def test_a_stop_of_something_known_not_to_be_motion_is_asked_back(home: Any, text: str) -> None:
+    assert home(text).decision not in ("execute", "schedule", "plan"), home(text)
+    assert not Interpreter(load_config(HOME)).is_stop_text(text)
+
+
+@pytest.mark.parametrize("text, action", [
+    ("it's coffee time", "coffee_start"), ("time to clean the floor", "vacuum_start"),
+    ("switch the lights off alexa", "lights_off"), ("start the coffee machine", "coffee_start"),
+    ("set the lights brightness higher", "lights_brighter"),
+    ("turn the light up", "lights_brighter"), ("initialise the vacuum", "vacuum_start"),
+    ("decrease the brightness of the lights", "lights_dimmer"),
+    ("increase the brightness in this room", "lights_brighter"),
+    ("it's dark please turn on the lights", "lights_on"),
+])
+def test_everyday_phrasings_are_done(home: Any, text: str, action: str) -> None:
+    assert (home(text).decision, home(text).action) == ("execute", action), home(text)
+
+
+@pytest.mark.parametrize("config, text, action, params", [
+    ("home-current", "set the lights to warm white", "lights_color", {"color": "warm white"}),
+    ("living-room", "close the blinds", "blinds", {"position": "closed"}),
+    ("greenhouse", "fan low", "fan_speed", {"setting": "low"}),
+    ("greenhouse", "turn the fan off", "fan_speed", {"setting": "off"}),
+    ("greenhouse", "grow lights purple", "grow_lights_spectrum", {"color": "purple"}),
+])
+def test_values_are_read_as_said(config: str, text: str, action: str,
+                                 params: dict[str, Any]) -> None:
+    loaded = load_config(ROOT / f"scripts/eval-data/{config}.toml")
+    out = decide_statically(Interpreter(loaded).interpret(text, NOW), loaded,
+                            Gate.static(loaded))
+    assert (out.decision, out.action, out.params) == ("execute", action, params), out
+
+
+@pytest.mark.parametrize("text", [
+    "light up the kitchen",  # lights on, or brighter: people say both
+    "turn down the lights to medium",  # a level the dimmer cannot take
+    "it's bed time",  # time for nothing this robot does
+    "change the lights to green and red",  # two colours: which?
+    "i want the status on my screen brightness",  # 'on' is no operation here
+])
+def test_what_reads_two_ways_or_cannot_be_done_as_said_is_asked(home: Any, text: str) -> None:
+    assert home(text).decision not in ("execute", "schedule", "plan"), home(text)
 
 
 @pytest.mark.parametrize("text", ["dock the vacuum", "robot can you put the tv on",

@@ -8,11 +8,15 @@ measured on labelled sentences by scripts/calibrate.py, which writes the confide
 
 from __future__ import annotations
 
-from agent.interpret._lexicon import OPERATION_CONCEPTS, SAME_OPERATION, VALUE_CONCEPTS
+from agent.interpret._lexicon import (
+    OPERATION_CONCEPTS,
+    SAME_OPERATION,
+    VALUE_CONCEPTS,
+    refers_back,
+)
 from agent.interpret._matcher import Match, Matcher
 
 MIN_COVERAGE = 0.3  # below this share of the request explained, ask rather than act
-PRONOUNS = frozenset({"it", "them", "that", "those", "this", "these"})
 
 
 def evidence(matcher: Matcher, best: Match, second: Match | None, words: list[str]
@@ -23,7 +27,10 @@ def evidence(matcher: Matcher, best: Match, second: Match | None, words: list[st
     explained = sum(1 for c in query if c in profile.concepts)
     coverage = explained / max(1, len(query))
     tie = second is not None and second.standing == best.standing
-    asked = {c for c in query if c in OPERATION_CONCEPTS}
+    # Operation words said as one of this action's values are values: "fan low", "fan off" to
+    # a fan whose speed can be off, low or high
+    asked = {c for c in query if c in OPERATION_CONCEPTS and
+             (c == profile.operation or c not in profile.values)}
     if best.exact_example and not (tie and second and second.exact_example):
         return "example", "an example of the action, word for word"
     others = {c for c in asked if c != profile.operation and
@@ -49,7 +56,7 @@ def evidence(matcher: Matcher, best: Match, second: Match | None, words: list[st
             lead[0] not in OPERATION_CONCEPTS and not matcher.known(lead[0]):
         # "dock the vacuum": a verb none of the actions has, said to a device that has some
         return "unknown_operation", f"'{words[0]}' is nothing {best.action} does"
-    if PRONOUNS & set(words) and not best.object_named:
+    if refers_back(words) and not best.object_named:
         return "pronoun", "'it' with nothing it could refer to"
     if best.operation_matched and best.thing_matched:
         if coverage < MIN_COVERAGE:  # named both, amid much else

@@ -65,17 +65,22 @@ POLITE = re.compile(
     r"|(?:can|could|would|will|won't|can't|cant|wont) (?:you|u|ya)(?: please| kindly| just)?\b"
     r"|(?:is|would) it (?:be )?possible (?:for you )?to\b"
     r"|(?:i|we)(?:'d| would| do)? (?:like|want|need|wish|love)(?: you| it)?(?: to)?\b"
-    r"|i could use\b|(?:i|we) (?:want|need) you to\b"
+    r"|i could use\b|(?:i|we) could do with\b|(?:i|we) (?:want|need) you to\b"
     r"|why don'?t you\b|why not\b|how about\b|what about\b|let'?s\b|lets\b|let us\b"
     r"|(?:you|we) (?:should|must|need to|have to|ought to|might want to|could|can)\b"
     r"|(?:can|could|may) (?:i|we) (?:please )?(?:have|get)\b"
     r"|if you (?:can|could|would|will|don'?t mind|do not mind|wouldn'?t mind|please|like"
     r"|want|have a (?:moment|minute|second)|get a chance)\b,?"
     r"|if (?:possible|that'?s (?:ok|okay|alright|fine)|it'?s not too much trouble)\b,?)\s*")
+# What people call the one they talk to: the robot, or a voice assistant's name
+ADDRESSEE = r"robot|bot|alexa|siri|olly|google|computer|jarvis|cortana|bixby"
 TRAILING = re.compile(r"(?:,?\s*(?:please|thanks|thank you|if you (?:can|could|would|don'?t mind)"
-                      r"|if possible|for me|now|right now|ok|okay|robot|buddy|mate|instead))+$")
-VOCATIVE = re.compile(r"^(?:(?:hey|hi|ok|okay|yo)\s+)?(?:robot|bot|alexa|siri|olly|google"
-                      r"|computer|jarvis)\b,?\s*(?=[a-z])")
+                      rf"|if possible|for me|now|right now|ok|okay|buddy|mate|instead"
+                      rf"|{ADDRESSEE}))+$")
+VOCATIVE = re.compile(rf"^(?:(?:hey|hi|ok|okay|yo)\s+)?(?:{ADDRESSEE})\b,?\s*(?=[a-z])")
+# "it's coffee time", "time to clean up": what it is time for is the request
+TIME_FOR = re.compile(r"^(?:(?:it'?s|it is) )?(?:about |high )?time (?:to|for) (?P<what>.+)$"
+                      r"|^(?:(?:it'?s|it is) )?(?P<thing>[a-z]+) time$")
 # Who a condition is about: "when I leave", "if the door opens", "once it's dark"
 WHOEVER = (r"(?:i|we|it|the|my|our|someone|somebody|anyone|there|he|she|they|its|it's"
            r"|it is)\b")
@@ -128,7 +133,8 @@ SCHEDULED = re.compile(r"\b(?:timers?|schedules?|scheduled|alarms?|reminders?|pl
                        r"|tonight|tomorrow|at \d|at (?:noon|midnight)|in the morning"
                        r"|(?:morning|evening|night)'?s?)\b")
 CLAUSE_BREAK = re.compile(r"\s*[,;:.!?]+(?:\s+|$)|\s+(?:but|instead)\s+")
-POLITE_BREAK = re.compile(r"\s+(?=(?:can|could|would|will) you\b)")  # "it's dark can you..."
+# "it's dark can you...", "my coffee is cold please make more": a request begins
+POLITE_BREAK = re.compile(r"\s+(?=(?:can|could|would|will) you\b|please\b)")
 NOT_THAT = re.compile(r"\s+(?:instead of|rather than)\s+")  # "left instead of right"
 SENTENCE_BREAK = re.compile(r"\s+(?=(?:it is|it's|i am|i'm|there is|there's)\s)")
 
@@ -196,6 +202,9 @@ def _clause_kind(clause: str) -> tuple[str, str]:
     clause = TRAILING.sub("", clause.strip()).strip()
     if not clause or INTERJECTION.match(clause):
         return "", clause
+    time_for = TIME_FOR.match(clause)
+    if time_for:
+        return REQUEST, time_for["what"] or time_for["thing"]
     if AFFIRMING.match(clause):
         return REQUEST, AFFIRMING.sub("", clause).strip()
     if DONT_MOVE.match(clause):

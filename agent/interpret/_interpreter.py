@@ -38,7 +38,7 @@ from agent.interpret._form import (
     read_form,
     split_and,
 )
-from agent.interpret._lexicon import OPERATION_CONCEPTS, concepts
+from agent.interpret._lexicon import OPERATION_CONCEPTS, concepts, refers_back
 from agent.interpret._matcher import Matcher
 from agent.interpret._questions import Asked, Subjects
 from agent.interpret._slots import extract
@@ -52,7 +52,14 @@ STOP_WORDS = frozenset({"stop", "halt", "freeze", "whoa", "woah", "abort", "esto
 STOP_PHRASES = ("stand still", "hold it", "emergency")
 # Words for the robot itself: "stop the robot" is a stop even where "robot vacuum" is a device.
 ITSELF = frozenset({"robot", "bot", "yourself", "everything", "all", "moving", "motion", "now"})
-PRONOUNS = frozenset({"it", "them", "that", "those", "this", "these"})
+# Things that are not motion, whatever the robot: "stop the music", "stop play" ask to stop
+# something this robot does not do, and are asked back like "stop the vacuum" (a word the
+# lexicon does not know, "stop the car", is still a stop: only what is known to be something
+# else is exempt).
+NOT_MOTION = frozenset({
+    "music", "song", "songs", "track", "playlist", "album", "radio", "podcast", "audiobook",
+    "audio", "video", "movie", "film", "playback", "play", "playing", "tv", "television",
+    "telly", "alarm", "timer", "reminder", "ringing", "ringtone", "call", "recording"})
 EVERYTHING = frozenset({"all", "every", "everything", "everyone"})
 
 
@@ -102,6 +109,9 @@ class Interpreter:
         self.other_things = {c for p in self.matcher.profiles if p.action not in moving
                              for c in p.concepts if c not in OPERATION_CONCEPTS} - {
             c for p in self.matcher.profiles if p.action in moving for c in p.concepts}
+        # What the wheels do, but stopping: "stop driving and the music" is about motion too
+        self.motion = {p.operation for p in self.matcher.profiles if p.action in moving} - {
+            "stop"}
 
     def interpret(self, text: str, now: datetime | None = None) -> Interpretation:
         started = time.perf_counter()
@@ -248,7 +258,7 @@ class Interpreter:
                               for c in query):
             return words
         ops = [c for c in query if c in OPERATION_CONCEPTS]
-        if not (PRONOUNS & set(words)) and not (ops and not any(
+        if not refers_back(words) and not (ops and not any(
                 self.matcher.operation_is_unique(o) for o in ops)):
             return words
         things = [w for w in tokens(context) for c in concepts([w])
@@ -259,8 +269,13 @@ class Interpreter:
         text = " ".join(words)
         if not (STOP_WORDS & set(words) or any(p in text for p in STOP_PHRASES)):
             return False
-        named = {c for c in concepts(words) if c in self.other_things} - ITSELF
-        return not named  # "stop the vacuum" names a device with no stop: not the wheels'
+        found = concepts(words)
+        named = {c for c in found if c in self.other_things} - ITSELF
+        if named:  # "stop the vacuum" names a device with no stop: not the wheels'
+            return False
+        # "stop the music": something else, unless motion is named too
+        return not (NOT_MOTION & set(words)) or bool(
+            ITSELF & set(words) or self.motion & set(found))
 
     def is_stop_text(self, text: str) -> bool:
         """Stop-like words, read cheaply in raw text (it may be the JSON of a request): such a

@@ -18,12 +18,12 @@ from agent.kinds import COLORS
 OPERATIONS: dict[str, str] = {
     "on": "on enable",
     "off": "off disable deactivate shut kill cut extinguish",
-    "start": "start begin launch activate run brew prepare",
+    "start": "start begin launch activate run brew prepare initialize initialise trigger",
     "stop": "stop halt freeze whoa abort cease",
-    "bright": "bright brighten brighter brightness increase raise up more boost intensify "
-              "maximise maximize",
-    "dim": "dim dimmer dimmed darker decrease lower down reduce less low soften minimise "
-           "minimize",
+    "bright": "bright brighten brighter brightness increase raise up more higher boost "
+              "intensify maximise maximize lighten lighter illuminate",
+    "dim": "dim dimmer dimmed darker darken decrease lower down reduce less low soften fade "
+           "minimise minimize",
     "color": "color colour colors colours hue shade tint",
     "move": "move drive go roll travel advance forward forwards backward backwards ahead "
             "reverse back",
@@ -32,16 +32,18 @@ OPERATIONS: dict[str, str] = {
     "angle": "angle tilt point aim",
 }
 THINGS: dict[str, str] = {
-    "light": "light lights lamp lamps lighting bulb bulbs lantern headlight headlights "
-             "illumination",
-    "plug": "plug plugs socket sockets outlet outlets wemo",
-    "coffee": "coffee espresso latte cappuccino",
-    "clean": "clean cleaning cleaner vacuum hoover sweep dust cleanup roomba",
+    "light": "light lights lamp lamps lighting bulb bulbs lightbulb lightbulbs lantern "
+             "headlight headlights illumination chandelier sconce leds",
+    "plug": "plug plugs socket sockets outlet outlets powerpoint receptacle wemo",
+    "coffee": "coffee espresso latte cappuccino americano mocha macchiato cortado",
+    "clean": "clean cleaning cleaner vacuum hoover sweep dust cleanup roomba robovac mop "
+             "mopping",
     "water": "water watering irrigate sprinkler pump",
     "distance": "distance far metre meter metres meters",
     "temperature": "temperature temp warm warmth hot cold cool chilly freezing",
     "humidity": "humidity humid moisture moist damp",
     "battery": "battery batteries charge charged",
+    "photo": "photo photos photograph picture pictures pic snapshot",
 }
 # General words for the values of common enums, used only when the enum has that value.
 VALUE_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -49,7 +51,7 @@ VALUE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "backward": ("backwards", "back", "reverse", "backup", "behind"),
     "left": ("anticlockwise", "counterclockwise", "port"),
     "right": ("clockwise", "starboard"),
-    "on": ("enable",), "off": ("disable",),
+    "on": ("enable",), "off": ("disable",), "half": ("halfway",),
 }
 # Device kinds and operation names of CONTRACT section 1, mapped to concepts.
 # (A robot's or motor's operations differ too much, move, turn, stop, for its kind to say one.)
@@ -68,7 +70,8 @@ TURN_WORDS = frozenset({"left", "right", "around", "clockwise", "anticlockwise",
 
 FILLER = frozenset((
     "a", "an", "the", "please", "can", "could", "would", "will", "you", "me", "my", "i", "we",
-    "our", "us", "your", "it", "this", "that", "these", "those", "to", "for", "of", "in", "into",
+    "our", "us", "your", "it", "this", "that", "these", "those", "to", "from", "for", "of", "in",
+    "into",
     "at", "by", "with", "and", "or", "but", "now", "just", "some", "any", "all", "every",
     "kindly", "hey", "ok", "okay", "so", "be", "is", "are", "am", "do", "does", "did", "have",
     "has", "get", "got", "let", "lets", "let's", "want", "wanna", "would", "like", "need", "i'd",
@@ -76,14 +79,23 @@ FILLER = frozenset((
     # degree words: "lower the lights a little bit"
     "bit", "little", "slightly", "tad", "somewhat", "really", "very",
     # verbs that say nothing of what to do: "set the lights to red", "put the lamp on"
-    "set", "put", "make", "switch", "instead",
+    "set", "put", "make", "switch", "change", "changed", "instead",
 ))
+DEMONSTRATIVES = frozenset(("this", "that", "these", "those"))
+# Words for a property that name the thing when another word asks for more or less of it:
+# "decrease the brightness" dims the lights; "lamp brightness 30 percent" sets it.
+PROPERTIES = {"brightness": "light"}
+MORE_OR_LESS = frozenset(("bright", "dim"))
 # Where a device is, when the config does not say: no evidence for or against an action.
 PLACES = frozenset((
     "room", "living", "bedroom", "kitchen", "bathroom", "hall", "hallway", "office", "house",
     "home", "garage", "garden", "upstairs", "downstairs", "lounge", "workshop", "master",
     "flat", "apartment", "floor", "carpet", "rug", "place",
 ))
+
+# Words for any device ("the coffee machine"): no evidence either way, as a place.
+GENERIC_DEVICES = frozenset(("machine", "machines", "appliance", "appliances", "device",
+                             "devices", "gadget"))
 
 # Phrases whose words mean something else on their own.
 PHRASES = {("back", "up"): "backward", ("go", "back"): "backward",
@@ -92,10 +104,13 @@ PHRASES = {("back", "up"): "backward", ("go", "back"): "backward",
            ("start", "up"): "start", ("fire", "up"): "start", ("power", "up"): "on",
            ("power", "on"): "on", ("power", "off"): "off", ("power", "down"): "off",
            ("shut", "down"): "off", ("cup", "of"): "", ("mug", "of"): "", ("glass", "of"): "",
-           ("pot", "of"): ""}
+           ("pot", "of"): "", ("go", "with"): ""}
+# Phrases that mean something else where a request begins, the verb: "light up the kitchen"
+# is lights on or brighter (people say both), "turn the light up" is brighter.
+LEADING_PHRASES = {("light", "up"): "light on bright"}
 # Words that describe a state, not an operation ("it's dark" asks for light, not for dimming):
 # they get a concept of their own so no stem claims them.
-STATES = ("dark", "quiet", "loud")
+STATES = ("dark", "quiet", "loud", "high")
 # Operations that stand for each other: turning on a coffee maker is starting it.
 SAME_OPERATION = {"on": "start", "start": "on", "move": "angle", "angle": "move"}
 
@@ -125,9 +140,33 @@ def concept(word: str) -> str:
 # Words that ask for a value ("make the buzzer blue"): an action that cannot take it is not it.
 # A comparison asks for more or less of something ("make the coffee stronger").
 COMPARATIVES = ("stronger weaker louder quieter softer harder faster slower hotter warmer colder "
-                "cooler longer shorter bigger smaller higher thicker thinner")
+                "cooler longer shorter bigger smaller thicker thinner")
 VALUE_CONCEPTS = frozenset({concept(w) for name in COLORS for w in name.split()} |
                            {concept(w) for w in COMPARATIVES.split()} | {"left", "right"})
+
+
+def spoken_forms(value: str) -> tuple[str, ...]:
+    """How a user may say an enum value: itself, its general synonyms, and a state said as the
+    verb that makes it ("closed": "close the blinds", "locked": "lock the door")."""
+    value = value.lower()
+    forms = (value, *VALUE_SYNONYMS.get(value, ()))
+    if value.endswith("ed") and not value.endswith("eed") and len(value) > 4 and \
+            " " not in value:
+        forms += (value[:-1] if value[-3] in "s" or value.endswith("ved") else value[:-2],)
+    return forms
+
+
+def refers_back(words: list[str]) -> bool:
+    """A pronoun stands for something said elsewhere: "switch it on", "make that blue"; "this
+    room" and "that lamp" name their own thing."""
+    return any(w in ("it", "them") or (w in DEMONSTRATIVES and not _names_a_thing(words[i + 1:]))
+               for i, w in enumerate(words))
+
+
+def _names_a_thing(after: list[str]) -> bool:
+    """The words after a demonstrative begin with a thing: "this room", not "that off"."""
+    return bool(after) and after[0] not in FILLER and (
+        concept(after[0]) not in OPERATIONS and concept(after[0]) not in VALUE_CONCEPTS)
 
 
 def said(words: list[str]) -> tuple[str, ...]:
@@ -137,12 +176,15 @@ def said(words: list[str]) -> tuple[str, ...]:
 
 
 def rephrase(words: list[str]) -> list[str]:
-    """Replace the phrases of PHRASES by what they mean."""
+    """Replace the phrases of PHRASES (and of LEADING_PHRASES as the verb) by what they mean."""
     out: list[str] = []
     i = 0
     while i < len(words):
         pair = tuple(words[i:i + 2])
-        if pair in PHRASES:
+        if pair in LEADING_PHRASES and all(w in FILLER for w in words[:i]):
+            out += LEADING_PHRASES[pair].split()
+            i += 2
+        elif pair in PHRASES:
             out += PHRASES[pair].split()
             i += 2
         else:
@@ -153,17 +195,24 @@ def rephrase(words: list[str]) -> list[str]:
 
 def concepts(words: list[str]) -> list[str]:
     """Concepts of the content words of a request, in order; numbers and units left out."""
-    out = []
+    out: list[str] = []
     words = rephrase(words)
     switching = bool(SWITCH_WORDS & set(words)) or (
         len(words) > 1 and not TURN_WORDS & set(words))
+    properties: list[tuple[int, str]] = []  # where a property word is in out, and its thing
     for i, word in enumerate(words):
         after_number = i > 0 and (words[i - 1][0].isdigit() or words[i - 1] in NUMBER_WORDS)
         if word in FILLER or word[0].isdigit() or word in AMOUNT_WORDS or (
                 word in UNITS and after_number):
             continue
         c = concept(word)
+        if word in PROPERTIES:
+            properties.append((len(out), PROPERTIES[word]))
         if stem(word) == "turn" and switching:
             continue  # "turn off the light": the operation is 'off', not a rotation
         out.append(c)
+    others = [c for n, c in enumerate(out) if c in MORE_OR_LESS and
+              n not in {at for at, _ in properties}]
+    for at, thing in properties if others else ():
+        out[at] = thing
     return out

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from agent.config import Config
 from agent.interpret._lexicon import (
+    GENERIC_DEVICES,
     KIND_CONCEPTS,
     NUMBER_WORDS,
     OP_CONCEPTS,
@@ -56,7 +57,8 @@ class Match:
         return round(self.score, 9), self.operation_matched, self.device_named
 
 
-PLACE_CONCEPTS = frozenset(concept(w) for w in PLACES)
+# Where a device is, or a word for any device: evidence only for an action that says it
+UNSAID = frozenset(concept(w) for w in PLACES | GENERIC_DEVICES)
 
 
 class Matcher:
@@ -125,14 +127,14 @@ class Matcher:
         return concept in self.weight
 
     def query(self, words: list[str]) -> list[str]:
-        """The concepts of a request; a place no action mentions ("in the living room") is no
-        evidence either way."""
+        """The concepts of a request; a place or a word for any device that no action mentions
+        ("in the living room", "the coffee machine") is no evidence either way."""
         key = tuple(words)
         if key not in self.queries:
             if len(self.queries) > 256:
                 self.queries.clear()
             self.queries[key] = [c for c in concepts(words)
-                                 if c in self.weight or c not in PLACE_CONCEPTS]
+                                 if c in self.weight or c not in UNSAID]
         return self.queries[key]
 
     def rank(self, words: list[str]) -> list[Match]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.config import ActionConfig, ParamSpec
-from agent.interpret._lexicon import VALUE_SYNONYMS, rephrase
+from agent.interpret._lexicon import rephrase, spoken_forms
 from agent.interpret._text import UNITS, Quantity, quantities, tokens
 
 # Suffix of a parameter name -> (dimension, how many base units one of it is)
@@ -27,6 +27,9 @@ NAME_UNITS: tuple[tuple[str, str, float], ...] = (
     ("count", "count", 1.0), ("repeat", "count", 1.0), ("repeats", "count", 1.0),
 )
 MAX_REPEAT = 5  # "honk three times" with no count parameter: that many steps, at most this
+# A level said as a word, in percent: "lamp to medium" is a level of 0.5; "turn the lights down
+# to medium" to an action that takes no level is asked back, as a number it cannot take is.
+LEVEL_WORDS = {"medium": 50.0, "mid": 50.0, "halfway": 50.0, "max": 100.0, "maximum": 100.0}
 
 
 def unit_of(name: str) -> tuple[str | None, float]:
@@ -56,6 +59,7 @@ def extract(action: ActionConfig, text: str) -> Slots:
     numeric = {n: s for n, s in action.params.items()
                if s.type in ("number", "integer") and s.enum is None}
     found = [q for q in quantities(words) if not _is_enum_number(q, words, action)]
+    found += _levels(words, action)
     unclear = _unit_without_number(words, found, numeric)
     if unclear:
         slots.question = f"How much: I heard {unclear} but no number I could read?"
@@ -70,9 +74,10 @@ def extract(action: ActionConfig, text: str) -> Slots:
         if target is None:
             unit = q.dimension or "number"
             wanted = ", ".join(numeric) or "no number"
+            heard = (f"'{words[q.start]}'" if words[q.start] in LEVEL_WORDS
+                     else f"a {unit} ({q.value:g})")
             slots.question = slots.question or (
-                f"I heard a {unit} ({q.value:g}) but this action takes {wanted}: "
-                "could you say it again?")
+                f"I heard {heard} but this action takes {wanted}: could you say it again?")
             continue
         dimension, factor = unit_of(target)
         value: float | int = (q.value / factor if q.dimension in ("length", "time", "angle")
@@ -120,25 +125,40 @@ def _unit_without_number(words: list[str], found: list[Quantity],
 
 
 def _enum_value(spec: ParamSpec, words: list[str]) -> Any:
-    hits = []
     text = " " + " ".join(words) + " "
+    spans = []  # (start, end, value) of every value said
     for value in spec.enum or []:
-        spoken = [str(value).lower(), *VALUE_SYNONYMS.get(str(value).lower(), ())]
-        positions = [text.find(f" {s} ") for s in spoken if f" {s} " in text]
-        if positions:
-            hits.append((min(positions), value))
+        for form in spoken_forms(str(value)):
+            start = text.find(f" {form} ")
+            while start >= 0:
+                spans.append((start, start + len(form) + 1, value))
+                start = text.find(f" {form} ", start + 1)
+    # "warm white" is not also "white"
+    hits = sorted((start, value) for start, end, value in spans
+                  if not any(s <= start and end <= e and (e - s) > (end - start)
+                             for s, e, _ in spans))
     if not hits:
         return None
     values = {v for _, v in hits}
     if len(values) == 1:
         return hits[0][1]
-    # "from blue to white": the value after "to" is the one asked for
-    after_to = [v for pos, v in hits if text[:pos].rstrip().endswith(" to")]
-    return after_to[0] if len(after_to) == 1 else _AMBIGUOUS
+    # "from blue to white": the value after "to" is the one asked for, when the others come
+    # before it ("to green and red" asks for both: which?)
+    after_to = [(pos, v) for pos, v in hits if text[:pos].rstrip().endswith(" to")]
+    if len(after_to) == 1 and all(pos < after_to[0][0] for pos, v in hits if v != after_to[0][1]):
+        return after_to[0][1]
+    return _AMBIGUOUS
 
 
 def _choices(spec: ParamSpec) -> str:
     return ", ".join(str(v) for v in spec.enum or [])
+
+
+def _levels(words: list[str], action: ActionConfig) -> list[Quantity]:
+    """Level words that are not one of this action's enum values, as percentages."""
+    values = {str(v).lower() for spec in action.params.values() for v in spec.enum or []}
+    return [Quantity(LEVEL_WORDS[w], "percent", i, i + 1) for i, w in enumerate(words)
+            if w in LEVEL_WORDS and w not in values]
 
 
 def _is_enum_number(q: Quantity, words: list[str], action: ActionConfig) -> bool:
