@@ -11,9 +11,11 @@ Checked after every step:
 - no output stays on past its action's max_duration_s, plus SLACK_S (one supervisor period,
   and the scheduling jitter of a loaded 2-core machine; the soak prints the worst seen).
 
+Every input kind is driven: structured commands, text, cloud plans, text scheduled a second or
+two ahead (which may fire after an e-stop and a reset: it must not), and a reaction to a button.
 Used by tests/test_properties.py (a few examples, in CI) and scripts/soak_properties.py (long).
-To drive another input kind (schedules, reactions), add a @rule that sends it through
-`self.request(...)` with what it may switch on.
+To drive another input kind, add a @rule that sends it through `self.request(...)` (or records
+what it may switch on in `self.asked`, as `button` does).
 """
 
 from __future__ import annotations
@@ -81,6 +83,13 @@ max_duration_s = 0.6
 [actions.arm_stop]
 device = "arm"
 op = "stop"
+[sensors.button]
+topic = "robots/t/sensors/button"
+kind = "bool"
+max_age_s = 5
+[reactions.button_lights]
+when = {{ sensor = "button", equals = true }}
+do = {{ action = "lights_color", params = {{ color = "green" }} }}
 [cloud]
 enabled = true
 base_url = "{base_url}"
@@ -101,6 +110,8 @@ COMMANDS: dict[str, tuple[str, dict[str, Any]]] = {  # action: (device, params)
 }
 TEXTS = ["turn left 30 degrees", "drive forward 20 centimetres", "lights off", "stop",
          "make the lights green", "do a little dance"]
+LATER = ["make the lights red in 1 second", "turn left 30 degrees in 2 seconds",
+         "lights off in 1 second"]
 PLAN_STEPS = st.lists(st.sampled_from([
     {"action": "lights_color", "params": {"color": "blue"}},
     {"action": "turn", "params": {"direction": "right", "degrees": 20}},
@@ -252,6 +263,20 @@ class DaemonMachine(RuleBasedStateMachine):
     def ask(self, text: str) -> None:
         STATS.steps["ask"] += 1
         self.request("robots/t/ask", {"text": text}, (ANY_DEVICE,))
+
+    @rule(text=st.sampled_from(LATER))
+    def schedule(self, text: str) -> None:
+        """Scheduled for later: its one final result comes when it fires (or is cancelled)."""
+        STATS.steps["schedule"] += 1
+        self.request("robots/t/ask", {"text": text}, (ANY_DEVICE,))
+
+    @rule(pressed=st.booleans())
+    def button(self, pressed: bool) -> None:
+        """The reaction to a pressed button sets the lamp (it re-arms when released)."""
+        STATS.steps["button"] += 1
+        if pressed:
+            self.asked.append((time.monotonic(), "lamp"))
+        self.client.publish("robots/t/sensors/button", "true" if pressed else "false")
 
     @rule(steps=PLAN_STEPS)
     def plan(self, steps: list[dict[str, Any]]) -> None:

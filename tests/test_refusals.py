@@ -2,13 +2,15 @@
 its journal line (at WARNING, so `journalctl DECISION=refuse` finds it), for every input kind
 and each live refusal of the gate: the e-stop, an interlock, a stale sensor.
 
-To cover a new input kind (a schedule, a reaction), add a Sender to SENDERS: how to make the
-daemon try `move forward 0.3 m` through that kind, and which of its results is the refusal.
+To cover a new input kind, add a Sender to SENDERS: how to make the daemon try `move forward
+0.3 m` through that kind, under which id it answers, and which of its results is the refusal.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,25 +24,59 @@ from tests.conftest import Broker, Client, Running, make_config, start_daemon
 MOVE = {"direction": "forward", "distance_m": 0.3}
 
 
+REACTION = """
+[sensors.button]
+topic = "robots/t/sensors/button"
+kind = "bool"
+max_age_s = 5
+[reactions.button_drives]
+when = { sensor = "button", equals = true }
+do = { action = "move", params = { direction = "forward", distance_m = 0.3 } }
+"""
+
+
 @dataclass(frozen=True)
 class Sender:
-    send: Callable[[Client, CloudStub, str], None]
+    # Makes the daemon try the move; returns the id its results and records carry.
+    send: Callable[[Client, CloudStub, str], str]
     # The result that carries the refusal of the move itself.
-    is_refusal: Callable[[dict[str, Any]], bool]
+    is_refusal: Callable[[dict[str, Any]], bool] = lambda r: True
 
 
-def plan_step(client: Client, stub: CloudStub, rid: str) -> None:
+def command(client: Client, stub: CloudStub, rid: str) -> str:
+    client.publish("robots/t/cmd", {"id": rid, "action": "move", "params": MOVE})
+    return rid
+
+
+def ask(client: Client, stub: CloudStub, rid: str) -> str:
+    client.publish("robots/t/ask", {"id": rid, "text": "drive forward 30 centimetres"})
+    return rid
+
+
+def plan_step(client: Client, stub: CloudStub, rid: str) -> str:
     stub.script.append(("plan", [{"action": "move", "params": MOVE}]))
     client.publish("robots/t/plan", {"id": rid, "goal": "go forward a bit"})
+    return rid
+
+
+def later(client: Client, stub: CloudStub, rid: str) -> str:
+    """Scheduled a second ahead: the gate's live checks run when it fires."""
+    client.publish("robots/t/ask", {"id": rid,
+                                    "text": "drive forward 30 centimetres in 1 second"})
+    return rid
+
+
+def reaction(client: Client, stub: CloudStub, rid: str) -> str:
+    client.publish("robots/t/sensors/button", "true")
+    return "reaction:button_drives:1"
 
 
 SENDERS: dict[str, Sender] = {
-    "cmd": Sender(lambda c, s, rid: c.publish("robots/t/cmd", {"id": rid, "action": "move",
-                                                                "params": MOVE}),
-                  lambda r: True),
-    "ask": Sender(lambda c, s, rid: c.publish("robots/t/ask", {
-        "id": rid, "text": "drive forward 30 centimetres"}), lambda r: True),
+    "cmd": Sender(command),
+    "ask": Sender(ask),
     "plan": Sender(plan_step, lambda r: r.get("step") == 1),
+    "schedule": Sender(later, lambda r: r["status"] != "scheduled"),
+    "reaction": Sender(reaction),
 }
 
 
@@ -75,7 +111,7 @@ def running(broker: Broker, client: Client, stub: CloudStub, tmp_path: Path,
             ) -> Iterator[Running]:
     monkeypatch.setenv("ROBOT_AGENT_CLOUD_API_KEY", "sk-test")
     config = make_config(broker.port, f'\n[cloud]\nenabled = true\nbase_url = '
-                                      f'"{stub.base_url}"\nmodel = "stub"\n')
+                                      f'"{stub.base_url}"\nmodel = "stub"\n' + REACTION)
     daemon = start_daemon(config, tmp_path / "state", client)
     # The journal as journald gets it: the fields of each record.
     daemon.daemon.replies.decision_log = DecisionLog(lambda **fields: journal.append(fields))
@@ -91,21 +127,41 @@ def test_every_refusal_is_refused_for_every_input_kind(
     make_it_so, reason = CAUSES[cause]
     make_it_so(client, running)
     sender = SENDERS[kind]
-    sender.send(client, stub, "r1")
-    # A plan that arrives while the e-stop is engaged is refused whole, before any step runs
-    # (agent.plans): its own result is the refusal, and it names no action.
-    action = None if (kind, cause) == ("plan", "estop") else "move"
-    is_refusal = (lambda r: "step" not in r) if action is None else sender.is_refusal
-    result = client.wait_for("robots/t/result", lambda r: r["id"] == "r1" and
-                             r["action"] == action and is_refusal(r))
+    with fresh_obstacle(client, running, cause == "interlock"):
+        rid = sender.send(client, stub, "r1")
+        # A plan that arrives while the e-stop is engaged is refused whole, before any step runs
+        # (agent.plans): its own result is the refusal, and it names no action.
+        action = None if (kind, cause) == ("plan", "estop") else "move"
+        is_refusal = (lambda r: "step" not in r) if action is None else sender.is_refusal
+        result = client.wait_for("robots/t/result", lambda r: r["id"] == rid and
+                                 r["action"] == action and is_refusal(r))
     assert (result["status"], result["decision"], result["reason"]) == (
         "refused", "refuse", reason), result
-    record = client.wait_for("robots/t/events", lambda e: e["id"] == "r1" and
+    record = client.wait_for("robots/t/events", lambda e: e["id"] == rid and
                              e["action"] == action and e["status"] == "refused")
     assert (record["status"], record["decision"], record["reason"]) == (
         "refused", "refuse", reason), record
-    lines = [f for f in journal if f["ID"] == "r1" and f.get("ACTION") == action
-             and (action or f["DECISION"] == "refuse")]
+    # (A schedule's acceptance has a line of its own, before its time: not the refusal.)
+    lines = [f for f in journal if f["ID"] == rid and f.get("ACTION") == action
+             and f["DECISION"] != "schedule" and (action or f["DECISION"] == "refuse")]
     assert [(f["DECISION"], f["REASON"], f["PRIORITY"]) for f in lines] == [
         ("refuse", reason, "4")], lines  # 4: warning
     assert all(running.pin(n).state == 0 for n in (4, 14, 17, 18))
+
+
+@contextmanager
+def fresh_obstacle(client: Client, running: Running, keep: bool) -> Iterator[None]:
+    """Keeps the obstacle's reading fresh (max_age_s 0.5) while a request is answered: a
+    scheduled move meets the interlock when it fires, a second later, not a stale sensor."""
+    done = threading.Event()
+
+    def renew() -> None:
+        while not done.wait(0.2):
+            obstacle(client, running)
+
+    if keep:
+        threading.Thread(target=renew, daemon=True).start()
+    try:
+        yield
+    finally:
+        done.set()

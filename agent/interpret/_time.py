@@ -180,8 +180,12 @@ def _resolve(span: str, recurring: str | None, relative: bool, now: datetime
                              ) if text else None
     if found is None:
         return None
-    # "in ten minutes" is ten minutes from now, to the second; a clock time is on the minute
-    at = found.replace(second=found.second if relative or "sec" in text else 0, microsecond=0)
+    # "in ten minutes" is ten minutes from now, to the second (rounded up: never early, and
+    # "in 1 second" never fires at once); a clock time is on the minute
+    to_the_second = relative or "sec" in text
+    at = found.replace(second=found.second if to_the_second else 0, microsecond=0)
+    if to_the_second and found.microsecond:
+        at += timedelta(seconds=1)
     if not has_clock and has_date and not (pm or am):
         at = datetime.combine(at.date(), clock_time(9, 0))  # "next monday": at nine
     bare = has_clock and not explicit and not (pm or am) and not has_date
