@@ -37,10 +37,17 @@ def answer(config: Config, state: State, *, devices: Sequence[str] = (),
         facts.setdefault("sensors", {})[name] = reading
     if running:
         said.append("Running now: " + ", ".join(
-            f"{r['action']} ({r['ends_in_s']:.1f} s left)" for r in runs) + "."
+            f"{r['action']} ({time_left(r)})" for r in runs) + "."
             if runs else "Nothing is running now.")
         facts["running"] = runs
     return " ".join(said), facts
+
+
+def time_left(run: Mapping[str, Any]) -> str:
+    """How long a running action (agent.executor's running_now) has left: "2.5 s left", or
+    "stays on" for one allowed to stay on until switched off (it has no end)."""
+    left = run["ends_in_s"]
+    return "stays on" if left is None else f"{left:.1f} s left"
 
 
 def _is(name: str) -> str:
@@ -52,8 +59,7 @@ def _device(name: str, state: dict[str, Any], running: list[dict[str, Any]]) -> 
     shown = name.replace("_", " ")
     be = _is(shown)
     if running:
-        return (f"The {shown} {be} running {running[0]['action']} "
-                f"({running[0]['ends_in_s']:.1f} s left).")
+        return f"The {shown} {be} running {running[0]['action']} ({time_left(running[0])})."
     kind, last = state.get("kind"), state.get("op")
     then = f" (last operation: {last})" if last and last != "safe" else ""
     if kind in ("robot", "motor"):

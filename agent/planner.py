@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from agent.answers import time_left
 from agent.clock import Clock
 from agent.cloud import PROBE_EVERY_S, CloudClient, CloudError
 from agent.commands import Commands, Job
@@ -79,7 +80,7 @@ def state_summary(config: Config, sensors: Sensors, *, estop: bool,
     """What the planner needs to know now, in a few tokens instead of the raw state: each
     sensor described, with its unit, its value now and statistics over its window."""
     described = "".join(f"\n- {sensors.describe(name)}" for name in config.sensors)
-    doing = ", ".join(f"{r['action']} ({r['ends_in_s']:g} s left)" for r in running) or "nothing"
+    doing = ", ".join(f"{r['action']} ({time_left(r)})" for r in running) or "nothing"
     happened = "; ".join(
         f"{r['action'] or r['input_kind']} {r['decision']}" + (f" ({r['reason']})"
                                                              if r["reason"] else "")

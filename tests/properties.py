@@ -4,8 +4,8 @@ waiting, against an in-process daemon on mock pins, a real mosquitto and a scrip
 
 Checked after every step:
 - while the e-stop is latched, every output is in its safe state;
-- every request gets exactly one final result (never two; all of them by the end, and before
-  every broker restart, when what is in flight has settled);
+- every request gets exactly one final result (never two, never `internal_error`; all of them
+  by the end, and before every broker restart, when what is in flight has settled);
 - nothing sent before an e-stop sets an output after the reset that follows it: every output
   that goes on after a reset was asked for after the e-stop;
 - no output stays on past its action's max_duration_s, plus SLACK_S (one supervisor period,
@@ -416,6 +416,8 @@ class DaemonMachine(RuleBasedStateMachine):
         finals = self.finals()
         twice = {rid: r for rid, r in finals.items() if len(r) > 1}
         assert not twice, twice
+        broken = {rid: r for rid, r in finals.items() if r[0]["reason"] == "internal_error"}
+        assert not broken, broken
         if complete:
             missing = sorted(set(self.sent) - set(finals))
             assert not missing, f"no final result for {missing}"

@@ -63,6 +63,20 @@ def test_a_plan_runs_step_by_step_with_a_result_for_each(planning: Running, clie
     assert "Robot state: e-stop released" in prompt[1]["content"]
 
 
+def test_the_planner_is_told_what_stays_on(planning: Running, client: Client,
+                                           stub: CloudStub) -> None:
+    """A light allowed to stay on is running with no end: the planner hears "stays on" (found
+    by the property soak: formatting its missing end made every plan an internal_error)."""
+    client.publish("robots/t/cmd", {"id": "on", "action": "lights_color",
+                                    "params": {"color": "red"}})
+    assert client.result("on")["status"] == "done"
+    stub.script.append(("plan", [{"action": "lights_off", "params": {}}]))
+    client.publish(PLAN, {"id": "p2", "goal": "lights off"})
+    assert final(client, "p2")["status"] == "done"
+    assert "Running: lights_color (stays on)." in stub.requests[0]["body"]["messages"][1][
+        "content"]
+
+
 def test_every_step_of_a_plan_leaves_its_own_record(planning: Running, client: Client,
                                                     stub: CloudStub) -> None:
     """A four-step plan: P/events carries the plan's start, one record per step (each saying
