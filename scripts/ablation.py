@@ -16,6 +16,8 @@ import resource
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as scripts/NAME.py
+
 from agent.config import load_config
 from scripts.calibrate import DEVELOPMENT, HELD_OUT
 from scripts.eval_interpreter import Score, evaluate, pct, read_rows

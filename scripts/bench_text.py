@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as scripts/NAME.py
+
 from scripts.bench_core import (
     ROOT,
     P,

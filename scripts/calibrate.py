@@ -23,6 +23,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as scripts/NAME.py
+
 from agent.config import load_config
 from agent.gate import Gate
 from agent.interpret import Interpretation, Interpreter
