@@ -112,10 +112,12 @@ def main() -> int:
                         break
                     except OSError:
                         time.sleep(0.1)
-                running.daemon.planner.client.http.base_url = f"http://127.0.0.1:{lport}/v1/"
+                planner = running.daemon.planner
+                assert planner is not None  # the cloud is enabled in this config
+                planner.client.http.base_url = f"http://127.0.0.1:{lport}/v1/"
                 real = round_trips(client, "robots/t/plan", [
                     {"id": f"r{i}", "goal": "turn left a little"} for i in range(5)])
-                usage = running.daemon.planner.client.usage
+                usage = planner.client.usage
                 print(summary("plan -> final result, llama_cpp.server with the bundled model",
                               real))
                 print(f"cloud usage so far: {usage.requests} requests, {usage.prompt_tokens} "

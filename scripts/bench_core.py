@@ -29,6 +29,8 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
+from agent.mqtt import no_delay
+
 ROOT = Path(__file__).resolve().parent.parent
 P = "robots/bench"
 
@@ -137,7 +139,7 @@ class Probe:
         self.got: dict[str, tuple[float, Any]] = {}
         self.client.on_message = self._on_message
         self.client.connect("127.0.0.1", port)
-        self.client.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        no_delay(self.client.socket())
         self.client.subscribe([(f"{P}/estop/state", 1), (f"{P}/result", 1), (f"{P}/status", 1)])
         self.client.loop_start()
 
@@ -174,7 +176,7 @@ def estop_rounds(probe: Probe, rounds: int) -> list[float]:
     return latencies
 
 
-def start_rover(tmp: Path, port: int, procs: list[subprocess.Popen[bytes]], extra: str = "",
+def start_rover(tmp: Path, port: int, procs: list[subprocess.Popen[bytes]], *, extra: str = "",
                 code: Path = ROOT, nice: int = 0) -> subprocess.Popen[bytes]:
     """A mosquitto (set_tcp_nodelay, as shipped) and the daemon on the example rover config
     with its rate limits lifted (plus extra config), in simulation; both appended to procs for
@@ -257,7 +259,7 @@ def main() -> int:
     args = parser.parse_args()
     tmp, port, procs = prepare()
     try:
-        daemon = start_rover(tmp, port, procs, args.daemon_nice)
+        daemon = start_rover(tmp, port, procs, nice=args.daemon_nice)
         probe = Probe(port)
         deadline = time.monotonic() + 30
         while f"{P}/status" not in probe.got and time.monotonic() < deadline:

@@ -118,7 +118,7 @@ def rounds(probe: Probe, n: int, trigger: Any) -> list[float]:
     for i in range(n):
         rearm, topic, payload = trigger(i)
         if rearm:
-            probe.client.publish(*rearm, qos=1)
+            probe.client.publish(rearm[0], rearm[1], qos=1)
         start_turn(probe)
         time.sleep(random.uniform(0.01, 0.03))
         latencies.append(probe.round_trip(topic, payload, drive, lambda s: not moving(s)))
@@ -140,7 +140,7 @@ def main() -> int:
     args = parser.parse_args()
     tmp, port, procs = prepare()
     try:
-        start_rover(tmp, port, procs, BENCH)
+        start_rover(tmp, port, procs, extra=BENCH)
         probe = Probe(port)
         probe.client.subscribe(f"{P}/state/drive", 1)
         firings = Firings(probe)

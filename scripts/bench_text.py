@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -49,7 +50,7 @@ def main() -> int:
         sys.exit("mosquitto is not installed: run scripts/setup")
     tmp = Path(tempfile.mkdtemp(prefix="bench-text-"))
     port = free_port()
-    procs: list = []
+    procs: list[subprocess.Popen[bytes]] = []
     try:
         daemon = start_rover(tmp, port, procs, code=args.code.resolve())
         probe = Probe(port)

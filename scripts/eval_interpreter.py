@@ -62,7 +62,7 @@ def right_time(row: dict[str, Any], out: Decision) -> bool:
         return False
     fired = datetime.fromisoformat(at).astimezone(NOW.tzinfo).replace(tzinfo=None)
     wanted = datetime.fromisoformat(row["at"])
-    return abs((fired - wanted).total_seconds()) <= row.get("at_tolerance_s", 60)
+    return bool(abs((fired - wanted).total_seconds()) <= row.get("at_tolerance_s", 60))
 
 
 def is_right(row: dict[str, Any], out: Decision) -> bool:
