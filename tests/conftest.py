@@ -131,6 +131,11 @@ class Client:
         return self.wait_for(topic, lambda r: r.get("id") == rid and (
             status is None or r.get("status") == status), timeout)
 
+    def final(self, rid: str, timeout: float = 10.0) -> Any:
+        """A request's own final result: not a plan step's, not running."""
+        return self.wait_for("robots/t/result", lambda r: r.get("id") == rid and r["status"] in (
+            "done", "failed", "refused", "none") and "step" not in r, timeout)
+
     def forget(self) -> None:
         """Ignore everything received so far."""
         while True:
@@ -291,3 +296,16 @@ def daemon(broker: Broker, client: Client, tmp_path: Path) -> Iterator[Running]:
     running = start_daemon(make_config(broker.port), tmp_path / "state", client)
     yield running
     running.stop()
+
+
+def estop_ends_plan_in_its_first_step(client: Client, running: Running, rid: str) -> None:
+    """The e-stop while step 1 of plan `rid` (a long turn, then the lamp) runs: the plan fails
+    `estop_engaged`, step 2 never runs, the wheels stop. Local and cloud plans share it."""
+    client.wait_for("robots/t/result", lambda r: r["id"] == rid and r.get("step") == 1 and
+                    r["status"] == "running")
+    client.publish("robots/t/estop", "")
+    result = client.final(rid)
+    assert (result["status"], result["reason"]) == ("failed", "estop_engaged")
+    time.sleep(0.3)
+    assert running.pin(13).state == 0  # step 2 never ran
+    assert all(running.pin(n).state == 0 for n in (4, 14, 17, 18))

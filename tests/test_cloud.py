@@ -13,7 +13,15 @@ from typing import Any
 import pytest
 
 from tests.cloudstub import CloudStub
-from tests.conftest import Broker, Client, Running, free_port, make_config, start_daemon
+from tests.conftest import (
+    Broker,
+    Client,
+    Running,
+    estop_ends_plan_in_its_first_step,
+    free_port,
+    make_config,
+    start_daemon,
+)
 
 PLAN = "robots/t/plan"
 KEY = "sk-test-SECRET-0123456789"
@@ -36,11 +44,6 @@ def planning(broker: Broker, client: Client, stub: CloudStub, tmp_path: Path,
     running.stop()
 
 
-def final(client: Client, rid: str, timeout: float = 10) -> Any:
-    return client.wait_for("robots/t/result", lambda r: r["id"] == rid and r["status"] in (
-        "done", "failed", "refused", "none") and "step" not in r, timeout)
-
-
 def test_a_plan_runs_step_by_step_with_a_result_for_each(planning: Running, client: Client,
                                                          stub: CloudStub) -> None:
     stub.script.append(("plan", [
@@ -48,7 +51,7 @@ def test_a_plan_runs_step_by_step_with_a_result_for_each(planning: Running, clie
         {"action": "turn", "params": {"direction": "left", "degrees": 18}},
         {"action": "lights_off", "params": {}}]))
     client.publish(PLAN, {"id": "p1", "goal": "flash red, look left, lights off"})
-    assert final(client, "p1")["status"] == "done"
+    assert client.final("p1")["status"] == "done"
     steps = [r for r in map(lambda m: m, _results(client, "p1")) if "step" in r]
     assert [(r["step"], r["action"], r["status"]) for r in steps] == [
         (1, "lights_color", "done"), (2, "turn", "running"), (2, "turn", "done"),
@@ -72,7 +75,7 @@ def test_the_planner_is_told_what_stays_on(planning: Running, client: Client,
     assert client.result("on")["status"] == "done"
     stub.script.append(("plan", [{"action": "lights_off", "params": {}}]))
     client.publish(PLAN, {"id": "p2", "goal": "lights off"})
-    assert final(client, "p2")["status"] == "done"
+    assert client.final("p2")["status"] == "done"
     assert "Running: lights_color (stays on)." in stub.requests[0]["body"]["messages"][1][
         "content"]
 
@@ -88,7 +91,7 @@ def test_every_step_of_a_plan_leaves_its_own_record(planning: Running, client: C
         {"action": "move", "params": {"distance_m": 0.1}},
         {"action": "lights_off", "params": {}}]))
     client.publish(PLAN, {"id": "p4", "goal": "four steps"})
-    assert final(client, "p4")["status"] == "done"
+    assert client.final("p4")["status"] == "done"
     events = client.wait_for  # the last record is the plan's end: everything before is here
     events("robots/t/events", lambda e: e["id"] == "p4" and e["status"] == "done" and
            "step" not in e)
@@ -108,7 +111,7 @@ def test_a_plan_with_forbidden_steps_is_refused_whole(planning: Running, client:
         {"action": "move", "params": {"distance_m": 50}},
         {"action": "water", "params": {}}]))
     client.publish(PLAN, {"id": "p2", "goal": "do everything"})
-    result = final(client, "p2")
+    result = client.final("p2")
     assert result["status"] == "refused" and result["reason"] == "unknown_action"
     for named in ("step 2 fly", "step 3 move", "step 4 water"):
         assert named in result["detail"]
@@ -122,14 +125,7 @@ def test_the_estop_aborts_a_running_plan(planning: Running, client: Client,
         {"action": "turn", "params": {"direction": "left", "degrees": 360}},
         {"action": "lights_color", "params": {"color": "blue"}}]))
     client.publish(PLAN, {"id": "p3", "goal": "spin then blue"})
-    client.wait_for("robots/t/result", lambda r: r["id"] == "p3" and r.get("step") == 1 and
-                    r["status"] == "running")
-    client.publish("robots/t/estop", "")
-    result = final(client, "p3")
-    assert (result["status"], result["reason"]) == ("failed", "estop_engaged")
-    time.sleep(0.3)
-    assert planning.pin(13).state == 0  # step 2 never ran
-    assert all(planning.pin(n).state == 0 for n in (4, 14, 17, 18))
+    estop_ends_plan_in_its_first_step(client, planning, "p3")
 
 
 @pytest.mark.parametrize("script, reason", [
@@ -146,7 +142,7 @@ def test_bad_answers_end_clearly_and_nothing_runs(planning: Running, client: Cli
                                                   reason: str) -> None:
     stub.script.extend([script, script])
     client.publish(PLAN, {"id": "bad", "goal": "anything"})
-    result = final(client, "bad")
+    result = client.final("bad")
     assert (result["status"], result["reason"]) == ("refused", reason), result
     assert all(planning.pin(n).state == 0 for n in (4, 14, 17, 18, 5, 6, 13, 23))
     assert planning.daemon.health_problem() == ""
@@ -156,11 +152,11 @@ def test_an_outage_costs_one_timeout_then_fails_fast(planning: Running, client: 
                                                      stub: CloudStub) -> None:
     stub.script.append(("slow", 3.0, []))
     client.publish(PLAN, {"id": "t1", "goal": "anything"})
-    assert final(client, "t1")["reason"] == "offline"
+    assert client.final("t1")["reason"] == "offline"
     assert client.wait_for("robots/t/status", lambda s: s.get("cloud") == "offline")
     started = time.monotonic()
     client.publish(PLAN, {"id": "t2", "goal": "anything"})
-    assert final(client, "t2")["reason"] == "offline"
+    assert client.final("t2")["reason"] == "offline"
     assert time.monotonic() - started < 1.0  # the breaker is open: no second timeout
     assert planning.daemon.planner.client.probe()  # the stub answers a probe
     assert client.wait_for("robots/t/status", lambda s: s.get("cloud") == "online")
@@ -173,7 +169,7 @@ def test_json_schema_refused_falls_back_to_a_json_object(broker: Broker, client:
     try:
         stub.script.append(("plan", [{"action": "lights_off", "params": {}}]))
         client.publish(PLAN, {"id": "f", "goal": "lights off"})
-        assert final(client, "f")["status"] == "done"
+        assert client.final("f")["status"] == "done"
         kinds = [r["body"]["response_format"]["type"] for r in stub.requests]
         assert kinds == ["json_schema", "json_object"]
         assert stub.requests[1]["body"]["response_format"]["schema"]["required"] == ["steps"]
@@ -189,7 +185,7 @@ def test_text_the_interpreter_cannot_place_goes_to_the_cloud(planning: Running,
                                                               "degrees": 9}},
                                  {"action": "lights_color", "params": {"color": "green"}}]))
     client.publish("robots/t/ask", {"id": "a", "text": "patrol the kitchen and come back"})
-    result = final(client, "a")
+    result = client.final("a")
     assert result["status"] == "done" and result["route"] == "cloud"
     assert planning.pin(6).state == 1
     # The hand-over came first, as the contract says: escalated, then the plan's results.
@@ -208,7 +204,7 @@ def test_the_api_key_never_leaves_the_header(planning: Running, client: Client,
                         ("slow", 3.0, [])])
     for rid in ("k1", "k2", "k3"):
         client.publish(PLAN, {"id": rid, "goal": "lights off"})
-        final(client, rid)
+        client.final(rid)
     assert stub.requests[0]["headers"]["Authorization"] == f"Bearer {KEY}"
     client.wait_for("robots/t/status", lambda s: s.get("cloud") == "offline")
     everything = " ".join(p.decode(errors="replace") for _, p, _ in client.history)
@@ -224,14 +220,14 @@ def test_unreachable_from_the_start_local_work_goes_on(broker: Broker, client: C
                            )
     try:
         client.publish("robots/t/ask", {"id": "a", "text": "patrol the kitchen"})
-        result = final(client, "a")
+        result = client.final("a")
         assert (result["status"], result["reason"]) == ("refused", "offline")
         assert "can still do locally" in result["detail"] and "turn" in result["detail"]
         client.publish("robots/t/ask", {"id": "b", "text": "lights off"})
-        assert final(client, "b")["status"] == "done"
+        assert client.final("b")["status"] == "done"
         client.publish("robots/t/cmd", {"id": "c", "action": "lights_color",
                                         "params": {"color": "red"}})
-        assert final(client, "c")["status"] == "done"
+        assert client.final("c")["status"] == "done"
         client.publish("robots/t/estop", "")
         assert client.wait_for("robots/t/estop/state", lambda s: s["engaged"])
         assert client.wait_for("robots/t/status", lambda s: s.get("cloud") == "offline")
@@ -247,11 +243,11 @@ def test_the_cloud_going_away_mid_plan(planning: Running, client: Client,
     client.publish(PLAN, {"id": "m", "goal": "turn, then lights off"})
     client.wait_for("robots/t/result", lambda r: r["id"] == "m" and r.get("step") == 1)
     stub.stop()  # the plan is already here: its steps are local
-    assert final(client, "m")["status"] == "done"
+    assert client.final("m")["status"] == "done"
     client.publish(PLAN, {"id": "m2", "goal": "again"})
-    assert final(client, "m2")["reason"] == "offline"
+    assert client.final("m2")["reason"] == "offline"
     client.publish("robots/t/cmd", {"id": "c", "action": "lights_off"})
-    assert final(client, "c")["status"] == "done"
+    assert client.final("c")["status"] == "done"
 
 
 def test_a_plan_never_outlives_its_time_limit(broker: Broker, client: Client,
@@ -264,7 +260,7 @@ def test_a_plan_never_outlives_its_time_limit(broker: Broker, client: Client,
                                                                   "degrees": 360}},
                                      {"action": "lights_off", "params": {}}]))
         client.publish(PLAN, {"id": "slow", "goal": "spin"})
-        result = final(client, "slow")
+        result = client.final("slow")
         assert (result["status"], result["reason"]) == ("failed", "plan_timeout")
         assert all(running.pin(n).state == 0 for n in (4, 14, 17, 18))
     finally:
@@ -284,8 +280,8 @@ def test_a_stop_answers_the_plan_in_hand_and_the_one_still_queued(
     client.publish(PLAN, {"id": "queued", "goal": "lights off"})
     time.sleep(0.3)  # the first is waiting for the cloud, the second in the queue
     assert running.stop() == 0
-    assert final(client, "in-hand")["reason"] == "shutdown"
-    assert final(client, "queued")["reason"] == "shutdown"
+    assert client.final("in-hand")["reason"] == "shutdown"
+    assert client.final("queued")["reason"] == "shutdown"
 
 
 def test_malformed_plan_requests(planning: Running, client: Client) -> None:

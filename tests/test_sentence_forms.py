@@ -8,19 +8,13 @@ import json
 import logging
 import time
 from datetime import datetime
-from typing import Any
 
 import pytest
 
-from tests.conftest import Client, Running
+from tests.conftest import Client, Running, estop_ends_plan_in_its_first_step
 
 ASK = "robots/t/ask"
 WHEELS = (4, 14, 17, 18)
-
-
-def final(client: Client, rid: str, timeout: float = 10) -> Any:
-    return client.wait_for("robots/t/result", lambda r: r["id"] == rid and r["status"] in (
-        "done", "failed", "refused", "none") and "step" not in r, timeout)
 
 
 def untouched(running: Running) -> bool:
@@ -103,7 +97,7 @@ def test_high_risk_is_never_scheduled_from_text(daemon: Running, client: Client)
 def test_a_sequence_runs_as_a_local_plan(daemon: Running, client: Client) -> None:
     client.publish(ASK, {"id": "p1",
                          "text": "change the lamp colour to red then turn left 18 degrees"})
-    result = final(client, "p1")
+    result = client.final("p1")
     assert result["status"] == "done" and result["route"] == "local"
     answered = [json.loads(p) for t, p, _ in client.history
                 if t == "robots/t/result" and json.loads(p)["id"] == "p1"]
@@ -117,7 +111,7 @@ def test_a_sequence_runs_as_a_local_plan(daemon: Running, client: Client) -> Non
 
 def test_a_sequence_with_an_unclear_part_runs_nothing(daemon: Running, client: Client) -> None:
     client.publish(ASK, {"id": "p2", "text": "change the lamp colour to red then do a barrel roll"})
-    result = final(client, "p2")
+    result = client.final("p2")
     assert result["decision"] == "refuse" and "step 2 ('do a barrel roll')" in result["detail"]
     assert daemon.pin(5).state == 0
 
@@ -125,11 +119,4 @@ def test_a_sequence_with_an_unclear_part_runs_nothing(daemon: Running, client: C
 def test_the_estop_ends_a_local_plan(daemon: Running, client: Client) -> None:
     client.publish(ASK, {"id": "p3", "text": "turn left 360 degrees and then change the lamp "
                                              "colour to blue"})
-    client.wait_for("robots/t/result", lambda r: r["id"] == "p3" and r.get("step") == 1 and
-                    r["status"] == "running")
-    client.publish("robots/t/estop", "")
-    result = final(client, "p3")
-    assert (result["status"], result["reason"]) == ("failed", "estop_engaged")
-    time.sleep(0.3)
-    assert daemon.pin(13).state == 0  # step 2 never ran
-    assert all(daemon.pin(n).state == 0 for n in WHEELS)
+    estop_ends_plan_in_its_first_step(client, daemon, "p3")
