@@ -34,13 +34,13 @@ ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "scripts/eval-data"
 SHARED = ROOT.parent / "shared/eval"
 DEVELOPMENT = [
-    (SHARED / "home-rover.toml", SHARED / "slurp-devel-home.jsonl"),
-    (SHARED / "home-rover.toml", EVAL / "slurp-test-home-dev.jsonl"),
+    (EVAL / "home-rover.toml", SHARED / "slurp-devel-home.jsonl"),
+    (EVAL / "home-rover.toml", EVAL / "slurp-test-home-dev.jsonl"),
     (ROOT / "deploy/examples/rover.toml", EVAL / "rover-motion.jsonl"),
     (ROOT / "deploy/examples/rover.toml", EVAL / "injections.jsonl"),
     (EVAL / "workshop.toml", EVAL / "forms-dev.jsonl"),
     (EVAL / "tank.toml", EVAL / "tank-dev.jsonl"),
-    (SHARED / "home-rover.toml", EVAL / "calib-home.jsonl"),
+    (EVAL / "home-rover.toml", EVAL / "calib-home.jsonl"),
     (EVAL / "tank.toml", EVAL / "calib-tank.jsonl"),
     (EVAL / "greenhouse.toml", EVAL / "calib-greenhouse.jsonl"),
     (EVAL / "living-room.toml", EVAL / "calib-living-room.jsonl"),
@@ -50,7 +50,7 @@ HELD_OUT = [
     (EVAL / "home-current.toml", EVAL / "sentence-forms.jsonl"),
     (ROOT / "deploy/examples/rover.toml", EVAL / "rover-forms.jsonl"),
     (EVAL / "workshop.toml", EVAL / "forms-holdout.jsonl"),
-    (SHARED / "home-rover.toml", EVAL / "slurp-test-home-holdout.jsonl"),
+    (EVAL / "home-rover.toml", EVAL / "slurp-test-home-holdout.jsonl"),
 ]
 TABLE = ROOT / "agent/interpret/_calibrated.py"
 Z = 1.645  # one-sided 95 %

@@ -94,7 +94,7 @@ def test_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 
 SHIPPED = [*sorted((ROOT / "deploy/examples").glob("*.toml")),
-           ROOT.parent / "shared/eval/home-rover.toml"]
+           ROOT / "scripts/eval-data/home-rover.toml"]
 
 
 @pytest.mark.parametrize("path", SHIPPED)

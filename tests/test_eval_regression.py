@@ -19,7 +19,7 @@ ROVER = ROOT / "deploy/examples/rover.toml"
 # (config, data, in-scope accuracy at least, executed-wrong at most)
 WRONG = 0.005
 SETS = {
-    "slurp-dev": (SHARED / "home-rover.toml", SHARED / "slurp-devel-home.jsonl", 0.76, WRONG),
+    "slurp-dev": (EVAL / "home-rover.toml", SHARED / "slurp-devel-home.jsonl", 0.76, WRONG),
     "rover-motion": (ROVER, EVAL / "rover-motion.jsonl", 0.95, WRONG),
     "injections": (ROVER, EVAL / "injections.jsonl", 0.0, WRONG),
     "sentence-forms": (EVAL / "home-current.toml", EVAL / "sentence-forms.jsonl", 0.85, WRONG),
@@ -29,9 +29,9 @@ SETS = {
     "tank-dev": (EVAL / "tank.toml", EVAL / "tank-dev.jsonl", 0.90, WRONG),
     # SLURP's test split in two halves (scripts/eval-data/README.md); on the dev half, "stop
     # start the juice" (labelled plug_on) stops the wheels: a stop word stops
-    "slurp-test-dev": (SHARED / "home-rover.toml", EVAL / "slurp-test-home-dev.jsonl", 0.66,
+    "slurp-test-dev": (EVAL / "home-rover.toml", EVAL / "slurp-test-home-dev.jsonl", 0.66,
                        WRONG),
-    "slurp-test-holdout": (SHARED / "home-rover.toml", EVAL / "slurp-test-home-holdout.jsonl",
+    "slurp-test-holdout": (EVAL / "home-rover.toml", EVAL / "slurp-test-home-holdout.jsonl",
                            0.72, WRONG),
     # calibration sets on configs of their own: a device with a value, a value alone, and
     # what looks like them but asks for nothing
