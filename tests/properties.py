@@ -182,13 +182,14 @@ class DaemonMachine(RuleBasedStateMachine):
         self.tmp = Path(tempfile.mkdtemp(prefix="robot-agent-props-"))
         self.stub = CloudStub()
         port = free_port()
+        # Read first: a config that does not parse must not leave a broker running.
+        self.config = make_config(port, EXTRA.format(base_url=self.stub.base_url))
         conf = self.tmp / "mosquitto.conf"
         conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n"
                         "persistence false\nset_tcp_nodelay true\n")
         self.broker = Broker(port, conf)
         self.broker.start()
         self.client: Client = connect_client(port)
-        self.config = make_config(port, EXTRA.format(base_url=self.stub.base_url))
         self.bounds: dict[str, list[float]] = {}
         for action in self.config.actions.values():
             bound = math.inf if action.stays_on else action.max_duration_s
