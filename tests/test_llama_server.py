@@ -15,7 +15,7 @@ import pytest
 from agent.config import load_config
 from agent.interpret import resolve
 from tests.conftest import ROOT, Broker, Client, free_port, start_daemon
-from tests.test_cloud import cloud_config, final
+from tests.test_cloud import cloud_config
 
 ALLOWED = {"done", "refused", "none", "failed"}
 
@@ -48,7 +48,7 @@ def test_escalation_end_to_end_through_a_real_server(llama_server: str, broker: 
                            tmp_path / "s", client)
     try:
         client.publish("robots/t/plan", {"id": "p", "goal": "turn left a little"})
-        result = final(client, "p", timeout=90)
+        result = client.final("p", timeout=90)
         assert result["status"] in ALLOWED and result["route"] == "cloud"
         if result["status"] == "refused":
             assert result["reason"] in ("unknown_action", "invalid_params", "out_of_bounds",
@@ -59,7 +59,7 @@ def test_escalation_end_to_end_through_a_real_server(llama_server: str, broker: 
         assert client_.schema_mode == "json_object"
         assert client_.usage.requests >= 1 and client_.usage.prompt_tokens > 0
         client.publish("robots/t/ask", {"id": "a", "text": "patrol the kitchen and come back"})
-        escalated = final(client, "a", timeout=90)
+        escalated = client.final("a", timeout=90)
         assert escalated["route"] == "cloud" and escalated["status"] in ALLOWED
         assert running.pin(23).state == 0  # the high-risk pump was never offered or run
         assert running.daemon.health_problem() == ""

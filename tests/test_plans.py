@@ -15,7 +15,7 @@ from agent.decisions import Decision
 from agent.envelopes import Inbound
 from tests.cloudstub import CloudStub
 from tests.conftest import Broker, Client, Running, make_config, start_daemon
-from tests.test_cloud import KEY, PLAN, final
+from tests.test_cloud import KEY, PLAN
 
 FAN = """
 [devices.fan]
@@ -63,7 +63,7 @@ def test_a_plan_longer_than_the_stuck_limit_is_normal_work(
     try:
         stub.script.append(("plan", [spin(), spin()]))
         client.publish(PLAN, {"id": "long", "goal": "spin twice"})
-        assert final(client, "long", timeout=15)["status"] == "done"
+        assert client.final("long", timeout=15)["status"] == "done"
         assert running.daemon.health_problem() == ""
         assert running.thread.is_alive() and not running.exit_code  # no fault, no exit
     finally:
@@ -81,7 +81,7 @@ def test_a_plan_timeout_ends_only_that_plan(broker: Broker, client: Client, stub
         client.result("fan", "running")
         stub.script.append(("plan", [spin(), {"action": "lights_off", "params": {}}]))
         client.publish(PLAN, {"id": "slow", "goal": "spin"})
-        result = final(client, "slow")
+        result = client.final("slow")
         assert (result["status"], result["reason"]) == ("failed", "plan_timeout")
         step = client.wait_for("robots/t/result", lambda r: r["id"] == "slow" and
                                r.get("step") == 1 and r["status"] == "failed")
@@ -103,7 +103,7 @@ def test_every_step_leaves_its_record(broker: Broker, client: Client, stub: Clou
             {"action": "lights_color", "params": {"color": "green"}},
             {"action": "lights_off", "params": {}}]))
         client.publish(PLAN, {"id": "four", "goal": "four steps"})
-        assert final(client, "four")["status"] == "done"
+        assert client.final("four")["status"] == "done"
         time.sleep(0.3)  # records go out with the results; give the last one its hop
         events = records(client, "four")
         assert [e.get("step") for e in events] == [None, 1, 2, 3, 4, None]
@@ -128,7 +128,7 @@ def test_a_local_plan_runs_through_the_same_runner_and_the_estop_ends_it(
     client.result("lp", "running")
     client.wait_for("robots/t/result", lambda r: r["id"] == "lp" and r.get("step") == 1)
     client.publish("robots/t/estop", "")
-    result = final(client, "lp")
+    result = client.final("lp")
     assert (result["status"], result["reason"], result["route"]) == (
         "failed", "estop_engaged", "local")
     client.publish("robots/t/estop/reset", {"id": "r", "reason": "checked"})
@@ -147,6 +147,6 @@ def test_a_plan_queued_before_an_estop_never_starts(daemon: Running, client: Cli
     client.result("r", "done")
     d.plans.run(Decision.executed("old", "ask", route="local"),
                 [{"action": "lights_color", "params": {"color": "blue"}}], job, None, max_s=30)
-    result = final(client, "old")
+    result = client.final("old")
     assert (result["status"], result["reason"]) == ("refused", "estop_engaged")
     assert daemon.pin(13).state == 0
