@@ -58,7 +58,7 @@ def _is(name: str) -> str:
 def _device(name: str, state: dict[str, Any], running: list[dict[str, Any]]) -> str:
     shown = name.replace("_", " ")
     be = _is(shown)
-    if running:
+    if running and running[0]["ends_in_s"] is not None:  # one that stays on is just on
         return f"The {shown} {be} running {running[0]['action']} ({time_left(running[0])})."
     kind, last = state.get("kind"), state.get("op")
     then = f" (last operation: {last})" if last and last != "safe" else ""

@@ -45,8 +45,7 @@ def test_what_runs_is_said_with_the_time_left() -> None:
 def test_an_action_that_stays_on_has_no_time_left() -> None:
     lights = {"action": "lights_color", "device": "lights", "params": {}, "ends_in_s": None}
     said, _ = answer(CONFIG, state(running=[lights]), devices=["lights"], running=True)
-    assert said == ("The lights are running lights_color (stays on). "
-                    "Running now: lights_color (stays on).")
+    assert said == "The lights are on, blue. Running now: lights_color (stays on)."
 
 
 def test_a_sensor_answer_says_its_age_and_a_stale_one_says_so() -> None:
