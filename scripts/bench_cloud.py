@@ -66,11 +66,8 @@ def main() -> int:
     parser.add_argument("--llama-server", action="store_true")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-cloud-"))
-    port = free_port()
-    conf = tmp / "m.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n")
-    broker = Broker(port, conf)
-    broker.start()
+    broker = Broker.local(tmp)
+    port = broker.port
     stub = CloudStub()
     client = connect_client(port)
     config = make_config(port, f'\n[cloud]\nenabled = true\nbase_url = "{stub.base_url}"\n'

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scripts.bench_core import summary  # noqa: E402
-from tests.conftest import Broker, connect_client, free_port, make_config, start_daemon  # noqa: E402
+from tests.conftest import Broker, connect_client, make_config, start_daemon  # noqa: E402
 
 
 class Receiver:
@@ -68,11 +68,8 @@ def main() -> int:
     parser.add_argument("--spacing-ms", type=float, default=50.0)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-schedules-"))
-    port = free_port()
-    conf = tmp / "m.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n")
-    broker = Broker(port, conf)
-    broker.start()
+    broker = Broker.local(tmp)
+    port = broker.port
     client = connect_client(port, "robots/t/status")
     config = make_config(port, f"\n[schedules]\nmax_pending = {args.count}\n")
     running = start_daemon(config, tmp / "state", client)

@@ -65,6 +65,17 @@ class Broker:
                 time.sleep(0.02)
         raise RuntimeError("mosquitto did not start")
 
+    @classmethod
+    def local(cls, directory: Path) -> Broker:
+        """A mosquitto on a free loopback port, anonymous, set_tcp_nodelay as shipped, started."""
+        port = free_port()
+        conf = directory / "mosquitto.conf"
+        conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                        "set_tcp_nodelay true\n")
+        broker = cls(port, conf)
+        broker.start()
+        return broker
+
     def stop(self) -> None:
         if self.proc is not None:
             self.proc.terminate()
@@ -76,12 +87,7 @@ class Broker:
 def broker(tmp_path: Path) -> Iterator[Broker]:
     if shutil.which("mosquitto") is None:
         pytest.fail("mosquitto is not installed: run scripts/setup")
-    port = free_port()
-    conf = tmp_path / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                    "set_tcp_nodelay true\n")
-    b = Broker(port, conf)
-    b.start()
+    b = Broker.local(tmp_path)
     yield b
     b.stop()
 

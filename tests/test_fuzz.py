@@ -61,14 +61,10 @@ payloads = st.one_of(
 
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Running, Client, Gate]]:
-    from tests.conftest import free_port
 
     tmp = tmp_path_factory.mktemp("fuzz")
-    port = free_port()
-    conf = tmp / "m.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n")
-    broker = Broker(port, conf)
-    broker.start()
+    broker = Broker.local(tmp)
+    port = broker.port
     client = connect_client(port)
     config = make_config(port)
     running = start_daemon(config, Path(tmp / "state"), client)
