@@ -80,3 +80,12 @@ def test_vague_times_are_asked() -> None:
                  "switch the lights off in a bit"):
         with pytest.raises(VagueTime):
             find_time(text, NOW)
+
+
+def test_a_time_in_seconds_is_never_early() -> None:
+    """Rounded up to the whole second: "in 1 second" said at 10:00:00.9 is not 10:00:01."""
+    now = NOW.replace(microsecond=900_000)
+    for seconds in (1, 2, 30):
+        when = find_time(f"lights off in {seconds} seconds", now)
+        assert when is not None and when.at.microsecond == 0
+        assert (when.at - now).total_seconds() >= seconds
