@@ -157,7 +157,9 @@ class Asking:
         if self.model is not None and not self.model.alive():
             self._model_lost()
         cloud = self.planner.cloud_state if self.planner else "disabled"
-        state = self.picture.now() if interpretation.form == "question" else None
+        needs_state = interpretation.form == "question" or any(  # to answer, or to pick
+            step.pick for step in (interpretation, *interpretation.steps))
+        state = self.picture.now() if needs_state else None
         decision = decide(interpretation, self.config, request_id=ask.id, cloud=cloud,
                           state=state)
         if self.planner is not None and decision.reason in ("low_confidence", "offline"):

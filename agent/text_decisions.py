@@ -11,6 +11,7 @@ command.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,8 +46,27 @@ def decide(interp: Interpretation, config: Config, *, request_id: str,
                                f"{', '.join(interp.targets) or 'every action'}",
                         extra={"cancel": list(interp.targets)})
     if interp.form == "plan":
-        return _plan(interp, config, base, cloud)
-    return _single(interp, config, base, cloud)
+        steps = [with_value_picked(step, config, state) for step in interp.steps]
+        return _plan(dataclasses.replace(interp, steps=steps), config, base, cloud)
+    return _single(with_value_picked(interp, config, state), config, base, cloud)
+
+
+def with_value_picked(interp: Interpretation, config: Config, state: Mapping[str, Any] | None
+            ) -> Interpretation:
+    """A value left to the robot ("a different colour"): the one after the value its device
+    holds now, in the config's order; the first when nothing holds one (or no state is known,
+    as in `robot-agent interpret`)."""
+    if not interp.pick or interp.action is None:
+        return interp
+    action = config.actions[interp.action]
+    choices = list(action.params[interp.pick].enum or [])
+    now = next((run["params"].get(interp.pick) for run in (state or {}).get("running", [])
+                if run.get("device") == action.device and interp.pick in run.get("params", {})),
+               None)
+    value = choices[(choices.index(now) + 1) % len(choices)] if now in choices else choices[0]
+    held = f"after {now}" if now in choices else "none held now"
+    return dataclasses.replace(interp, params={**interp.params, interp.pick: value},
+                               why=f"{interp.why}; {interp.pick} left to me: {value} ({held})")
 
 
 def _single(interp: Interpretation, config: Config, base: Decision, cloud: str) -> Decision:

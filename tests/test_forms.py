@@ -202,6 +202,36 @@ def test_values_are_read_as_said(config: str, text: str, action: str,
     assert (out.decision, out.action, out.params) == ("execute", action, params), out
 
 
+@pytest.mark.parametrize("text", ["change the colour of the lights",
+                                  "turn the lights to some random colour",
+                                  "a different light colour please"])
+def test_a_value_left_to_the_robot_is_the_next_after_the_one_held(text: str) -> None:
+    config = load_config(HOME)
+    interp = Interpreter(config).interpret(text, NOW)
+    assert interp.pick == "color", interp
+    held = {"running": [{"action": "lights_color", "device": "lights",
+                         "params": {"color": "pink"}}]}
+    after_pink = decide(interp, config, request_id="1", state=held)
+    assert (after_pink.decision, after_pink.params) == ("execute", {"color": "orange"})
+    held["running"][0]["params"]["color"] = "orange"  # the last: round to the first
+    assert decide(interp, config, request_id="2", state=held).params == {"color": "white"}
+    assert decide(interp, config, request_id="3", state={"running": []}).params == {
+        "color": "white"}
+
+
+@pytest.mark.parametrize("text", ["drive in a different direction",
+                                  "move a metre in another direction"])
+def test_wheels_never_get_a_value_nobody_said(home: Any, text: str) -> None:
+    config = load_config(HOME)
+    assert Interpreter(config).interpret(text, NOW).pick == ""
+    assert home(text).decision not in ("execute", "schedule", "plan"), home(text)
+
+
+@pytest.mark.parametrize("text", ["change the lights", "a different colour for the coffee"])
+def test_a_change_with_no_value_and_no_value_named_is_asked(home: Any, text: str) -> None:
+    assert home(text).decision not in ("execute", "schedule", "plan"), home(text)
+
+
 @pytest.mark.parametrize("text", [
     "light up the kitchen",  # lights on, or brighter: people say both
     "turn down the lights to medium",  # a level the dimmer cannot take

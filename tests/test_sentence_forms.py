@@ -64,6 +64,17 @@ def test_a_state_question_is_answered_and_touches_nothing(daemon: Running,
     assert untouched(daemon)
 
 
+def test_a_colour_left_to_the_robot_differs_from_the_one_shown(daemon: Running,
+                                                               client: Client) -> None:
+    client.publish(ASK, {"id": "c1", "text": "make the lamp blue"})
+    assert client.result("c1")["params"] == {"color": "blue"}
+    for n, colour in enumerate(("red", "green"), 2):  # after the last, the first again
+        client.publish(ASK, {"id": f"c{n}", "text": "change the colour of the lamp"})
+        result = client.result(f"c{n}")
+        assert (result["decision"], result["params"]) == ("execute", {"color": colour})
+    assert daemon.daemon.outputs["lamp"].hw.value == (0, 1, 0)
+
+
 def test_a_request_for_later_is_scheduled_not_run(daemon: Running, client: Client) -> None:
     client.publish(ASK, {"id": "s1", "text": "set the lamp colour to red in ten minutes"})
     result = client.result("s1")

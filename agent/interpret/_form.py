@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from agent.interpret._lexicon import ASSISTANT_NAMES
+
 # Requests are these; the rest are kinds of "nothing to do now".
 REQUEST, NEGATED, QUESTION, STATEMENT, CONDITIONAL, CANCEL = (
     "request", "negated", "question", "not_a_request", "conditional", "cancel")
@@ -73,7 +75,7 @@ POLITE = re.compile(
     r"|want|have a (?:moment|minute|second)|get a chance)\b,?"
     r"|if (?:possible|that'?s (?:ok|okay|alright|fine)|it'?s not too much trouble)\b,?)\s*")
 # What people call the one they talk to: the robot, or a voice assistant's name
-ADDRESSEE = r"robot|bot|alexa|siri|olly|google|computer|jarvis|cortana|bixby"
+ADDRESSEE = "|".join(("robot", "bot", "computer", *ASSISTANT_NAMES))
 TRAILING = re.compile(r"(?:,?\s*(?:please|thanks|thank you|if you (?:can|could|would|don'?t mind)"
                       rf"|if possible|for me|now|right now|ok|okay|buddy|mate|instead"
                       rf"|{ADDRESSEE}))+$")

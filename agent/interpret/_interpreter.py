@@ -87,6 +87,7 @@ class Interpretation:
     at: datetime | None = None  # a request for later: when
     recurring: str | None = None  # daily, weekly... (agent.interpret._time)
     repeat: int = 1  # "honk three times" with no count parameter
+    pick: str = ""  # a parameter left to the robot ("a different colour"): the caller picks
     steps: list[Interpretation] = field(default_factory=list)  # a plan's
     asked: Asked | None = None  # a question's subjects
     targets: list[str] = field(default_factory=list)  # the actions a negation, cancel or
@@ -245,11 +246,18 @@ class Interpreter:
                 action = max(probs, key=lambda a: probs[a])
                 by_model = True
                 why += f"; the model would ask about {action} ({probs[action]:.2f})"
-        slots = extract(self.config.actions[action], " ".join(words))
+        slots = extract(self.config.actions[action], " ".join(words),
+                        may_pick=self._may_pick(action))
         alternatives = [m.action for m in ranked[:3] if m.score > 0 and m.action != action]
         return Interpretation(text, action, slots.params, CONFIDENCE.get(found, 0.0),
                               slots.question, why, alternatives, evidence=found,
-                              by_model=by_model, repeat=slots.repeat)
+                              by_model=by_model, repeat=slots.repeat, pick=slots.pick)
+
+    def _may_pick(self, action: str) -> bool:
+        """A value may be left to the robot only where any value is harmless: a low-risk
+        action of a device that does not move."""
+        config = self.config.actions[action]
+        return config.risk == "low" and not KINDS[self.config.devices[config.device].kind].moves
 
     def _with_referent(self, words: list[str], context: str) -> list[str]:
         """"then off", "make it blue": the thing the rest of the sentence names."""

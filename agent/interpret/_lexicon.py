@@ -97,6 +97,9 @@ PLACES = frozenset((
 GENERIC_DEVICES = frozenset(("machine", "machines", "appliance", "appliances", "device",
                              "devices", "gadget"))
 
+# The names people call an assistant by ("olly, make the room blue"): no evidence either way.
+ASSISTANT_NAMES = ("alexa", "siri", "olly", "google", "jarvis", "cortana", "bixby")
+
 # Phrases whose words mean something else on their own.
 PHRASES = {("back", "up"): "backward", ("go", "back"): "backward",
            ("turn", "around"): "turn 180 degrees", ("spin", "around"): "turn 180 degrees",

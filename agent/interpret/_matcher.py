@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from agent.config import Config
 from agent.interpret._lexicon import (
+    ASSISTANT_NAMES,
     GENERIC_DEVICES,
     KIND_CONCEPTS,
     NUMBER_WORDS,
@@ -57,8 +58,9 @@ class Match:
         return round(self.score, 9), self.operation_matched, self.device_named
 
 
-# Where a device is, or a word for any device: evidence only for an action that says it
-UNSAID = frozenset(concept(w) for w in PLACES | GENERIC_DEVICES)
+# Where a device is, a word for any device, or a name for the assistant: evidence only for an
+# action that says it
+UNSAID = frozenset(concept(w) for w in PLACES | GENERIC_DEVICES | set(ASSISTANT_NAMES))
 
 
 class Matcher:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.config import ActionConfig, ParamSpec
-from agent.interpret._lexicon import rephrase, spoken_forms
+from agent.interpret._lexicon import concept, rephrase, spoken_forms
 from agent.interpret._text import UNITS, Quantity, quantities, tokens
 
 # Suffix of a parameter name -> (dimension, how many base units one of it is)
@@ -30,6 +30,10 @@ MAX_REPEAT = 5  # "honk three times" with no count parameter: that many steps, a
 # A level said as a word, in percent: "lamp to medium" is a level of 0.5; "turn the lights down
 # to medium" to an action that takes no level is asked back, as a number it cannot take is.
 LEVEL_WORDS = {"medium": 50.0, "mid": 50.0, "halfway": 50.0, "max": 100.0, "maximum": 100.0}
+# Words that leave a value to the robot when the parameter is named without one: "a different
+# colour", "some random colour", "change the colour of the lights".
+ANY_VALUE = frozenset(("different", "another", "other", "random", "new", "next"))
+CHANGE_VERBS = frozenset(("change", "switch", "swap", "cycle", "replace", "vary", "alter"))
 
 
 def unit_of(name: str) -> tuple[str | None, float]:
@@ -44,9 +48,12 @@ class Slots:
     params: dict[str, Any] = field(default_factory=dict)
     question: str = ""  # set when the words cannot be turned into parameters safely
     repeat: int = 1  # "N times" for an action that takes no count: N steps
+    pick: str = ""  # an enum parameter whose value was left to the robot: another than now
 
 
-def extract(action: ActionConfig, text: str) -> Slots:
+def extract(action: ActionConfig, text: str, *, may_pick: bool = False) -> Slots:
+    """may_pick: the caller allows a value left to the robot (a low-risk action that moves
+    nothing); else such a request is asked back like any other missing value."""
     words = rephrase(tokens(text))
     slots = Slots()
     for name, spec in action.params.items():
@@ -56,6 +63,8 @@ def extract(action: ActionConfig, text: str) -> Slots:
                 slots.question = f"Which {name}: {_choices(spec)}?"
             elif chosen is not None:
                 slots.params[name] = chosen
+            elif may_pick and not slots.pick and _left_to_us(name, words):
+                slots.pick = name
     numeric = {n: s for n, s in action.params.items()
                if s.type in ("number", "integer") and s.enum is None}
     found = [q for q in quantities(words) if not _is_enum_number(q, words, action)]
@@ -89,7 +98,8 @@ def extract(action: ActionConfig, text: str) -> Slots:
         slots.params[target] = round(value, 6) if isinstance(value, float) else value
     _either_way(action, slots)
     for name, spec in action.params.items():
-        if name not in slots.params and spec.default is None and not slots.question:
+        if name not in slots.params and spec.default is None and not slots.question and \
+                name != slots.pick:
             slots.question = f"Which {name}{': ' + _choices(spec) if spec.enum else ''}?"
     return slots
 
@@ -103,6 +113,13 @@ def _either_way(action: ActionConfig, slots: Slots) -> None:
             direction.default is None and {"left", "right"} == set(map(str, direction.enum))
             and any(a is not None and float(a) % 180 == 0 for a in angles)):
         slots.params["direction"] = direction.enum[0]
+
+
+def _left_to_us(name: str, words: list[str]) -> bool:
+    """The parameter is named with a change asked but no value: "a different colour"."""
+    named = concept(name)
+    return any(concept(w) == named for w in words) and bool(
+        (ANY_VALUE | CHANGE_VERBS) & set(words))
 
 
 _AMBIGUOUS = object()
