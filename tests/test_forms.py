@@ -182,6 +182,7 @@ def test_a_stop_of_something_known_not_to_be_motion_is_asked_back(home: Any, tex
     ("decrease the brightness of the lights", "lights_dimmer"),
     ("increase the brightness in this room", "lights_brighter"),
     ("it's dark please turn on the lights", "lights_on"),
+    ("can you make the lights go out", "lights_off"), ("lights out", "lights_off"),
 ])
 def test_everyday_phrasings_are_done(home: Any, text: str, action: str) -> None:
     assert (home(text).decision, home(text).action) == ("execute", action), home(text)

@@ -106,6 +106,7 @@ PHRASES = {("back", "up"): "backward", ("go", "back"): "backward",
            ("turn", "round"): "turn 180 degrees", ("too", "bright"): "dim",
            ("start", "up"): "start", ("fire", "up"): "start", ("power", "up"): "on",
            ("power", "on"): "on", ("power", "off"): "off", ("power", "down"): "off",
+           ("go", "out"): "off", ("lights", "out"): "lights off",
            ("shut", "down"): "off", ("cup", "of"): "", ("mug", "of"): "", ("glass", "of"): "",
            ("pot", "of"): "", ("go", "with"): ""}
 # Phrases that mean something else where a request begins, the verb: "light up the kitchen"
