@@ -7,7 +7,7 @@ interval on its precision. A kind never seen is 0.
 """
 
 CONFIDENCE: dict[str, float] = {
-    "both_named": 0.987,  # 205/205
+    "both_named": 0.987,  # 206/206
     "device_and_value": 0.951,  # 53/53
     "example": 0.95,  # 51/51
     "unique_operation": 0.938,  # 41/41
