@@ -50,6 +50,9 @@ def run(config: Config, scorer: ModelScorer) -> Any:
     ("go ahead one and a half metres", "move", {"direction": "forward", "distance_m": 1.5}),
     ("turn right ninety degrees", "turn", {"direction": "right", "degrees": 90}),
     ("spin counterclockwise 45 degrees", "turn", {"direction": "left", "degrees": 45}),
+    # "a turn" is no full turn, "a full turn" is
+    ("make a turn to the left", "turn", {"direction": "left", "degrees": 90}),
+    ("make a full turn to the left", "turn", {"direction": "left", "degrees": 360}),
     ("switch the headlight on", "headlight_on", {}),
     ("beep the horn for one second", "honk", {"duration_s": 1.0}),
 ])

@@ -133,13 +133,18 @@ def _number_at(words: list[str], i: int) -> tuple[float, int] | None:
         return float(w), i + 1
     if w in ("a", "an") and i + 1 < len(words):
         nxt = words[i + 1]
-        if nxt in UNITS and nxt not in ("m", "s", "h", "in", "min"):
-            return 1.0, i + 1  # "a metre", "a second"
+        if nxt == "full":  # "a full turn"
+            return _number_at(words, i + 1)
+        # "a metre", "a second"; but "make a turn to the left" is no full turn
+        if nxt in UNITS and nxt not in ("m", "s", "h", "in", "min", "turn"):
+            return 1.0, i + 1
         if nxt in FRACTIONS:  # "a half", "a quarter turn"
             return FRACTIONS[nxt], i + 2
         if nxt in SCALES:
             return _words_number(words, i + 1)
         return None
+    if w == "full" and i + 1 < len(words) and UNITS.get(words[i + 1], ("",))[0] == "angle":
+        return 1.0, i + 1  # "full turn", "full circle"; not "full speed"
     if w in FRACTIONS:
         j = i + 1
         if j < len(words) and words[j] in ("a", "an"):
