@@ -46,6 +46,7 @@ DEVELOPMENT = [
     (EVAL / "greenhouse.toml", EVAL / "calib-greenhouse.jsonl"),
     (EVAL / "living-room.toml", EVAL / "calib-living-room.jsonl"),
     (EVAL / "studio.toml", EVAL / "calib-studio.jsonl"),
+    (ROOT / "deploy/examples/rover.toml", EVAL / "calib-rover.jsonl"),
 ]
 HELD_OUT = [
     (EVAL / "home-current.toml", EVAL / "sentence-forms.jsonl"),
@@ -65,7 +66,7 @@ def wilson_lower(right: int, n: int, z: float = Z) -> float:
     p = right / n
     centre = p + z * z / (2 * n)
     spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return (centre - spread) / (1 + z * z / n)
+    return max(0.0, (centre - spread) / (1 + z * z / n))  # never -0.0
 
 
 def samples(interp: Interpretation, row: dict[str, Any], gate: Gate
@@ -125,8 +126,8 @@ HEADER = '''"""Confidence of each kind of evidence, written by scripts/calibrate
 
 Each kind: right of samples on the development sets (SLURP dev, the dev half of the SLURP test
 sample, rover-motion, injections, forms-dev, tank-dev, calib-home, calib-tank, calib-greenhouse,
-calib-living-room, calib-studio); the value is the lower bound of a one-sided 95 % Wilson
-interval on its precision. A kind never seen is 0.
+calib-living-room, calib-studio, calib-rover); the value is the lower bound of a one-sided
+95 % Wilson interval on its precision. A kind never seen is 0.
 """
 
 CONFIDENCE: dict[str, float] = {

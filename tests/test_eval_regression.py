@@ -35,10 +35,13 @@ SETS = {
                            0.72, WRONG),
     # calibration sets on configs of their own: a device with a value, a value alone, and
     # what looks like them but asks for nothing
-    "calib-greenhouse": (EVAL / "greenhouse.toml", EVAL / "calib-greenhouse.jsonl", 0.65, WRONG),
+    # (greenhouse: 0.65 before its 23 value requests, several of them asked back by design)
+    "calib-greenhouse": (EVAL / "greenhouse.toml", EVAL / "calib-greenhouse.jsonl", 0.60, WRONG),
     "calib-living-room": (EVAL / "living-room.toml", EVAL / "calib-living-room.jsonl", 0.65,
                           WRONG),
     "calib-studio": (EVAL / "studio.toml", EVAL / "calib-studio.jsonl", 0.60, WRONG),
+    # value requests to the rover: "take a right" is asked back (a value only turn takes)
+    "calib-rover": (ROVER, EVAL / "calib-rover.jsonl", 0.30, WRONG),
 }
 
 

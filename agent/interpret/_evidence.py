@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from agent.interpret._lexicon import (
     ASSISTANT_NAMES,
+    COLOUR_WORDS,
     FILLER,
     OPERATION_CONCEPTS,
     SAME_OPERATION,
@@ -20,8 +21,8 @@ from agent.interpret._lexicon import (
 from agent.interpret._matcher import Match, Matcher
 
 MIN_COVERAGE = 0.3  # below this share of the request explained, ask rather than act
-# Verbs that give a thing a value, said as the result: "make the living room blue", "set to high"
-RESULT_VERBS = frozenset(("make", "turn", "set", "put", "paint", "switch", "change"))
+# Verbs that give a thing a value, said as the result: "make the living room blue"
+RESULT_VERBS = frozenset(("make", "turn", "set", "put", "switch", "change"))  # not "paint": walls
 BEFORE_THE_VERB = (FILLER - RESULT_VERBS) | set(ASSISTANT_NAMES)
 
 
@@ -73,8 +74,9 @@ def evidence(matcher: Matcher, best: Match, second: Match | None, words: list[st
     # "turn the lights blue", "make it red"
     if any(c in profile.values for c in query) and not asked and coverage >= 0.5:
         if not best.object_named:
-            if coverage == 1 and _value_as_result(words, profile.values):
-                return "value_as_result", f"a value only {best.action} takes, asked as the result"
+            if coverage == 1 and _colour_as_result(words, profile.values):
+                return "colour_as_result", f"a colour only {best.action} takes, asked as the " \
+                    "result"
             return "value_only", f"a value only {best.action} takes"
         if coverage == 1:
             return "device_and_value", "device named with a value only this action takes"
@@ -94,11 +96,11 @@ def evidence(matcher: Matcher, best: Match, second: Match | None, words: list[st
     return "partial", "partly matched"
 
 
-def _value_as_result(words: list[str], values: frozenset[str]) -> bool:
-    """"make the living room blue": a verb that gives a value leads, and the value ends the
-    request; not "red wine please" (no verb) nor "make a red wine sauce" (the value describes
-    something else)."""
+def _colour_as_result(words: list[str], values: frozenset[str]) -> bool:
+    """"make the living room blue": a verb that gives a value leads, and a colour this action
+    takes ends the request; not "red wine please" (no verb), "make a red wine sauce" (the
+    colour describes something else) nor "set the living room to normal" (normal what?)."""
     lead = [w for w in words if w not in BEFORE_THE_VERB]
     content = [w for w in words if w not in FILLER or w in RESULT_VERBS]
     return bool(lead) and lead[0] in RESULT_VERBS and len(content) > 1 and \
-        concept(content[-1]) in values
+        content[-1] in COLOUR_WORDS and concept(content[-1]) in values

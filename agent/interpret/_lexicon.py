@@ -145,6 +145,11 @@ def concept(word: str) -> str:
 # A comparison asks for more or less of something ("make the coffee stronger").
 COMPARATIVES = ("stronger weaker louder quieter softer harder faster slower hotter warmer colder "
                 "cooler longer shorter bigger smaller thicker thinner")
+# Colour names (the last word of one: "warm white" ends in white): a colour names a state of a
+# light, where a level word ("normal", "quiet", "medium") could be a state of anything
+COLOUR_WORDS = frozenset({name.split()[-1] for name in COLORS} | {
+    "black", "grey", "gray", "brown", "amber", "violet", "gold", "silver", "teal", "turquoise",
+    "lilac", "lavender", "indigo", "crimson", "scarlet", "beige"})
 VALUE_CONCEPTS = frozenset({concept(w) for name in COLORS for w in name.split()} |
                            {concept(w) for w in COMPARATIVES.split()} | {"left", "right"})
 
