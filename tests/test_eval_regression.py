@@ -19,7 +19,7 @@ ROVER = ROOT / "deploy/examples/rover.toml"
 # (config, data, in-scope accuracy at least, executed-wrong at most)
 WRONG = 0.005
 SETS = {
-    "slurp-dev": (EVAL / "home-rover.toml", SHARED / "slurp-devel-home.jsonl", 0.76, WRONG),
+    "slurp-dev": (EVAL / "home-rover.toml", SHARED / "slurp-devel-home.jsonl", 0.80, WRONG),
     "rover-motion": (ROVER, EVAL / "rover-motion.jsonl", 0.95, WRONG),
     "injections": (ROVER, EVAL / "injections.jsonl", 0.0, WRONG),
     "sentence-forms": (EVAL / "home-current.toml", EVAL / "sentence-forms.jsonl", 0.85, WRONG),
