@@ -167,7 +167,8 @@ class Commands:
 
         refused = self.executor.start(verdict.action or "", action, verdict.params,
                                       duration=verdict.duration_s, safe=verdict.safe,
-                                      on_end=on_end, owner=job)
+                                      on_end=on_end, owner=job,
+                                      by=job.about or f"{proposal.input_kind} {proposal.id}")
         if refused:
             why = ("the daemon is stopping" if refused == "shutdown"
                    else "the e-stop engaged before the action could start")

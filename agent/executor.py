@@ -52,12 +52,14 @@ class Running:
         if self.deadman is not None:
             self.deadman.cancel()
 
-    def replaced_by(self, op: str, safe: bool) -> tuple[str, str | None, str]:
+    def replaced_by(self, op: str, safe: bool, by: str) -> tuple[str, str | None, str]:
         """How it ended when a newer operation took its device: a hold ended by a stop-like
-        operation came to its normal end; anything else was cut short."""
+        operation came to its normal end; anything else was cut short. by: who asked for the
+        newer one ("reaction front_wall (front 0.2 m)", "request c-18")."""
+        whose = f" ({by})" if by else ""
         if safe and not self.timed:
-            return "done", None, f"ended by {op} on {self.action.device}"
-        return "failed", "superseded", f"replaced by a newer {op} on {self.action.device}"
+            return "done", None, f"ended by {op} on {self.action.device}{whose}"
+        return "failed", "superseded", f"replaced by a newer {op} on {self.action.device}{whose}"
 
 
 class Executor:
@@ -90,8 +92,9 @@ class Executor:
 
     def start(self, name: str, action: ActionConfig, params: dict[str, Any], *,
               duration: float | None, safe: bool, on_end: EndCallback,
-              owner: object = None) -> str | None:
-        """Apply an action; None when it started, else the reason it could not."""
+              owner: object = None, by: str = "") -> str | None:
+        """Apply an action; None when it started, else the reason it could not. by: who asked,
+        for the end of what it replaces."""
         output = self.outputs[action.device]
         with self.lock:
             if self.halted and not safe:
@@ -110,7 +113,7 @@ class Executor:
                 self._watch(Running(name, action, params, output, 0.0, duration is not None,
                                     on_end, owner=owner), duration)
         if previous is not None:
-            previous.on_end(*previous.replaced_by(action.op, safe))
+            previous.on_end(*previous.replaced_by(action.op, safe, by))
         return None
 
     def _watch(self, run: Running, duration: float | None) -> None:

@@ -194,7 +194,9 @@ def test_newer_motion_replaces_running_one(daemon: Running, client: Client) -> N
     client.publish(CMD, {"id": "a", "action": "move", "params": {"distance_m": 2.0}})
     client.result("a", "running")
     client.publish(CMD, {"id": "b", "action": "turn", "params": {"direction": "left"}})
-    assert client.result("a", "failed")["reason"] == "superseded"
+    replaced = client.result("a", "failed")
+    assert (replaced["reason"], replaced["detail"]) == (
+        "superseded", "replaced by a newer turn on drive (cmd b)")
     client.result("b", "running")
     assert drive_pins(daemon) == [0, 1.0, 1.0, 0]  # left: left wheel back, right wheel forward
     client.result("b", "done", timeout=2)

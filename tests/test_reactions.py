@@ -87,6 +87,8 @@ def test_the_obstacle_reaction_stops_a_running_move_on_the_reading_that_crosses(
     client.publish("robots/t/sensors/front", "0.45")  # the last reading: nothing follows it
     ended = client.result("m", "failed")
     assert ended["reason"] == "superseded"  # by the reaction's stop, not by a stale sensor
+    assert ended["detail"] == ("replaced by a newer stop on drive (reaction too_close "
+                               "(front 0.45, below 0.5))")  # the technician sees which
     stop = client.wait_for(EVENTS, lambda r: r["input_kind"] == "reaction")
     assert stop["action"] == "stop" and stop["status"] == "done" and stop["route"] == "direct"
     assert stop["detail"] == ("reaction too_close (front 0.45, below 0.5): stop on drive")
