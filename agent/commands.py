@@ -21,6 +21,7 @@ from agent.envelopes import Command, EnvelopeReader, Inbound, Malformed, Reply
 from agent.estop import EStop
 from agent.executor import Executor
 from agent.gate import Gate
+from agent.kinds import doing
 from agent.replies import Replies
 from agent.signing import WINDOW_S, Verifier
 from agent.workers import Worker
@@ -146,7 +147,7 @@ class Commands:
         # A hold: not timed, not safe, bounded by max_duration_s: running until its device is
         # safe again. An action with stays_on is done at once (and watched, not bounded).
         holds = not timed and not verdict.safe and not action.stays_on
-        detail = f"{action.op} on {action.device}" + (
+        detail = doing(action.op, action.device) + (
             f" for {verdict.duration_s:.2f} s" if timed else
             f", at most {action.max_duration_s:g} s" if holds else "")
         decision = decision.but(status="running" if timed or holds else "done",

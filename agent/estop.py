@@ -235,8 +235,9 @@ class EStop:
         if item.repeat:
             with self.lock:
                 count, self.repeats = self.repeats, 0
+            times = "1 such e-stop" if count == 1 else f"{count} such e-stops"
             decision = decision.but(detail=f"{decision.detail} (engaged again while engaged; "
-                                           f"{count} such e-stops)")
+                                           f"{times})")
         self.replies.publish(decision, None, result=False)
         for follow in self.after_engage:
             follow()

@@ -24,6 +24,7 @@ from typing import Any
 
 from agent.clock import Clock
 from agent.config import ActionConfig
+from agent.kinds import doing
 from agent.outputs import Output
 
 log = logging.getLogger(__name__)
@@ -230,7 +231,7 @@ class Executor:
                     log.warning("%s held %s past its max_duration_s (%g s): made safe",
                                 run.name, device, run.action.max_duration_s)
                     ended.append((run, "failed", "deadman",
-                                  f"{run.action.op} on {device} was still on at its "
+                                  f"{doing(run.action.op, device)} was still on at its "
                                   f"max_duration_s ({run.action.max_duration_s:g} s): made "
                                   "safe; set stays_on = true on the action if it may stay on"))
         for run, status, code, detail in ended:

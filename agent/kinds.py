@@ -103,6 +103,12 @@ COLORS: dict[str, tuple[float, float, float]] = {
 STEP = 0.25  # brighter/dimmer change the level by this much
 
 
+def doing(op: str, device: str) -> str:
+    """An operation on a device, in words: "move on drive", but "headlight on", not "on on
+    headlight"."""
+    return f"{device} {op}" if op in ("on", "off") else f"{op} on {device}"
+
+
 def op_spec(kind: str, op: str) -> OpSpec | None:
     """The operation of a kind, or None when the kind has no such operation."""
     ops = KINDS[kind].ops
