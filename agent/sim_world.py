@@ -5,8 +5,9 @@ Only in simulation: the command line starts it with `--sim` or `gpio.pin_factory
 Ten times a second it reads the robot device's motor values (the simulated pins'), moves the
 robot in a 2.5 x 2.5 m room (it starts 2 m from a wall), and publishes `{"value", "ts"}` to:
 - each number sensor with unit "m": the distance ahead to the wall the robot faces;
-- each number sensor with unit "%": a battery that starts at 20 % and drains, faster while
-  the motors run (so a low-battery reaction shows within minutes);
+- each number sensor with unit "%": a battery that starts at 20 %, drains while the motors run
+  and charges while they are still, as if on a charger (so a low-battery reaction fires after
+  about 25 s of driving, re-arms after a rest, and can fire again);
 - each bool sensor: a bumper, true while the robot touches a wall.
 Other sensors (events, other units) are left to the user, to publish by hand.
 """
@@ -28,7 +29,7 @@ ROOM_M = (2.5, 2.5)
 START = (0.5, 1.25, 0.0)  # x, y (m), heading (degrees, counter-clockwise; 0 faces +x): 2 m ahead
 TOUCH_M = 0.02  # this close to a wall the bumper is pressed
 BATTERY_START = 20.0
-DRAIN_IDLE = 0.02  # % a second
+CHARGE_IDLE = 0.05  # % a second
 DRAIN_DRIVING = 0.2
 
 
@@ -79,14 +80,15 @@ class SimWorld:
         self.thread.start()
 
     def step(self, dt: float) -> None:
-        """Move the robot and drain the battery for dt seconds of the motors' current values."""
+        """Move the robot, and drain or charge the battery, for dt seconds of the motors'
+        current values."""
         left = right = 0.0
         if self.robot is not None:
             left, right = self.robot.hw.value
             speed, turn = self.robot.config.speed_mps, self.robot.config.turn_dps
             self.pose.drive(speed * (left + right) / 2 * dt, turn * (right - left) / 2 * dt)
-        drain = DRAIN_DRIVING if left or right else DRAIN_IDLE
-        self.battery = max(0.0, self.battery - drain * dt)
+        change = -DRAIN_DRIVING if left or right else CHARGE_IDLE
+        self.battery = min(100.0, max(0.0, self.battery + change * dt))
 
     def readings(self) -> list[tuple[str, float | bool]]:
         ahead = self.pose.ahead()

@@ -4,9 +4,11 @@ readings."""
 
 from __future__ import annotations
 
+import threading
 import time
 import tomllib
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -30,6 +32,21 @@ def test_the_room_has_walls() -> None:
     assert pose.ahead() == pytest.approx(0.7)
     pose.drive(0, 90)  # facing +y, from the middle
     assert pose.ahead() == pytest.approx(1.25)
+
+
+def test_the_battery_drains_while_driving_and_charges_while_still() -> None:
+    """So a low-battery reaction that fired (or was refused during an e-stop) re-arms."""
+    config = parse_config(tomllib.loads((ROOT / "deploy/examples/rover.toml").read_text()))
+    world = SimWorld(config, {}, lambda topic, payload: None, clock=SystemClock(),
+                     stopping=threading.Event())
+    world.step(100.0)  # no robot: still
+    assert world.battery == pytest.approx(25.0)
+    world.robot = SimpleNamespace(hw=SimpleNamespace(value=(1.0, 1.0)), config=SimpleNamespace(
+        speed_mps=0.0, turn_dps=0.0))
+    world.step(60.0)
+    assert world.battery == pytest.approx(13.0)
+    world.step(1000.0)
+    assert world.battery == 0.0
 
 
 def test_the_rover_example_stops_itself_before_the_wall(broker: Broker, client: Client,
