@@ -125,6 +125,8 @@ def test_full_command_queue_answers_busy(daemon: Running, client: Client) -> Non
         busy = client.wait_for("robots/t/result", lambda r: r["reason"] == "busy")
     assert busy["status"] == "refused" and busy["id"].startswith("b")
     assert client.result("b0")["status"] == "done"
+    for i in range(80):  # every one answered, before the daemon stops under a running queue
+        assert client.result(f"b{i}")["status"] in ("done", "refused")
 
 
 def test_deadman_makes_the_device_safe_when_the_supervisor_is_stuck() -> None:
