@@ -20,6 +20,7 @@ from agent.config import Config
 from agent.decisions import Decision
 from agent.gate import Gate
 from agent.interpret import Interpretation
+from agent.kinds import COLORS, is_safe_op
 
 NOTHING_NOW = {
     "negated": "the request says not to",
@@ -45,28 +46,63 @@ def decide(interp: Interpretation, config: Config, *, request_id: str,
                         detail=f"cancel what is scheduled for "
                                f"{', '.join(interp.targets) or 'every action'}",
                         extra={"cancel": list(interp.targets)})
+    if interp.pick and interp.at:  # the colour it will hold then is not known now
+        return base.but(detail=f"{interp.why}; a change for later needs its value", extra={
+            "question": f"Which {interp.pick} then: "
+                        f"{', '.join(map(str, _choices(interp, config)))}?"})
+    interp = with_values_picked(interp, config, state)
     if interp.form == "plan":
-        steps = [with_value_picked(step, config, state) for step in interp.steps]
-        return _plan(dataclasses.replace(interp, steps=steps), config, base, cloud)
-    return _single(with_value_picked(interp, config, state), config, base, cloud)
+        return _plan(interp, config, base, cloud)
+    return _single(interp, config, base, cloud)
 
 
-def with_value_picked(interp: Interpretation, config: Config, state: Mapping[str, Any] | None
-            ) -> Interpretation:
-    """A value left to the robot ("a different colour"): the one after the value its device
-    holds now, in the config's order; the first when nothing holds one (or no state is known,
-    as in `robot-agent interpret`)."""
+def with_values_picked(interp: Interpretation, config: Config,
+                       state: Mapping[str, Any] | None) -> Interpretation:
+    """Values left to the robot ("a different colour"): each the one after the colour its light
+    shows now, in the config's order, or the first when it is off or shows none of them (or no
+    state is known, as in `robot-agent interpret`). A plan's steps follow each other: "turn the
+    lights blue, then a different colour" is blue, then the colour after blue."""
+    shown = _colours_shown(state)
+    if interp.form != "plan":
+        return _picked(interp, config, shown)
+    steps = []
+    for step in interp.steps:
+        step = _picked(step, config, shown)
+        if step.action is not None:
+            action = config.actions[step.action]
+            colours = [str(v) for v in step.params.values() if str(v) in COLORS]
+            if colours or is_safe_op(config.devices[action.device].kind, action.op):
+                shown[action.device] = colours[0] if colours else ""
+        steps.append(step)
+    return dataclasses.replace(interp, steps=steps)
+
+
+def _picked(interp: Interpretation, config: Config, shown: dict[str, str]) -> Interpretation:
     if not interp.pick or interp.action is None:
         return interp
-    action = config.actions[interp.action]
-    choices = list(action.params[interp.pick].enum or [])
-    now = next((run["params"].get(interp.pick) for run in (state or {}).get("running", [])
-                if run.get("device") == action.device and interp.pick in run.get("params", {})),
-               None)
-    value = choices[(choices.index(now) + 1) % len(choices)] if now in choices else choices[0]
-    held = f"after {now}" if now in choices else "none held now"
+    choices = _choices(interp, config)
+    now = shown.get(config.actions[interp.action].device, "")
+    names = [str(c) for c in choices]
+    value = choices[(names.index(now) + 1) % len(choices)] if now in names else choices[0]
+    after = f"after {now}" if now in names else "none of them shown now"
     return dataclasses.replace(interp, params={**interp.params, interp.pick: value},
-                               why=f"{interp.why}; {interp.pick} left to me: {value} ({held})")
+                               why=f"{interp.why}; {interp.pick} left to me: {value} ({after})")
+
+
+def _choices(interp: Interpretation, config: Config) -> list[Any]:
+    return list(config.actions[interp.action or ""].params[interp.pick].enum or [])
+
+
+def _colours_shown(state: Mapping[str, Any] | None) -> dict[str, str]:
+    """The colour each light shows now, by device: its name in COLORS, "" when off or none."""
+    shown = {}
+    for device, held in ((state or {}).get("devices") or {}).items():
+        rgb = held.get("color") if isinstance(held, Mapping) and held.get("on") else None
+        shown[device] = next((name for name, value in COLORS.items()
+                              if isinstance(rgb, list | tuple) and len(rgb) == 3 and
+                              all(abs(a - b) < 0.01 for a, b in zip(rgb, value, strict=True))),
+                             "")
+    return shown
 
 
 def _single(interp: Interpretation, config: Config, base: Decision, cloud: str) -> Decision:

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as script
 from agent.config import load_config
 from agent.gate import Gate
 from agent.interpret import Interpretation, Interpreter
-from agent.text_decisions import with_value_picked
+from agent.text_decisions import with_values_picked
 from scripts.eval_interpreter import NOW, label, params_match, read_rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +53,11 @@ HELD_OUT = [
     (ROOT / "deploy/examples/rover.toml", EVAL / "rover-forms.jsonl"),
     (EVAL / "workshop.toml", EVAL / "forms-holdout.jsonl"),
     (EVAL / "home-rover.toml", EVAL / "slurp-test-home-holdout.jsonl"),
+    (EVAL / "home-rover.toml", EVAL / "values-holdout-home.jsonl"),
+    (EVAL / "greenhouse.toml", EVAL / "values-holdout-greenhouse.jsonl"),
+    (EVAL / "living-room.toml", EVAL / "values-holdout-living-room.jsonl"),
+    (EVAL / "studio.toml", EVAL / "values-holdout-studio.jsonl"),
+    (ROOT / "deploy/examples/rover.toml", EVAL / "values-holdout-rover.jsonl"),
 ]
 TABLE = ROOT / "agent/interpret/_calibrated.py"
 Z = 1.645  # one-sided 95 %
@@ -81,9 +86,8 @@ def samples(interp: Interpretation, row: dict[str, Any], gate: Gate
                 gate.check_static(step.action, step.params).allowed and
                 gate.config.actions[step.action].risk != "high")
 
-    interp = with_value_picked(interp, gate.config, None)
+    interp = with_values_picked(interp, gate.config, None)
     if interp.form == "plan":
-        interp.steps = [with_value_picked(step, gate.config, None) for step in interp.steps]
         if "steps" not in row and row["decision"] != "none":
             return []  # a label of the older format says nothing of sequences
         if not all(could_run(step) for step in interp.steps):

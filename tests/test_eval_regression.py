@@ -39,9 +39,16 @@ SETS = {
     "calib-greenhouse": (EVAL / "greenhouse.toml", EVAL / "calib-greenhouse.jsonl", 0.60, WRONG),
     "calib-living-room": (EVAL / "living-room.toml", EVAL / "calib-living-room.jsonl", 0.65,
                           WRONG),
-    "calib-studio": (EVAL / "studio.toml", EVAL / "calib-studio.jsonl", 0.60, WRONG),
+    # (studio: a backdrop is no light, so "switch to grey" is asked back)
+    "calib-studio": (EVAL / "studio.toml", EVAL / "calib-studio.jsonl", 0.55, WRONG),
     # value requests to the rover: "take a right" is asked back (a value only turn takes)
     "calib-rover": (ROVER, EVAL / "calib-rover.jsonl", 0.30, WRONG),
+    # value requests by a colleague who saw none of the rules (held out): mostly asked back
+    **{f"values-holdout-{name}": (config, EVAL / f"values-holdout-{name}.jsonl", 0.0, WRONG)
+       for name, config in (("home", EVAL / "home-rover.toml"),
+                            ("greenhouse", EVAL / "greenhouse.toml"),
+                            ("living-room", EVAL / "living-room.toml"),
+                            ("studio", EVAL / "studio.toml"), ("rover", ROVER))},
 }
 
 

@@ -7,7 +7,7 @@ calib-living-room, calib-studio, calib-rover); the value is the lower bound of a
 """
 
 CONFIDENCE: dict[str, float] = {
-    "both_named": 0.987,  # 207/207
+    "both_named": 0.987,  # 205/205
     "device_and_value": 0.955,  # 58/58
     "value_only": 0.462,  # 31/54
     "example": 0.951,  # 52/52

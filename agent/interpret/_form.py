@@ -90,7 +90,10 @@ CONDITION = re.compile(
     r"\bif\b(?! you (?:can|could|would|will|don'?t mind|do not mind|wouldn'?t mind|please"
     r"|like|want|have a|get a)\b)(?! possible\b)"
     r"|\b(?:unless|whenever|as soon as|in case|provided that)\b"
-    rf"|(?:^|,\s*|\b)(?:when|once|until|till|after|before|while)\s+{WHOEVER}")
+    rf"|(?:^|,\s*|\b)(?:when|once|until|till|after|before|while)\s+{WHOEVER}"
+    # a place it has to reach first: "turn right at the end of the road"
+    r"|\bat the (?:end of|next|corner|junction|roundabout|crossroads)\b"
+    r"|\b(?:when|once) you (?:get|reach|arrive|come)\b")
 LEADING_CONDITION = re.compile(
     rf"^(?:when|whenever|once|until|till|after|before|while|as soon as|in case)\s+{WHOEVER}")
 HOW_TO = _words(r"how (?:do|can|could|should|would|does) (?:i|we|one|you|someone)"

@@ -254,10 +254,11 @@ class Interpreter:
                               by_model=by_model, repeat=slots.repeat, pick=slots.pick)
 
     def _may_pick(self, action: str) -> bool:
-        """A value may be left to the robot only where any value is harmless: a low-risk
-        action of a device that does not move."""
+        """A value may be left to the robot only where any value is harmless and the one it
+        holds is known: a low-risk action of a colour light (an mqtt device or a servo may be
+        blinds or a door)."""
         config = self.config.actions[action]
-        return config.risk == "low" and not KINDS[self.config.devices[config.device].kind].moves
+        return config.risk == "low" and self.config.devices[config.device].kind == "rgb_led"
 
     def _with_referent(self, words: list[str], context: str) -> list[str]:
         """"then off", "make it blue": the thing the rest of the sentence names."""

@@ -90,7 +90,10 @@ MORE_OR_LESS = frozenset(("bright", "dim"))
 PLACES = frozenset((
     "room", "living", "bedroom", "kitchen", "bathroom", "hall", "hallway", "office", "house",
     "home", "garage", "garden", "upstairs", "downstairs", "lounge", "workshop", "master",
-    "flat", "apartment", "floor", "carpet", "rug", "place",
+    "flat", "apartment", "floor", "carpet", "rug", "place", "dining", "landing", "study",
+    "spare", "nursery", "conservatory", "porch", "utility", "den", "loft", "attic", "basement",
+    "cellar", "playroom", "corridor", "stairs", "patio", "balcony", "everywhere", "everything",
+    "whole", "entire",
 ))
 
 # Words for any device ("the coffee machine"): no evidence either way, as a place.
@@ -106,7 +109,7 @@ PHRASES = {("back", "up"): "backward", ("go", "back"): "backward",
            ("turn", "round"): "turn 180 degrees", ("too", "bright"): "dim",
            ("start", "up"): "start", ("fire", "up"): "start", ("power", "up"): "on",
            ("power", "on"): "on", ("power", "off"): "off", ("power", "down"): "off",
-           ("go", "out"): "off", ("lights", "out"): "lights off",
+           ("lights", "out"): "lights off",
            ("shut", "down"): "off", ("cup", "of"): "", ("mug", "of"): "", ("glass", "of"): "",
            ("pot", "of"): "", ("go", "with"): ""}
 # Phrases that mean something else where a request begins, the verb: "light up the kitchen"

@@ -39,6 +39,7 @@ class Profile:
     examples: tuple[tuple[str, ...], ...]  # the examples' words (said())
     device: frozenset[str]  # the concepts of the device's own name
     values: frozenset[str]  # the concepts of its parameters' values
+    kind: str  # its device's kind
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,8 @@ class Matcher:
             own = {c for c in concepts(tokens(action.device.replace("_", " ")))
                    if c not in OPERATION_CONCEPTS}
             self.profiles.append(Profile(name, operation, frozenset(found), examples,
-                                         frozenset(own), frozenset(concepts(values))))
+                                         frozenset(own), frozenset(concepts(values)),
+                                         device.kind))
         self.by_name = {p.action: p for p in self.profiles}
         self.queries: dict[tuple[str, ...], list[str]] = {}  # a request is read many times
         self.value_words = {w for a in config.actions.values() for spec in a.params.values()

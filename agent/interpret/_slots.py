@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.config import ActionConfig, ParamSpec
-from agent.interpret._lexicon import concept, rephrase, spoken_forms
+from agent.interpret._lexicon import COLOUR_WORDS, concept, rephrase, spoken_forms
 from agent.interpret._text import UNITS, Quantity, quantities, tokens
 
 # Suffix of a parameter name -> (dimension, how many base units one of it is)
@@ -34,6 +34,10 @@ LEVEL_WORDS = {"medium": 50.0, "mid": 50.0, "halfway": 50.0, "max": 100.0, "maxi
 # colour", "some random colour", "change the colour of the lights".
 ANY_VALUE = frozenset(("different", "another", "other", "random", "new", "next"))
 CHANGE_VERBS = frozenset(("change", "switch", "swap", "cycle", "replace", "vary", "alter"))
+# ...but not when a value is meant, even one the action lacks: "to turquoise", "back", "to the
+# same colour", "to my favourite"
+MEANT_VALUE = frozenset(("same", "previous", "usual", "favourite", "favorite", "last",
+                         "original", "default", "back", "before", "old", "earlier"))
 
 
 def unit_of(name: str) -> tuple[str | None, float]:
@@ -63,7 +67,8 @@ def extract(action: ActionConfig, text: str, *, may_pick: bool = False) -> Slots
                 slots.question = f"Which {name}: {_choices(spec)}?"
             elif chosen is not None:
                 slots.params[name] = chosen
-            elif may_pick and not slots.pick and _left_to_us(name, words):
+            elif may_pick and not slots.pick and len(spec.enum) > 1 and \
+                    _left_to_us(name, words):
                 slots.pick = name
     numeric = {n: s for n, s in action.params.items()
                if s.type in ("number", "integer") and s.enum is None}
@@ -116,10 +121,12 @@ def _either_way(action: ActionConfig, slots: Slots) -> None:
 
 
 def _left_to_us(name: str, words: list[str]) -> bool:
-    """The parameter is named with a change asked but no value: "a different colour"."""
-    named = concept(name)
-    return any(concept(w) == named for w in words) and bool(
-        (ANY_VALUE | CHANGE_VERBS) & set(words))
+    """The parameter is named with a change asked and no value meant: "a different colour",
+    "change the colour of the lights"; not "change the colour to turquoise" nor "...back"."""
+    said = set(words)
+    if not any(concept(w) == concept(name) for w in words) or (COLOUR_WORDS | MEANT_VALUE) & said:
+        return False
+    return bool(ANY_VALUE & said) or bool(CHANGE_VERBS & said and not {"to", "into"} & said)
 
 
 _AMBIGUOUS = object()
