@@ -21,6 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as scripts/NAME.py
+
 from agent.config import Config, load_config
 from agent.decisions import Decision
 from agent.gate import Gate
