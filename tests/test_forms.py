@@ -238,6 +238,7 @@ def test_each_step_of_a_plan_picks_after_the_step_before(home: Any) -> None:
 
 @pytest.mark.parametrize("text", [
     "change the colour of the lights to turquoise",  # a colour meant, one it does not have
+    "change the colour of the lights turquoise",
     "change the colour of the lights back", "change the lights to the same colour",
     "change the colour of the lights to my favourite",
     "change the colour of the lights in ten minutes",  # what it shows then is not known now
@@ -288,6 +289,14 @@ def test_a_value_without_its_device_acts_only_when_it_is_a_colour_asked_as_a_res
     loaded = load_config(ROOT / f"scripts/eval-data/{config}.toml")
     out = decide_statically(Interpreter(loaded).interpret(text, NOW), loaded,
                             Gate.static(loaded))
+    assert out.decision not in ("execute", "schedule", "plan"), out
+
+
+@pytest.mark.parametrize("text", ["I want to go out", "let's go out", "go out",
+                                  "the lights go out at ten"])
+def test_going_out_is_no_light_going_out(text: str) -> None:
+    rover = load_config(ROOT / "deploy/examples/rover.toml")
+    out = decide_statically(Interpreter(rover).interpret(text, NOW), rover, Gate.static(rover))
     assert out.decision not in ("execute", "schedule", "plan"), out
 
 
