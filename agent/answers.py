@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from agent.config import Config
-from agent.kinds import COLORS
+from agent.kinds import colour_name
 
 State = Mapping[str, Any]  # agent.picture.Picture.now()
 
@@ -83,10 +83,9 @@ def _device(name: str, state: dict[str, Any], running: list[dict[str, Any]]) -> 
 
 
 def _colour(rgb: Any) -> str:
+    if name := colour_name(rgb):
+        return name
     if isinstance(rgb, list | tuple):
-        for name, value in COLORS.items():
-            if all(abs(a - b) < 0.01 for a, b in zip(rgb, value, strict=True)):
-                return name
         return "colour " + ", ".join(f"{c:g}" for c in rgb)
     return "colour unknown"
 

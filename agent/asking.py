@@ -157,8 +157,7 @@ class Asking:
         if self.model is not None and not self.model.alive():
             self._model_lost()
         cloud = self.planner.cloud_state if self.planner else "disabled"
-        needs_state = interpretation.form == "question" or any(  # to answer, or to pick
-            step.pick for step in (interpretation, *interpretation.steps))
+        needs_state = interpretation.form == "question" or interpretation.leaves_a_value
         state = self.picture.now() if needs_state else None
         decision = decide(interpretation, self.config, request_id=ask.id, cloud=cloud,
                           state=state)

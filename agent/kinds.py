@@ -103,6 +103,14 @@ COLORS: dict[str, tuple[float, float, float]] = {
 STEP = 0.25  # brighter/dimmer change the level by this much
 
 
+def colour_name(rgb: object) -> str | None:
+    """The name in COLORS of an rgb value, or None when it is none of them."""
+    if not isinstance(rgb, list | tuple) or len(rgb) != 3:
+        return None
+    return next((name for name, value in COLORS.items()
+                 if all(abs(a - b) < 0.01 for a, b in zip(rgb, value, strict=True))), None)
+
+
 def doing(op: str, device: str) -> str:
     """An operation on a device, in words: "move on drive", but "headlight on", not "on on
     headlight"."""

@@ -20,7 +20,7 @@ from agent.config import Config
 from agent.decisions import Decision
 from agent.gate import Gate
 from agent.interpret import Interpretation
-from agent.kinds import COLORS, is_safe_op
+from agent.kinds import COLORS, colour_name, is_safe_op
 
 NOTHING_NOW = {
     "negated": "the request says not to",
@@ -62,6 +62,8 @@ def with_values_picked(interp: Interpretation, config: Config,
     shows now, in the config's order, or the first when it is off or shows none of them (or no
     state is known, as in `robot-agent interpret`). A plan's steps follow each other: "turn the
     lights blue, then a different colour" is blue, then the colour after blue."""
+    if not interp.leaves_a_value:
+        return interp
     shown = _colours_shown(state)
     if interp.form != "plan":
         return _picked(interp, config, shown)
@@ -95,14 +97,9 @@ def _choices(interp: Interpretation, config: Config) -> list[Any]:
 
 def _colours_shown(state: Mapping[str, Any] | None) -> dict[str, str]:
     """The colour each light shows now, by device: its name in COLORS, "" when off or none."""
-    shown = {}
-    for device, held in ((state or {}).get("devices") or {}).items():
-        rgb = held.get("color") if isinstance(held, Mapping) and held.get("on") else None
-        shown[device] = next((name for name, value in COLORS.items()
-                              if isinstance(rgb, list | tuple) and len(rgb) == 3 and
-                              all(abs(a - b) < 0.01 for a, b in zip(rgb, value, strict=True))),
-                             "")
-    return shown
+    return {device: (colour_name(held.get("color")) or "") if held.get("on") else ""
+            for device, held in ((state or {}).get("devices") or {}).items()
+            if isinstance(held, Mapping)}
 
 
 def _single(interp: Interpretation, config: Config, base: Decision, cloud: str) -> Decision:

@@ -93,6 +93,11 @@ class Interpretation:
     targets: list[str] = field(default_factory=list)  # the actions a negation, cancel or
     # condition is about
 
+    @property
+    def leaves_a_value(self) -> bool:
+        """It, or a step of it, leaves a value to the caller to pick (from the live state)."""
+        return any(step.pick for step in (self, *self.steps))
+
 
 class Interpreter:
     def __init__(self, config: Config, scorer: Scorer | None = None) -> None:

@@ -56,8 +56,8 @@ class Slots:
 
 
 def extract(action: ActionConfig, text: str, *, may_pick: bool = False) -> Slots:
-    """may_pick: the caller allows a value left to the robot (a low-risk action that moves
-    nothing); else such a request is asked back like any other missing value."""
+    """may_pick: the caller allows a value left to the robot (a low-risk action of a colour
+    light); else such a request is asked back like any other missing value."""
     words = rephrase(tokens(text))
     slots = Slots()
     for name, spec in action.params.items():
