@@ -80,7 +80,7 @@ def with_values_picked(interp: Interpretation, config: Config,
 
 
 def _picked(interp: Interpretation, config: Config, shown: dict[str, str]) -> Interpretation:
-    if not interp.pick or interp.action is None:
+    if not interp.pick or interp.action is None or interp.at:  # later: asked, never picked
         return interp
     choices = _choices(interp, config)
     now = shown.get(config.actions[interp.action].device, "")

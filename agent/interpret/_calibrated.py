@@ -14,17 +14,17 @@ CONFIDENCE: dict[str, float] = {
     "tie": 0.029,  # 3/42
     "device_only": 0.938,  # 41/41
     "unique_operation": 0.938,  # 41/41
-    "colour_as_result": 0.915,  # 29/29
+    "colour_as_result": 0.917,  # 30/30
     "stop": 1.0,  # 15/16
+    "partial": 0.0,  # 0/14
     "other_operation": 0.393,  # 8/13
-    "partial": 0.0,  # 0/13
     "other_value": 0.0,  # 0/12
     "device_only_partly": 0.352,  # 6/10
     "pronoun": 0.504,  # 7/9
     "other_thing": 0.249,  # 4/8
     "low_coverage": 0.078,  # 1/3
     "operation_only": 0.078,  # 1/3
-    "unique_operation_partly": 0.121,  # 1/2
+    "unique_operation_partly": 0.078,  # 1/3
     "bare_operation": 0.27,  # 1/1
     "both_named_low_coverage": 0.0,  # 0/1
     "model_only": 0.0,  # 0/0
