@@ -4,6 +4,7 @@ do not have. The matcher alone (no model): fast, and what executes never depends
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -18,17 +19,31 @@ from tests.conftest import ROOT
 
 NOW = datetime(2026, 11, 25, 10, 0).astimezone()  # a Wednesday
 HOME = ROOT / "scripts/eval-data/home-current.toml"
+ACTS = ("execute", "schedule", "plan")  # what moves something, now or later
+
+
+@functools.cache
+def interpreter_for(config: str) -> Interpreter:
+    """An eval-data config by name ("living-room"), or "rover": the example rover."""
+    path = (ROOT / "deploy/examples/rover.toml" if config == "rover"
+            else ROOT / f"scripts/eval-data/{config}.toml")
+    return Interpreter(load_config(path))
+
+
+@functools.cache
+def gate_for(config: str) -> Gate:
+    return Gate.static(interpreter_for(config).config)
+
+
+def decide_in(config: str, text: str) -> Decision:
+    interpreter = interpreter_for(config)
+    return decide_statically(interpreter.interpret(text, NOW), interpreter.config,
+                             gate_for(config))
 
 
 @pytest.fixture(scope="module")
 def home() -> Any:
-    config = load_config(HOME)
-    interpreter, gate = Interpreter(config), Gate.static(config)
-
-    def run(text: str) -> Decision:
-        return decide_statically(interpreter.interpret(text, NOW), config, gate)
-
-    return run
+    return functools.partial(decide_in, "home-current")
 
 
 @pytest.mark.parametrize("text", [
@@ -170,7 +185,7 @@ def test_a_stop_that_may_be_about_motion_stops_and_jumps_the_queue(home: Any, te
 
 @pytest.mark.parametrize("text", ["stop play", "stop the music", "stop the radio please"])
 def test_a_stop_of_something_known_not_to_be_motion_is_asked_back(home: Any, text: str) -> None:
-    assert home(text).decision not in ("execute", "schedule", "plan"), home(text)
+    assert home(text).decision not in ACTS, home(text)
     assert not Interpreter(load_config(HOME)).is_stop_text(text)
 
 
@@ -200,9 +215,7 @@ def test_everyday_phrasings_are_done(home: Any, text: str, action: str) -> None:
 ])
 def test_values_are_read_as_said(config: str, text: str, action: str,
                                  params: dict[str, Any]) -> None:
-    loaded = load_config(ROOT / f"scripts/eval-data/{config}.toml")
-    out = decide_statically(Interpreter(loaded).interpret(text, NOW), loaded,
-                            Gate.static(loaded))
+    out = decide_in(config, text)
     assert (out.decision, out.action, out.params) == ("execute", action, params), out
 
 
@@ -213,8 +226,8 @@ PINK, ORANGE = [1, 0.4, 0.7], [1, 0.5, 0]
                                   "turn the lights to some random colour",
                                   "a different light colour please"])
 def test_a_value_left_to_the_robot_is_the_next_after_the_colour_shown(text: str) -> None:
-    config = load_config(HOME)
-    interp = Interpreter(config).interpret(text, NOW)
+    interpreter = interpreter_for("home-current")
+    config, interp = interpreter.config, interpreter.interpret(text, NOW)
     assert interp.pick == "color", interp
 
     def shown(on: bool, rgb: list[float]) -> dict[str, Any]:
@@ -246,7 +259,7 @@ def test_each_step_of_a_plan_picks_after_the_step_before(home: Any) -> None:
 ])
 def test_a_value_meant_or_for_later_is_not_picked(home: Any, text: str) -> None:
     out = home(text)
-    assert out.decision not in ("execute", "schedule", "plan"), out
+    assert out.decision not in ACTS, out
     assert "question" in out.extra or out.status == "refused", out
 
 
@@ -256,24 +269,21 @@ def test_a_value_meant_or_for_later_is_not_picked(home: Any, text: str) -> None:
     ("greenhouse", "change the fan speed setting"),
 ])
 def test_a_value_is_left_to_the_robot_only_for_a_colour_light(config: str, text: str) -> None:
-    loaded = load_config(ROOT / f"scripts/eval-data/{config}.toml")
-    interp = Interpreter(loaded).interpret(text, NOW)
-    assert interp.pick == ""
-    out = decide_statically(interp, loaded, Gate.static(loaded))
-    assert out.decision not in ("execute", "schedule", "plan"), out
+    assert interpreter_for(config).interpret(text, NOW).pick == ""
+    out = decide_in(config, text)
+    assert out.decision not in ACTS, out
 
 
 @pytest.mark.parametrize("text", ["drive in a different direction",
                                   "move a metre in another direction"])
 def test_wheels_never_get_a_value_nobody_said(home: Any, text: str) -> None:
-    config = load_config(HOME)
-    assert Interpreter(config).interpret(text, NOW).pick == ""
-    assert home(text).decision not in ("execute", "schedule", "plan"), home(text)
+    assert interpreter_for("home-current").interpret(text, NOW).pick == ""
+    assert home(text).decision not in ACTS, home(text)
 
 
 @pytest.mark.parametrize("text", ["change the lights", "a different colour for the coffee"])
 def test_a_change_with_no_value_and_no_value_named_is_asked(home: Any, text: str) -> None:
-    assert home(text).decision not in ("execute", "schedule", "plan"), home(text)
+    assert home(text).decision not in ACTS, home(text)
 
 
 @pytest.mark.parametrize("config, text", [
@@ -286,18 +296,15 @@ def test_a_change_with_no_value_and_no_value_named_is_asked(home: Any, text: str
 ])
 def test_a_value_without_its_device_acts_only_when_it_is_a_colour_asked_as_a_result(
         config: str, text: str) -> None:
-    loaded = load_config(ROOT / f"scripts/eval-data/{config}.toml")
-    out = decide_statically(Interpreter(loaded).interpret(text, NOW), loaded,
-                            Gate.static(loaded))
-    assert out.decision not in ("execute", "schedule", "plan"), out
+    out = decide_in(config, text)
+    assert out.decision not in ACTS, out
 
 
 @pytest.mark.parametrize("text", ["I want to go out", "let's go out", "go out",
                                   "the lights go out at ten"])
 def test_going_out_is_no_light_going_out(text: str) -> None:
-    rover = load_config(ROOT / "deploy/examples/rover.toml")
-    out = decide_statically(Interpreter(rover).interpret(text, NOW), rover, Gate.static(rover))
-    assert out.decision not in ("execute", "schedule", "plan"), out
+    out = decide_in("rover", text)
+    assert out.decision not in ACTS, out
 
 
 @pytest.mark.parametrize("text", [
@@ -308,14 +315,14 @@ def test_going_out_is_no_light_going_out(text: str) -> None:
     "i want the status on my screen brightness",  # 'on' is no operation here
 ])
 def test_what_reads_two_ways_or_cannot_be_done_as_said_is_asked(home: Any, text: str) -> None:
-    assert home(text).decision not in ("execute", "schedule", "plan"), home(text)
+    assert home(text).decision not in ACTS, home(text)
 
 
 @pytest.mark.parametrize("text", ["dock the vacuum", "robot can you put the tv on",
                                   "open the coffee machine", "make the horn blue",
                                   "stop the coffee machine", "turn off the vacuum"])
 def test_a_device_asked_for_an_operation_it_lacks_is_not_done(home: Any, text: str) -> None:
-    assert home(text).decision not in ("execute", "schedule", "plan"), home(text)
+    assert home(text).decision not in ACTS, home(text)
 
 
 @pytest.mark.parametrize("text, targets", [
