@@ -2,10 +2,11 @@
 
 It owns the lifecycle (start, the health watch, shutdown), the status, and one table that says
 which part handles each inbound topic. The parts, each a module of its own (docs/architecture.md):
-e-stop (agent.estop), commands (agent.commands), text (agent.asking), cloud plans
-(agent.planner), running plans (agent.plans), scheduled actions (agent.schedules), reactions
-to sensors (agent.reactions), replies and published state (agent.replies, agent.picture), the
-outputs and their supervisor (agent.outputs, agent.executor).
+e-stop (agent.safety.estop), commands (agent.requests.pipeline), text (agent.text.service),
+cloud plans (agent.cloud.planner), running plans (agent.requests.plans), scheduled actions
+(agent.requests.schedules), reactions to sensors (agent.requests.reactions), replies and
+published state (agent.mqtt.publisher, agent.state.picture), the outputs and their supervisor
+(agent.devices.outputs, agent.safety.executor).
 
 Threads: the main MQTT connection's thread (reset, sensors and the reactions they trigger are
 handled right there, because they are quick); the e-stop's own connection; a worker per queue
@@ -22,30 +23,30 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agent.asking import LOAD_THE_MODEL, Asking, ModelOptions
-from agent.clock import Clock, SystemClock
-from agent.commands import Commands
+from agent.cloud.planner import Planner
 from agent.config import Config
-from agent.decisions import Decision, to_json
-from agent.envelopes import EnvelopeReader, Inbound
-from agent.estop import EStop
-from agent.estop_latch import Latch, LatchState
-from agent.executor import Executor
-from agent.gate import Gate
-from agent.homeassistant import Discovery
-from agent.journal import DecisionLog
-from agent.mqtt import Connection, Will
-from agent.outputs import Output, build_outputs
-from agent.picture import Picture, StateFeed
-from agent.planner import Planner
-from agent.plans import PlanRunner
-from agent.reactions import Reactions
-from agent.replies import Replies
-from agent.schedules import Schedules
-from agent.sensors import Sensors
-from agent.signing import Verifier
-from agent.topics import Topics
-from agent.workers import Worker
+from agent.core.clock import Clock, SystemClock
+from agent.core.decisions import Decision, to_json
+from agent.core.journal import DecisionLog
+from agent.core.topics import Topics
+from agent.core.workers import Worker
+from agent.devices.outputs import Output, build_outputs
+from agent.mqtt.connection import Connection, Will
+from agent.mqtt.homeassistant import Discovery
+from agent.mqtt.inbound import EnvelopeReader, Inbound
+from agent.mqtt.publisher import Replies
+from agent.requests.pipeline import Commands
+from agent.requests.plans import PlanRunner
+from agent.requests.reactions import Reactions
+from agent.requests.schedules import Schedules
+from agent.safety.estop import EStop
+from agent.safety.executor import Executor
+from agent.safety.gate import Gate
+from agent.safety.latch import Latch, LatchState
+from agent.safety.signing import Verifier
+from agent.sensing.sensors import Sensors
+from agent.state.picture import Picture, StateFeed
+from agent.text.service import LOAD_THE_MODEL, Asking, ModelOptions
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agent.planner import messages  # noqa: E402
+from agent.cloud.planner import messages  # noqa: E402
 from scripts.bench_core import summary  # noqa: E402
 from tests.cloudstub import CloudStub  # noqa: E402
 from tests.conftest import Broker, connect_client, free_port, make_config, start_daemon  # noqa: E402

@@ -29,7 +29,7 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from agent.mqtt import no_delay
+from agent.mqtt.connection import no_delay
 
 ROOT = Path(__file__).resolve().parent.parent
 P = "robots/bench"

@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from agent.cloud.planner import messages, state_summary  # noqa: E402
 from agent.config import Config, load_config  # noqa: E402
-from agent.planner import messages, state_summary  # noqa: E402
-from agent.sensors import Sensors  # noqa: E402
+from agent.sensing.sensors import Sensors  # noqa: E402
 
 RATE_HZ = 10
 SECONDS = 60

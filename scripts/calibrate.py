@@ -26,9 +26,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as scripts/NAME.py
 
 from agent.config import load_config
-from agent.gate import Gate
 from agent.interpret import Interpretation, Interpreter
-from agent.text_decisions import with_values_picked
+from agent.safety.gate import Gate
+from agent.text.decide import with_values_picked
 from scripts.eval_interpreter import NOW, label, params_match, read_rows
 
 ROOT = Path(__file__).resolve().parent.parent

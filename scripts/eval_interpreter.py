@@ -24,10 +24,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as scripts/NAME.py
 
 from agent.config import Config, load_config
-from agent.decisions import Decision
-from agent.gate import Gate
+from agent.core.decisions import Decision
 from agent.interpret import Interpreter, Scorer
-from agent.text_decisions import decide_statically
+from agent.safety.gate import Gate
+from agent.text.decide import decide_statically
 
 NOW = datetime(2026, 11, 25, 10, 0).astimezone()  # a Wednesday, local time
 RUNS_NOW = ("execute", "plan")  # decisions that move something at once

@@ -21,10 +21,10 @@ import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 from paho.mqtt.enums import CallbackAPIVersion
 
-from agent.asking import ModelOptions
 from agent.config import Config, parse_config
 from agent.daemon import Daemon
-from agent.mqtt import no_delay
+from agent.mqtt.connection import no_delay
+from agent.text.service import ModelOptions
 from tests.cloudstub import CloudStub
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -41,8 +41,8 @@ from hypothesis.stateful import (
     rule,
 )
 
-from agent.kinds import is_safe_op
-from agent.outputs import Output
+from agent.devices.kinds import is_safe_op
+from agent.devices.outputs import Output
 from tests.cloudstub import CloudStub
 from tests.conftest import (
     Broker,

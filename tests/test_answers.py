@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.answers import answer
 from agent.config import load_config
+from agent.state.answers import answer
 from tests.conftest import ROOT
 
 CONFIG = load_config(ROOT / "scripts/eval-data/home-current.toml")

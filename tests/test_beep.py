@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from agent.config import ConfigError
-from agent.kinds import duration_s, value_problem
+from agent.devices.kinds import duration_s, value_problem
 from tests.conftest import Broker, Client, Running, make_config, start_daemon, wait_until
 
 HORN = """

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agent.signing import sign
+from agent.safety.signing import sign
 from tests.conftest import TEST_KEY, Broker, Client, Running, make_config, start_daemon
 
 ARM = """

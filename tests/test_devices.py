@@ -10,9 +10,9 @@ import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from agent.config import parse_config
-from agent.kinds import duration_s
-from agent.mqtt import BACKOFF_CAP_S, backoff_delay
-from agent.outputs import build_outputs
+from agent.devices.kinds import duration_s
+from agent.devices.outputs import build_outputs
+from agent.mqtt.connection import BACKOFF_CAP_S, backoff_delay
 
 DEVICES = """
 [device]
@@ -154,7 +154,7 @@ def test_reconnect_backoff_grows_is_capped_and_jittered() -> None:
 def test_simulated_pins_keep_a_bounded_history() -> None:
     from gpiozero import PWMLED
 
-    from agent.sim import PIN_HISTORY, sim_factory
+    from agent.devices.sim_pins import PIN_HISTORY, sim_factory
 
     led = PWMLED(12, pin_factory=sim_factory())
     for i in range(3 * PIN_HISTORY):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.decisions import REASONS
+from agent.core.decisions import REASONS
 from tests.conftest import ROOT
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from agent.signing import sign
+from agent.safety.signing import sign
 from tests.conftest import (
     NO_MODEL,
     TEST_KEY,
@@ -217,7 +217,7 @@ def test_a_button_tripped_at_start_engages_at_start(broker: Broker, client: Clie
 def test_the_button_engages_and_blocks_reset_while_pressed(
         broker: Broker, client: Client, tmp_path: Path, contact: str, press: str,
         release: str, says: str) -> None:
-    from agent.sim import sim_factory
+    from agent.devices.sim_pins import sim_factory
 
     running = start_daemon(button_config(broker.port, contact), tmp_path / "state", client,
                            factory=sim_factory(closed=(26,) if contact == "nc" else ()))
@@ -238,7 +238,7 @@ def test_the_button_engages_and_blocks_reset_while_pressed(
 
 def test_a_broken_estop_circuit_at_start_engages_and_latches(broker: Broker, client: Client,
                                                             tmp_path: Path) -> None:
-    from agent.sim import sim_factory
+    from agent.devices.sim_pins import sim_factory
 
     running = start_daemon(button_config(broker.port, "nc"), tmp_path / "state", client,
                            factory=sim_factory())  # nothing closes the circuit: a cut wire
@@ -254,7 +254,7 @@ def test_a_broken_estop_circuit_at_start_engages_and_latches(broker: Broker, cli
 
 def test_command_queued_before_estop_never_runs_after_reset(daemon: Running,
                                                             client: Client) -> None:
-    from agent.envelopes import Inbound
+    from agent.mqtt.inbound import Inbound
 
     client.publish("robots/t/sensors/front", "2.0")
     commands = daemon.daemon.commands

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from agent.cli.doctor import doctor
 from agent.config import Config
-from agent.doctor import doctor
 from tests.conftest import (
     BASE_CONFIG,
     ROOT,

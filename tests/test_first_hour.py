@@ -11,15 +11,15 @@ from typing import Any
 
 import pytest
 
+from agent.cli.doctor import check_signing, check_state_dir, doctor
 from agent.config import load_config
-from agent.doctor import check_signing, check_state_dir, doctor
 from tests.conftest import ROOT, Broker, Client, Running, make_config, start_daemon
 
 ROVER = ROOT / "deploy/examples/rover.toml"
 # Run the command line as an installation without the `model` extra would: importing either
 # module fails, and importlib.util.find_spec says it is not there.
 WITHOUT_RUNTIME = ("import sys; sys.modules['llama_cpp'] = None; sys.modules['numpy'] = None; "
-                   "from agent.cli import main; sys.exit(main(sys.argv[1:]))")
+                   "from agent.cli.main import main; sys.exit(main(sys.argv[1:]))")
 
 
 def robot_agent(*args: str, cwd: Path, env: dict[str, str] | None = None,
@@ -125,7 +125,7 @@ def test_doctor_without_the_model_runtime_says_what_to_install(tmp_path: Path) -
 def test_the_daemon_without_the_model_runtime_says_unavailable(
         broker: Broker, client: Client, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("agent.asking.runtime_missing", lambda: "no llama_cpp module")
+    monkeypatch.setattr("agent.text.service.runtime_missing", lambda: "no llama_cpp module")
     running = start_daemon(make_config(broker.port), tmp_path / "state", client,
                            load_model=True)
     try:

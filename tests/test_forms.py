@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from agent.config import Config, load_config, parse_config
-from agent.decisions import Decision
-from agent.gate import Gate
+from agent.core.decisions import Decision
 from agent.interpret import Interpreter
-from agent.text_decisions import decide, decide_statically
+from agent.safety.gate import Gate
+from agent.text.decide import decide, decide_statically
 from tests.conftest import ROOT
 
 NOW = datetime(2026, 11, 25, 10, 0).astimezone()  # a Wednesday

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.decisions import REASONS
-from agent.gate import Gate
+from agent.core.decisions import REASONS
+from agent.safety.gate import Gate
 from tests.conftest import Broker, Client, Running, connect_client, make_config, start_daemon
 
 FINAL = {"done", "refused", "failed", "duplicate", "none", "confirm_required"}

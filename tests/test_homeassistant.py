@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from agent.config import ConfigError
-from agent.homeassistant import (
+from agent.mqtt.homeassistant import (
     MARKER,
     button_actions,
     discovery_payload,

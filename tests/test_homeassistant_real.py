@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from agent.config import Config
-from agent.homeassistant import UNIT_CLASSES, discovery_payload, discovery_topic
+from agent.mqtt.homeassistant import UNIT_CLASSES, discovery_payload, discovery_topic
 from tests.conftest import (
     ROOT,
     Broker,

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from agent.config import Config, load_config
-from agent.decisions import Decision
-from agent.gate import Gate
+from agent.core.decisions import Decision
 from agent.interpret import Interpreter, ModelError, load_scorer, resolve
 from agent.interpret._scorer import ModelScorer
 from agent.interpret._text import quantities, tokens
-from agent.text_decisions import decide_statically
+from agent.safety.gate import Gate
+from agent.text.decide import decide_statically
 from tests.conftest import ROOT
 
 ROVER = ROOT / "deploy/examples/rover.toml"

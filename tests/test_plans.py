@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from agent.decisions import Decision
-from agent.envelopes import Inbound
+from agent.core.decisions import Decision
+from agent.mqtt.inbound import Inbound
 from tests.cloudstub import CloudStub
 from tests.conftest import Broker, Client, Running, make_config, start_daemon
 from tests.test_cloud import KEY, PLAN

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from agent.journal import DecisionLog
+from agent.core.journal import DecisionLog
 from tests.cloudstub import CloudStub
 from tests.conftest import Broker, Client, Running, make_config, start_daemon
 
@@ -130,7 +130,7 @@ def test_every_refusal_is_refused_for_every_input_kind(
     with fresh_obstacle(client, running, cause == "interlock"):
         rid = sender.send(client, stub, "r1")
         # A plan that arrives while the e-stop is engaged is refused whole, before any step runs
-        # (agent.plans): its own result is the refusal, and it names no action.
+        # (agent.requests.plans): its own result is the refusal, and it names no action.
         action = None if (kind, cause) == ("plan", "estop") else "move"
         is_refusal = (lambda r: "step" not in r) if action is None else sender.is_refusal
         result = client.wait_for("robots/t/result", lambda r: r["id"] == rid and

@@ -13,12 +13,12 @@ from typing import Any
 
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-from agent.clock import SystemClock
-from agent.estop_latch import Latch
-from agent.executor import Executor
-from agent.mqtt import Connection
-from agent.outputs import build_outputs
-from agent.sim import sim_factory
+from agent.core.clock import SystemClock
+from agent.devices.outputs import build_outputs
+from agent.devices.sim_pins import sim_factory
+from agent.mqtt.connection import Connection
+from agent.safety.executor import Executor
+from agent.safety.latch import Latch
 from tests.conftest import (
     BASE_CONFIG,
     NO_MODEL,

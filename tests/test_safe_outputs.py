@@ -21,8 +21,8 @@ from pathlib import Path
 
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-from agent.estop_latch import Latch
-from agent.safe_outputs import safe_outputs
+from agent.cli.safe_outputs import safe_outputs
+from agent.safety.latch import Latch
 from tests.conftest import BASE_CONFIG, ROOT, Broker, Client, make_config
 
 ARM = """

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from agent.decisions import Decision
-from agent.envelopes import Inbound
+from agent.core.decisions import Decision
+from agent.mqtt.inbound import Inbound
 from tests.conftest import Broker, Client, Running, connect_client, make_config, start_daemon
 
 RESULT = "robots/t/result"

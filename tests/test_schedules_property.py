@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent.daemon import Daemon
-from agent.envelopes import Inbound
-from agent.schedules import LATE_LIMIT_S
+from agent.mqtt.inbound import Inbound
+from agent.requests.schedules import LATE_LIMIT_S
 from tests.conftest import NO_MODEL, make_config
 from tests.test_sensors import Clock
 

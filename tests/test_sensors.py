@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from agent.config import SensorConfig
-from agent.sensors import FUTURE_TOLERANCE_S, Reading, Sensors, parse_reading
+from agent.sensing.sensors import FUTURE_TOLERANCE_S, Reading, Sensors, parse_reading
 
 NUMBER = SensorConfig(topic="s/n", unit="m")
 BOOL = SensorConfig(topic="s/b", kind="bool")

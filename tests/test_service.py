@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from agent.commands import Job
-from agent.decisions import Decision
-from agent.envelopes import Inbound
-from agent.journal import MESSAGE_IDS, fields
-from agent.service import Service
+from agent.cli.systemd import Service
+from agent.core.decisions import Decision
+from agent.core.journal import MESSAGE_IDS, fields
+from agent.mqtt.inbound import Inbound
+from agent.requests.pipeline import Job
 from tests.conftest import BASE_CONFIG, ROOT, Broker, Client, make_config, start_daemon
 
 pytest.importorskip("systemd.daemon", reason="systemd-python is installed by scripts/setup")

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.secrets import read_secret
-from agent.seen_ids import SeenIds
-from agent.signing import REMEMBER_S, Verifier, sign
+from agent.core.secrets import read_secret
+from agent.safety.seen_ids import SeenIds
+from agent.safety.signing import REMEMBER_S, Verifier, sign
 
 
 def test_python_recipe_verifies_and_replays_are_refused() -> None:

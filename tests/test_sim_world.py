@@ -12,10 +12,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from agent.clock import SystemClock
 from agent.config import parse_config
-from agent.sim import sim_factory
-from agent.sim_world import Pose, SimWorld
+from agent.core.clock import SystemClock
+from agent.devices.sim_pins import sim_factory
+from agent.sensing.sim_world import Pose, SimWorld
 from tests.conftest import ROOT, Broker, Client, start_daemon
 
 P = "robots/rover-1"

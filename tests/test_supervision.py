@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from agent.config import ConfigError, parse_config
-from agent.envelopes import Inbound
+from agent.mqtt.inbound import Inbound
 from tests.conftest import (
     BASE_CONFIG,
     Broker,

@@ -16,7 +16,7 @@ import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from agent.cli import load_secrets
+from agent.cli.main import load_secrets
 from agent.config import Config
 from tests.conftest import (
     NO_MODEL,

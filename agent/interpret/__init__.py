@@ -2,7 +2,7 @@
 with parameters and a confidence; or later (`at`), several in a row (`steps`), a question about
 the robot (`asked`), a cancellation, or nothing now (`form`: negated, conditional,
 not_a_request). A library: it reads the config and decides nothing; what happens to an
-interpretation (execute, schedule, answer, ask back, refuse) is agent.text_decisions' and the
+interpretation (execute, schedule, answer, ask back, refuse) is agent.text.decide's and the
 safety gate's.
 
     interpreter = Interpreter(config)          # the deterministic matcher alone

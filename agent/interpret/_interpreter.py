@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from agent.config import Config
+from agent.devices.kinds import KINDS, is_safe_op
 from agent.interpret._calibrated import CONFIDENCE
 from agent.interpret._catalogue import ModelError
 from agent.interpret._evidence import evidence
@@ -44,7 +45,6 @@ from agent.interpret._questions import Asked, Subjects
 from agent.interpret._slots import extract
 from agent.interpret._text import tokens
 from agent.interpret._time import VagueTime, find_time
-from agent.kinds import KINDS, is_safe_op
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import functools
 
+from agent.devices.kinds import COLORS
 from agent.interpret._text import COUNTS, FRACTIONS, NEGATIVE, SCALES, SMALL, TENS, UNITS, stem
-from agent.kinds import COLORS
 
 OPERATIONS: dict[str, str] = {
     "on": "on enable",

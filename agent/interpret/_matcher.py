@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from agent.config import Config
+from agent.devices.kinds import op_spec
 from agent.interpret._lexicon import (
     ASSISTANT_NAMES,
     GENERIC_DEVICES,
@@ -28,7 +29,6 @@ from agent.interpret._lexicon import (
     said,
 )
 from agent.interpret._text import UNITS, tokens, without_asides
-from agent.kinds import op_spec
 
 
 @dataclass(frozen=True)

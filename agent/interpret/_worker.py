@@ -8,7 +8,7 @@ docs/reliability.md: with the model in the daemon's process, e-stop p99 under lo
 
 ModelProcess is the daemon's side and a Scorer. A worker that does not answer in time, answers
 nonsense or dies is killed and the call raises ModelError: the interpreter then works as if it
-had no model, and agent.asking starts a new worker later.
+had no model, and agent.text.service starts a new worker later.
 
 Protocol, JSON lines over the worker's stdin and stdout: the daemon sends
 {"path", "name", "threads", "actions"}, the worker answers {"ready": name} or {"error": why};

@@ -1,0 +1,80 @@
+"""The sections of the config that configure the daemon itself: its identity, MQTT, GPIO, the
+local model, the cloud, Home Assistant, schedules and safety."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+
+from agent.config._base import Pin, Strict, topic_prefix
+
+
+class DeviceInfo(Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9_-]+$", max_length=64)]
+    class_: str = Field(default="unknown", alias="class")
+
+
+class MqttConfig(Strict):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 1883
+    prefix: str = ""
+    username: str = ""
+    password_file: str = ""
+    tls_ca_file: str = ""
+    tls_cert_file: str = ""  # a client certificate, for brokers that require one (extension)
+    tls_key_file: str = ""
+    keepalive_s: Annotated[int, Field(ge=5, le=3600)] = 30
+    max_payload_bytes: Annotated[int, Field(ge=256, le=16 * 1024 * 1024)] = 65536
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        return topic_prefix(value, may_be_empty=True)  # empty: robots/<device.id>
+
+
+class GpioConfig(Strict):
+    pin_factory: Literal["auto", "mock"] = "auto"
+
+
+class ModelConfig(Strict):
+    path: str = ""
+    threads: Annotated[int, Field(ge=1, le=64)] = 2
+    execute_threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.90
+    escalate_threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.70
+
+
+class CloudConfig(Strict):
+    enabled: bool = False
+    base_url: str = "https://openrouter.ai/api/v1"
+    model: str = "meta-llama/llama-4-scout"
+    api_key_file: str = ""
+    timeout_s: Annotated[float, Field(gt=0, le=300)] = 15
+    max_plan_s: Annotated[float, Field(gt=0, le=3600)] = 120  # a plan never runs longer
+
+
+class HomeAssistantConfig(Strict):
+    """MQTT discovery (agent.mqtt.homeassistant, docs/homeassistant.md)."""
+
+    enabled: bool = False
+    discovery_prefix: str = "homeassistant"
+
+    @field_validator("discovery_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        return topic_prefix(value, may_be_empty=False)
+
+
+class SchedulesConfig(Strict):
+    """Deferred requests ("in ten minutes"): how many may wait, and how far ahead."""
+    max_pending: Annotated[int, Field(ge=0, le=1000)] = 20
+    max_ahead_h: Annotated[float, Field(gt=0, le=24 * 366)] = 168
+
+
+class SafetyConfig(Strict):
+    estop_button_pin: Pin = 0
+    # nc: normally closed (the safety convention): pressing it, or a cut wire, opens the circuit
+    estop_button_contact: Literal["nc", "no"] = "nc"
+    max_actions_per_min: Annotated[int, Field(ge=1, le=100_000)] = 120
+    signing_key_file: str = ""
+    require_signed_reset: bool = False

@@ -1,0 +1,234 @@
+"""Natural-language requests in the daemon: `P/ask` through the interpreter, then the gate.
+
+One request is interpreted at a time, off the MQTT thread, from a small bounded queue (excess
+gets `busy`). The deterministic matcher works from the first second; the model loads in the
+background, in a process of its own (agent.interpret), and `status.model` says loading, ready
+or failed (or unavailable: the runtime is not installed). A model worker that fails
+mid-request is replaced after restart_after_s; until then the matcher works alone. Stop-like
+text skips this queue altogether: it goes to the command worker, so a stop never waits behind
+an inference.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from agent.cloud.planner import Planner
+from agent.config import Config
+from agent.core.decisions import Decision
+from agent.interpret import (
+    SCORE_TIMEOUT_S,
+    Interpretation,
+    Interpreter,
+    ModelError,
+    ModelProcess,
+    model_args,
+    runtime_missing,
+    warm_up,
+)
+from agent.mqtt.inbound import EnvelopeReader, Inbound, Malformed, Reply
+from agent.requests.pipeline import Commands, Job
+from agent.requests.plans import PlanRunner, check_plan
+from agent.requests.schedules import Schedules
+from agent.state.picture import Picture
+from agent.text.decide import decide
+
+log = logging.getLogger(__name__)
+
+ASK_QUEUE = 4
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    load: bool = True  # False: the matcher alone (tests, or a robot without the runtime)
+    restart_after_s: float = 10.0  # after a model worker failed mid-request
+    score_timeout_s: float = SCORE_TIMEOUT_S
+
+
+LOAD_THE_MODEL = ModelOptions()
+
+
+class Asking:
+    def __init__(self, config: Config, *, commands: Commands, reader: EnvelopeReader,
+                 planner: Planner | None, schedules: Schedules, plans: PlanRunner,
+                 picture: Picture, stopping: threading.Event,
+                 on_status_change: Callable[[], None],
+                 model: ModelOptions = LOAD_THE_MODEL) -> None:
+        self.config = config
+        self.commands = commands
+        self.reader = reader
+        self.planner = planner
+        self.schedules = schedules
+        self.plans = plans
+        self.picture = picture
+        self.stopping = stopping
+        self.on_status_change = on_status_change
+        self.options = model
+        self.interpreter = Interpreter(config)
+        self.worker = commands.new_worker("interpreter", ASK_QUEUE, stopping)
+        # Ids given to bare-text requests: ask-<this run>-<n>, unique across restarts too, so
+        # `journalctl ID=...` finds one request.
+        self.run_id = uuid.uuid4().hex[:8]
+        self.ids = itertools.count(1)
+        self.model: ModelProcess | None = None
+        self.model_state = "loading" if model.load else "failed"
+        self.model_name = ""
+
+    def status_fields(self) -> dict[str, Any]:
+        return {"model": self.model_state}
+
+    def start(self) -> None:
+        self.worker.start()
+        # Reading a time phrase loads dateparser's language data once (~0.3 s): not on a request
+        threading.Thread(target=warm_up, name="time-warm-up", daemon=True).start()
+        missing = runtime_missing() if self.options.load else ""
+        if missing:  # installed without the model extra: for good, not for a while
+            log.warning("%s; the matcher works alone", missing)
+            self.model_state = "unavailable"
+        elif self.options.load:
+            self._start_model(delay_s=0.0)
+
+    def close(self) -> None:
+        if self.model is not None:
+            self.model.close()
+
+    def _start_model(self, delay_s: float) -> None:
+        threading.Thread(target=self._load_model, args=(delay_s,), name="model-load",
+                         daemon=True).start()
+
+    def _load_model(self, delay_s: float) -> None:
+        if self.stopping.wait(delay_s):
+            return
+        try:
+            model = ModelProcess(*model_args(self.config), self.options.score_timeout_s)
+        except (ModelError, OSError) as exc:
+            log.error("the local model could not be loaded: %s; the matcher works without it",
+                      exc)
+            self.model_state = "failed"
+        else:
+            if self.stopping.is_set():
+                model.close()
+                return
+            self.model = model
+            self.interpreter.scorer = model
+            self.model_name = model.name
+            self.model_state = "ready"
+            log.info("local model %s ready (worker process %d)", model.name, model.pid)
+        self.on_status_change()
+
+    def _model_lost(self) -> None:
+        """The worker failed during a request (and stopped): start another."""
+        assert self.model is not None
+        self.model.close()
+        self.model = None
+        self.interpreter.scorer = None
+        self.model_state = "failed"
+        self.on_status_change()
+        log.warning("starting a new model worker in %.0f s", self.options.restart_after_s)
+        self._start_model(self.options.restart_after_s)
+
+    def receive(self, msg: Inbound) -> None:
+        """On the MQTT thread: stop-like text jumps the queue, the rest waits its turn."""
+        job = self.commands.job(msg, self.handle, "ask")
+        text = msg.payload[:200].decode("utf-8", errors="replace").lower()
+        if self.interpreter.stop_action and self.interpreter.is_stop_text(text):
+            self.commands.enqueue(self.commands.worker, job)
+        else:
+            self.commands.enqueue(self.worker, job)
+
+    def handle(self, job: Job) -> None:
+        try:
+            ask = self.reader.ask(job.inbound, f"ask-{self.run_id}-{next(self.ids)}")
+        except Malformed as exc:
+            self.commands.refuse_malformed(exc, job, route="local")
+            return
+        if not self.commands.claim(ask.id, "ask", job, ask.reply, route="local", text=ask.text):
+            return
+        interpretation = self._cancels_if_scheduled(self.interpreter.interpret(ask.text,
+                                                                               self._now()))
+        if self.model is not None and not self.model.alive():
+            self._model_lost()
+        cloud = self.planner.cloud_state if self.planner else "disabled"
+        needs_state = interpretation.form == "question" or interpretation.leaves_a_value
+        state = self.picture.now() if needs_state else None
+        decision = decide(interpretation, self.config, request_id=ask.id, cloud=cloud,
+                          state=state)
+        if self.planner is not None and decision.reason in ("low_confidence", "offline"):
+            self.planner.escalate(job, decision, ask.reply)
+        elif decision.decision == "execute":
+            self.commands.execute(decision, decision.params, signed=False, job=job,
+                                  reply=ask.reply)
+        elif decision.decision == "schedule":
+            self._schedule(decision, interpretation, job, ask.reply)
+        elif decision.decision == "plan":
+            self._plan(decision, job, ask.reply)
+        elif decision.decision == "cancel":
+            self._cancel(decision, job, ask.reply)
+        else:
+            self.commands.answer(decision, job, ask.reply)
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.commands.clock.time()).astimezone()
+
+    def _cancels_if_scheduled(self, interpretation: Interpretation) -> Interpretation:
+        """"Don't turn off the lights" while turning them off is scheduled: cancel that."""
+        if interpretation.form != "negated":
+            return interpretation
+        if not {e.action for e in self.schedules.pending()} & set(interpretation.targets):
+            return interpretation
+        return dataclasses.replace(interpretation, form="cancel", why=(
+            "says not to do what is scheduled: " + ", ".join(interpretation.targets)))
+
+    def _schedule(self, decision: Decision, interpretation: Interpretation, job: Job,
+                  reply: Reply | None) -> None:
+        """A request for later: checked now against what holds whatever the state (bounds,
+        risk), then kept; at its time it passes the whole gate as if sent then."""
+        verdict = self.commands.gate.check_static(decision.action, decision.params)
+        if not verdict.allowed:
+            self.commands.answer(decision.as_refused(verdict.reason, verdict.detail), job, reply)
+            return
+        if interpretation.at is None:  # decide() schedules only with a time: never run now
+            self.commands.answer(decision.as_nothing(extra={"question": "When?"}), job, reply)
+            return
+        scheduled = self.schedules.add(
+            request_id=decision.id, input_kind="ask", action=verdict.action or "",
+            params=verdict.params, at=interpretation.at, text=decision.text,
+            recurring=interpretation.recurring, reply=reply, confidence=decision.confidence,
+            job=job)
+        self.commands.answer(scheduled, job, reply)
+
+    def _plan(self, decision: Decision, job: Job, reply: Reply | None) -> None:
+        """A sequence said in one request: checked whole, then each step through the gate."""
+        steps: list[dict[str, Any]] = decision.extra["plan"]
+        problems = check_plan(self.commands.gate, steps)
+        if problems:
+            self.commands.answer(decision.as_refused(
+                problems[0][0], "the plan was refused whole: " + "; ".join(p for _, p in problems)),
+                job, reply)
+            return
+        self.plans.run(decision, steps, job, reply, max_s=self.config.cloud.max_plan_s)
+
+    def _cancel(self, decision: Decision, job: Job, reply: Reply | None) -> None:
+        targets: list[str] = decision.extra["cancel"]
+        every: list[str | None] = [None]  # no target named: "cancel everything scheduled"
+        cancelled = [entry for action in (targets or every)
+                     for entry in self.schedules.cancel_matching(action=action)]
+        if not cancelled:
+            self.commands.answer(decision.as_nothing(
+                reason=None, detail=f"nothing is scheduled for {', '.join(targets) or 'any action'}"
+                                    ": nothing to cancel"), job, reply)
+            return
+        self.commands.answer(decision.but(
+            detail="cancelled " + ", ".join(f"{e.schedule_id} ({e.action} at "
+                                            f"{e.at.isoformat(timespec='minutes')})"
+                                            for e in cancelled),
+            extra={**decision.extra, "cancelled": [e.schedule_id for e in cancelled]}),
+            job, reply)
