@@ -30,7 +30,7 @@ from agent.core.decisions import Decision, to_json
 from agent.core.journal import DecisionLog
 from agent.core.topics import Topics
 from agent.core.workers import Worker
-from agent.devices.outputs import Output, build_outputs
+from agent.devices import Output, build_outputs
 from agent.mqtt.connection import Connection, Will
 from agent.mqtt.homeassistant import Discovery
 from agent.mqtt.inbound import EnvelopeReader, Inbound

@@ -41,8 +41,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from agent.devices.kinds import is_safe_op
-from agent.devices.outputs import Output
+from agent.devices import Output, kind_of
 from tests.cloudstub import CloudStub
 from tests.conftest import (
     Broker,
@@ -150,7 +149,7 @@ class Tracker:
         def applied(op: str, params: dict[str, Any]) -> None:
             apply(op, params)
             with self.lock:
-                if is_safe_op(output.config.kind, op):
+                if kind_of(output.config.kind).is_safe_op(op):
                     self.went_safe(name)
                 else:
                     now = time.monotonic()
@@ -353,7 +352,7 @@ class DaemonMachine(RuleBasedStateMachine):
         daemon = self.running.daemon
         if daemon.latch.engaged:
             unsafe = {name: out.state() for name, out in daemon.outputs.items()
-                      if out.last_op != "safe" and not is_safe_op(out.config.kind, out.last_op)}
+                      if out.last_op != "safe" and not out.is_safe_op(out.last_op)}
             pins = {n: self.running.pin(n).state for n in (4, 14, 17, 18, 5, 6, 13, 23)
                     if self.running.pin(n).state != 0}
             assert not unsafe and not pins, (unsafe, pins)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from agent.config import ConfigError
-from agent.devices.kinds import duration_s, value_problem
+from agent.devices import kind_of
 from tests.conftest import Broker, Client, Running, make_config, start_daemon, wait_until
 
 HORN = """
@@ -101,12 +101,13 @@ def test_estop_silences_a_beep_at_once(horn: Running, client: Client) -> None:
 def test_a_beeps_duration_counts_every_beep_and_gap() -> None:
     config = make_config(1883, HORN)
     horn = config.devices["horn"]
-    assert duration_s(horn, "beep", {"duration_s": 0.2, "times": 3}) == pytest.approx(1.2)
-    assert duration_s(horn, "beep", {"duration_s": 0.2, "times": 1}) == pytest.approx(0.4)
-    assert value_problem("buzzer", "beep", "times", 2) is None
-    assert value_problem("buzzer", "beep", "times", 2.0) is None
+    duration = kind_of(horn.kind).duration_s
+    assert duration(horn, "beep", {"duration_s": 0.2, "times": 3}) == pytest.approx(1.2)
+    assert duration(horn, "beep", {"duration_s": 0.2, "times": 1}) == pytest.approx(0.4)
+    assert kind_of("buzzer").value_problem("beep", "times", 2) is None
+    assert kind_of("buzzer").value_problem("beep", "times", 2.0) is None
     for bad in (0, -1, 1.5, True, "3", float("nan")):
-        assert value_problem("buzzer", "beep", "times", bad), bad
+        assert kind_of("buzzer").value_problem("beep", "times", bad), bad
 
 
 def test_a_config_whose_default_count_is_no_count_is_refused() -> None:

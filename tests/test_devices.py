@@ -10,8 +10,7 @@ import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from agent.config import parse_config
-from agent.devices.kinds import duration_s
-from agent.devices.outputs import build_outputs
+from agent.devices import build_outputs, kind_of
 from agent.mqtt.connection import BACKOFF_CAP_S, backoff_delay
 
 DEVICES = """
@@ -135,11 +134,12 @@ def test_mqtt_device_forwards_and_tells_safe(rig: Any) -> None:
 def test_durations_follow_calibration() -> None:
     config = parse_config(tomllib.loads(DEVICES))
     drive = config.devices["drive"]
-    assert duration_s(drive, "move", {"distance_m": 1.0}) == pytest.approx(2.0)
-    assert duration_s(drive, "move", {"distance_m": 1.0, "speed": 0.5}) == pytest.approx(4.0)
-    assert duration_s(drive, "turn", {"degrees": 45}) == pytest.approx(0.5)
-    assert duration_s(config.devices["valve"], "pulse", {}) == pytest.approx(0.5)
-    assert duration_s(drive, "stop", {}) is None
+    duration = kind_of(drive.kind).duration_s
+    assert duration(drive, "move", {"distance_m": 1.0}) == pytest.approx(2.0)
+    assert duration(drive, "move", {"distance_m": 1.0, "speed": 0.5}) == pytest.approx(4.0)
+    assert duration(drive, "turn", {"degrees": 45}) == pytest.approx(0.5)
+    assert kind_of("relay").duration_s(config.devices["valve"], "pulse", {}) == pytest.approx(0.5)
+    assert duration(drive, "stop", {}) is None
 
 
 def test_reconnect_backoff_grows_is_capped_and_jittered() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from agent.core.clock import SystemClock
-from agent.devices.outputs import build_outputs
+from agent.devices import build_outputs
 from agent.devices.sim_pins import sim_factory
 from agent.mqtt.connection import Connection
 from agent.safety.executor import Executor

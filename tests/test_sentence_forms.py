@@ -11,7 +11,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.conftest import Client, Running, estop_ends_plan_in_its_first_step
+from tests.conftest import Client, Running, estop_ends_plan_in_its_first_step, wait_until
 
 ASK = "robots/t/ask"
 WHEELS = (4, 14, 17, 18)
@@ -34,6 +34,8 @@ def test_a_negated_request_moves_nothing(daemon: Running, client: Client, text: 
                                                                        "negated")
     event = client.wait_for("robots/t/events", lambda e: e["id"] == "n")
     assert (event["reason"], event["text"]) == ("negated", text)
+    # the journal line is written just after the record is published: wait for it
+    assert wait_until(lambda: any("id=n " in r.getMessage() for r in caplog.records))
     line = next(r.getMessage() for r in caplog.records if "id=n " in r.getMessage())
     # the technician's line: what was asked, and why nothing moved
     assert "reason=negated" in line and json.dumps(text) in line and "nothing was done" in line

@@ -41,8 +41,7 @@ def test_the_battery_drains_while_driving_and_charges_while_still() -> None:
                      stopping=threading.Event())
     world.step(100.0)  # no robot: still
     assert world.battery == pytest.approx(25.0)
-    world.robot = SimpleNamespace(hw=SimpleNamespace(value=(1.0, 1.0)), config=SimpleNamespace(
-        speed_mps=0.0, turn_dps=0.0))
+    world.mover = SimpleNamespace(motion=lambda: (0.0, 90.0))  # turning on the spot
     world.step(60.0)
     assert world.battery == pytest.approx(13.0)
     world.step(1000.0)

@@ -20,7 +20,7 @@ from typing import Any
 
 from agent.config import Config
 from agent.core.secrets import CREDENTIALS, read_secret
-from agent.devices.outputs import OUTPUTS, Output
+from agent.devices import Output, kind_of
 from agent.mqtt.connection import make_client, no_delay
 from agent.safety.latch import Latch, LatchState
 
@@ -41,12 +41,13 @@ def safe_outputs(config: Config, pin_factory: Any, *, state_dir: Path,
                                  "were made safe by safe-outputs", time.time()))
         latch.sync()
         print(f"e-stop latched (source watchdog): the daemon died ({service_result})")
-    mqtt = [name for name, device in config.devices.items() if device.kind == "mqtt"]
-    client = _connect(config) if mqtt else None
+    by_message = [name for name, device in config.devices.items()
+                  if kind_of(device.kind).needs_broker]
+    client = _connect(config) if by_message else None
     outputs: list[Output] = []
     for name, device in config.devices.items():
         try:  # created in its safe state (an mqtt device is told so), as the daemon does
-            outputs.append(OUTPUTS[device.kind].create(name, device, pin_factory,
+            outputs.append(kind_of(device.kind).create(name, device, pin_factory,
                                                        _publisher(client)))
         except Exception as exc:  # one broken device must not keep the others from going safe
             ok = False

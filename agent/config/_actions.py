@@ -10,7 +10,7 @@ from jsonschema import Draft202012Validator
 from pydantic import Field, field_validator
 
 from agent.config._base import NAME, Scalar, Strict
-from agent.devices.kinds import KINDS, OpSpec, op_spec, value_problem
+from agent.devices import OpSpec, Output, kind_of
 
 if TYPE_CHECKING:
     from agent.config._config import Config
@@ -77,23 +77,24 @@ def action_problems(name: str, action: ActionConfig, config: Config) -> list[str
     device = config.devices.get(action.device)
     if device is None:
         return [*problems, f".device: no device named {action.device!r} in [devices]"]
-    op = op_spec(device.kind, action.op)
+    kind = kind_of(device.kind)
+    op = kind.op_spec(action.op)
     if op is None:
-        known = ", ".join(sorted(KINDS[device.kind].ops))
+        known = ", ".join(sorted(kind.ops))
         return [*problems, f".op: a {device.kind} device has no operation {action.op!r} ({known})"]
     for pname, spec in action.params.items():
         problems += [f".params.{pname}{p}" for p in _param_problems(spec)]
-        if spec.enum is None and spec.default is not None and (problem := value_problem(
-                device.kind, action.op, pname, spec.default)):
+        if spec.enum is None and spec.default is not None and (problem := kind.value_problem(
+                action.op, pname, spec.default)):
             problems.append(f".params.{pname}.default: {problem}")
         for value in spec.enum or []:
-            problem = value_problem(device.kind, action.op, pname, value)
+            problem = kind.value_problem(action.op, pname, value)
             if problem:
                 problems.append(f".params.{pname}.enum: {problem}")
-        if device.kind != "mqtt" and pname not in op.params:
+        if not op.any_params and pname not in op.params:
             uses = ", ".join(sorted(op.params)) or "no parameters"
             problems.append(f".params.{pname}: {device.kind}.{action.op} does not use it ({uses})")
-    problems += _stays_on_problems(action, device.kind, op)
+    problems += _stays_on_problems(action, kind, op)
     for pname in op.required:
         if pname not in action.params:
             problems.append(f".params: {device.kind}.{action.op} needs a parameter {pname!r}")
@@ -112,17 +113,14 @@ def action_problems(name: str, action: ActionConfig, config: Config) -> list[str
     return problems
 
 
-NEVER_STAY_ON = ("motor", "robot")  # motion is always bounded
-
-
-def _stays_on_problems(action: ActionConfig, kind: str, op: OpSpec) -> list[str]:
+def _stays_on_problems(action: ActionConfig, kind: type[Output], op: OpSpec) -> list[str]:
     """Which actions may leave an output on past max_duration_s: see docs/CONTRACT.md."""
     if not action.stays_on:
         return []
-    if kind in NEVER_STAY_ON:
-        return [f".stays_on: a {kind} never stays on: motion always ends at max_duration_s"]
+    if kind.moves:  # motion is always bounded
+        return [f".stays_on: a {kind.kind} never stays on: motion always ends at max_duration_s"]
     if op.timed or op.safe:
-        return [f".stays_on: {kind}.{action.op} "
+        return [f".stays_on: {kind.kind}.{action.op} "
                 f"{'ends by itself' if op.timed else 'only makes the device safe'}"]
     if action.risk == "high":
         return [".stays_on: a high-risk action always ends at its max_duration_s"]

@@ -24,7 +24,7 @@ from agent.config._sections import (
     SafetyConfig,
     SchedulesConfig,
 )
-from agent.devices.kinds import KINDS
+from agent.devices import KINDS, kind_of
 
 DEFAULT_CONFIG_PATH = Path("/etc/robot-agent/config.toml")
 LOCAL_CONFIG_PATH = Path("robot-agent.toml")  # in the current directory
@@ -130,9 +130,11 @@ def _cross_checks(config: Config) -> list[str]:
     for name, device in config.devices.items():
         if not NAME.match(name):
             problems.append(f"devices.{name}: names are lower-case letters, digits and _")
-        problems += [f"devices.{name}.{p}" for p in KINDS[device.kind].check_wiring(device)]
-        if device.heartbeat_s is not None and device.kind != "mqtt":
-            problems.append(f"devices.{name}.heartbeat_s: only an mqtt device has a heartbeat")
+        kind = kind_of(device.kind)
+        problems += [f"devices.{name}.{p}" for p in kind.check_wiring(device)]
+        if device.heartbeat_s is not None and not kind.heartbeat:
+            which = " or ".join(n for n, k in sorted(KINDS.items()) if k.heartbeat)
+            problems.append(f"devices.{name}.heartbeat_s: only an {which} device has a heartbeat")
         for pin in device.used_pins():
             claim(pin, f"devices.{name}")
     for name, action in config.actions.items():

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 
 from agent.config._base import Pin, Strict, plain_topic
-from agent.devices.kinds import DeviceKind
+from agent.devices import KINDS
 
 SensorKind = Literal["number", "bool", "event"]
 
@@ -27,7 +27,7 @@ class SensorConfig(Strict):
 
 
 class DeviceConfig(Strict):
-    kind: DeviceKind
+    kind: str
     pin: Pin | None = None
     pins: list[Pin] | None = None
     left: tuple[Pin, Pin] | None = None
@@ -42,6 +42,13 @@ class DeviceConfig(Strict):
     topic: str = ""  # an mqtt device's
     # an mqtt device's operation is published again this often while it holds (a heartbeat)
     heartbeat_s: Annotated[float, Field(ge=0.05, le=60)] | None = None
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if value not in KINDS:
+            raise ValueError(f"no device kind {value!r} (kinds: {', '.join(sorted(KINDS))})")
+        return value
 
     @field_validator("topic")
     @classmethod

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from agent.config._actions import check_value
 from agent.config._base import NAME, Scalar, Strict
-from agent.devices.kinds import op_spec
+from agent.devices import kind_of
 
 if TYPE_CHECKING:
     from agent.config._config import Config
@@ -66,7 +66,7 @@ def reaction_problems(name: str, reaction: ReactionConfig, config: Config) -> li
             problems.append(f".while_running.{i}: no action named {running!r} in [actions]")
             continue
         device = config.devices.get(action.device)
-        op = op_spec(device.kind, action.op) if device else None
+        op = kind_of(device.kind).op_spec(action.op) if device else None
         if op is not None and not op.timed:
             problems.append(f".while_running.{i}: {running} is never running: its operation "
                             f"{action.op} is not timed")

@@ -1,4 +1,45 @@
-"""Device kinds and their drivers on gpiozero: what each kind can do, and the simulated pins.
+"""Device kinds and their drivers on gpiozero: a class per kind that knows everything about it
+(agent.devices._kind), one module per family of kinds, and the simulated pins. To add a kind:
+a module here with its class (docs/architecture.md); defining the class registers it.
 
 May import agent.core only; the config check, the gate, the interpreter and the daemon read it.
 """
+
+from collections.abc import Mapping
+from typing import Any
+
+# Defining a kind's class registers it: every kind module is imported here.
+from agent.devices import forwarded, motors, relay, servo, sound  # noqa: F401
+from agent.devices._kind import (
+    KINDS,
+    Delivery,
+    Ops,
+    OpSpec,
+    Output,
+    Params,
+    Publish,
+    Wiring,
+    doing,
+    kind_of,
+)
+from agent.devices.lights import COLORS, colour_name, parse_color
+
+
+def build_outputs(devices: Mapping[str, Wiring], pin_factory: Any,
+                  publish: Publish) -> dict[str, Output]:
+    """Create every configured device, each already in its safe state."""
+    outputs: dict[str, Output] = {}
+    try:
+        for name, cfg in devices.items():
+            outputs[name] = kind_of(cfg.kind).create(name, cfg, pin_factory, publish)
+    except Exception:
+        for out in outputs.values():
+            out.close()
+        raise
+    return outputs
+
+
+__all__ = [
+    "COLORS", "KINDS", "Delivery", "OpSpec", "Ops", "Output", "Params", "Publish", "Wiring",
+    "build_outputs", "colour_name", "doing", "kind_of", "parse_color",
+]

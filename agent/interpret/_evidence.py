@@ -74,7 +74,7 @@ def evidence(matcher: Matcher, best: Match, second: Match | None, words: list[st
     # "turn the lights blue", "make it red"
     if any(c in profile.values for c in query) and not asked and coverage >= 0.5:
         if not best.object_named:
-            if coverage == 1 and profile.kind == "rgb_led" and \
+            if coverage == 1 and profile.takes_colour_as_result and \
                     _colour_as_result(words, profile.values):
                 return "colour_as_result", f"a colour only {best.action} takes, asked as the " \
                     "result"

@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from agent.config import Config
-from agent.devices.kinds import KINDS, is_safe_op
+from agent.devices import kind_of
 from agent.interpret._calibrated import CONFIDENCE
 from agent.interpret._catalogue import ModelError
 from agent.interpret._evidence import evidence
@@ -107,10 +107,10 @@ class Interpreter:
         self.scorer = scorer
         self.stop_action = next(
             (name for name, a in config.actions.items()
-             if KINDS[config.devices[a.device].kind].moves
-             and is_safe_op(config.devices[a.device].kind, a.op)), None)
+             if kind_of(config.devices[a.device].kind).moves
+             and kind_of(config.devices[a.device].kind).is_safe_op(a.op)), None)
         moving = {n for n, a in config.actions.items()
-                  if config.devices[a.device].kind in ("robot", "motor")}
+                  if kind_of(config.devices[a.device].kind).moves}
         # Things that name a device that is not the wheels: "stop the vacuum" is no stop.
         self.other_things = {c for p in self.matcher.profiles if p.action not in moving
                              for c in p.concepts if c not in OPERATION_CONCEPTS} - {
@@ -165,7 +165,7 @@ class Interpreter:
 
     def _safe(self, step: Interpretation) -> bool:
         action = self.config.actions.get(step.action or "")
-        return action is not None and is_safe_op(self.config.devices[action.device].kind,
+        return action is not None and kind_of(self.config.devices[action.device].kind).is_safe_op(
                                                  action.op)
 
     def _steps_of(self, part: str, context: str, now: datetime) -> list[Interpretation]:
@@ -263,7 +263,8 @@ class Interpreter:
         holds is known: a low-risk action of a colour light (an mqtt device or a servo may be
         blinds or a door)."""
         config = self.config.actions[action]
-        return config.risk == "low" and self.config.devices[config.device].kind == "rgb_led"
+        return (config.risk == "low"
+                and kind_of(self.config.devices[config.device].kind).picks_a_value)
 
     def _with_referent(self, words: list[str], context: str) -> list[str]:
         """"then off", "make it blue": the thing the rest of the sentence names."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 
-from agent.devices.kinds import COLORS
+from agent.devices import COLORS
 from agent.interpret._text import COUNTS, FRACTIONS, NEGATIVE, SCALES, SMALL, TENS, UNITS, stem
 
 OPERATIONS: dict[str, str] = {
@@ -53,10 +53,8 @@ VALUE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "right": ("clockwise", "starboard"),
     "on": ("enable",), "off": ("disable",), "half": ("halfway",),
 }
-# Device kinds and operation names of CONTRACT section 1, mapped to concepts.
-# (A robot's or motor's operations differ too much, move, turn, stop, for its kind to say one.)
-KIND_CONCEPTS = {"led": "light", "pwm_led": "light", "rgb_led": "light", "buzzer": "sound",
-                 "servo": "angle"}
+# Operation names of CONTRACT section 1, mapped to concepts (what text calls each device kind
+# is the kind's own: agent.devices).
 OP_CONCEPTS = {"on": "on", "off": "off", "brighter": "bright", "dimmer": "dim",
                "brightness": "bright", "color": "color", "pulse": "start", "run": "start",
                "move": "move", "turn": "rotate", "stop": "stop", "beep": "sound",

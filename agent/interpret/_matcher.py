@@ -13,11 +13,10 @@ from collections import Counter
 from dataclasses import dataclass
 
 from agent.config import Config
-from agent.devices.kinds import op_spec
+from agent.devices import kind_of
 from agent.interpret._lexicon import (
     ASSISTANT_NAMES,
     GENERIC_DEVICES,
-    KIND_CONCEPTS,
     NUMBER_WORDS,
     OP_CONCEPTS,
     OPERATION_CONCEPTS,
@@ -39,7 +38,7 @@ class Profile:
     examples: tuple[tuple[str, ...], ...]  # the examples' words (said())
     device: frozenset[str]  # the concepts of the device's own name
     values: frozenset[str]  # the concepts of its parameters' values
-    kind: str  # its device's kind
+    takes_colour_as_result: bool  # its device's kind takes "make the room blue"
 
 
 @dataclass(frozen=True)
@@ -84,13 +83,14 @@ class Matcher:
                 c for e in action.examples for c in concepts(tokens(e))}
             operation = OP_CONCEPTS.get(action.op, concept(action.op))
             found |= {operation}
-            if device.kind in KIND_CONCEPTS:
-                found.add(KIND_CONCEPTS[device.kind])
+            kind = kind_of(device.kind)
+            if kind.concept:
+                found.add(kind.concept)
             own = {c for c in concepts(tokens(action.device.replace("_", " ")))
                    if c not in OPERATION_CONCEPTS}
             self.profiles.append(Profile(name, operation, frozenset(found), examples,
                                          frozenset(own), frozenset(concepts(values)),
-                                         device.kind))
+                                         kind.takes_colour_as_result))
         self.by_name = {p.action: p for p in self.profiles}
         self.queries: dict[tuple[str, ...], list[str]] = {}  # a request is read many times
         self.value_words = {w for a in config.actions.values() for spec in a.params.values()
@@ -99,7 +99,7 @@ class Matcher:
         # Actions whose operation needs an amount (a distance, an angle...): "go" alone says
         # none, and a default is no answer to what was not asked.
         self.needs_amounts = {name for name, a in config.actions.items()
-                              if (spec := op_spec(config.devices[a.device].kind, a.op))
+                              if (spec := kind_of(config.devices[a.device].kind).op_spec(a.op))
                               and spec.required}
         df = Counter(c for p in self.profiles for c in p.concepts)
         n = len(self.profiles)

@@ -13,7 +13,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from agent.config import Config
-from agent.interpret._lexicon import KIND_CONCEPTS, OPERATION_CONCEPTS, concepts
+from agent.devices import kind_of
+from agent.interpret._lexicon import OPERATION_CONCEPTS, concepts
 from agent.interpret._text import tokens, without_asides
 
 UNIT_CONCEPTS = {"m": "distance", "cm": "distance", "mm": "distance", "°c": "temperature",
@@ -46,8 +47,8 @@ class Subjects:
                     words += (tokens(without_asides(action.description)) +
                               tokens(action_name.replace("_", " ")))
             found = set(concepts(words))
-            if device.kind in KIND_CONCEPTS:
-                found.add(KIND_CONCEPTS[device.kind])
+            if concept := kind_of(device.kind).concept:
+                found.add(concept)
             self.profiles[("device", name)] = frozenset(found)
         for name, sensor in config.sensors.items():
             found = set(concepts(tokens(name.replace("_", " ")) + tokens(sensor.description)))
@@ -57,7 +58,7 @@ class Subjects:
             self.profiles[("sensor", name)] = frozenset(found)
         df = Counter(c for p in self.profiles.values() for c in p)
         self.weight = {c: math.log(1 + len(self.profiles) / k) for c, k in df.items()}
-        self.moving = tuple(n for n, d in config.devices.items() if d.kind in ("robot", "motor"))
+        self.moving = tuple(n for n, d in config.devices.items() if kind_of(d.kind).moves)
 
     def about(self, text: str) -> Asked:
         words = tokens(text)

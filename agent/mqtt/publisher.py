@@ -17,7 +17,7 @@ from agent.core.clock import Clock
 from agent.core.decisions import Decision, to_json
 from agent.core.journal import DecisionLog
 from agent.core.topics import Topics
-from agent.devices.outputs import Output
+from agent.devices import Output
 from agent.mqtt.connection import Connection
 from agent.mqtt.inbound import Reply
 

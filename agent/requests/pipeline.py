@@ -18,7 +18,7 @@ from agent.config import Config
 from agent.core.clock import Clock
 from agent.core.decisions import Decision
 from agent.core.workers import Worker
-from agent.devices.kinds import doing
+from agent.devices import doing
 from agent.mqtt.inbound import Command, EnvelopeReader, Inbound, Malformed, Reply
 from agent.mqtt.publisher import Replies
 from agent.safety.estop import EStop

@@ -25,7 +25,7 @@ from agent.config import Config
 from agent.core.clock import Clock
 from agent.core.decisions import Decision, to_json
 from agent.core.workers import Worker
-from agent.devices.outputs import Output
+from agent.devices import Output
 from agent.mqtt.connection import Connection
 from agent.mqtt.inbound import EnvelopeReader, Inbound, Malformed, ResetRequest, read_estop
 from agent.mqtt.publisher import Replies

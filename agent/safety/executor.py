@@ -24,8 +24,7 @@ from typing import Any
 
 from agent.config import ActionConfig
 from agent.core.clock import Clock
-from agent.devices.kinds import doing
-from agent.devices.outputs import Output
+from agent.devices import Output, doing
 
 log = logging.getLogger(__name__)
 

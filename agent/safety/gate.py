@@ -15,7 +15,7 @@ from typing import Any
 
 from agent.config import ActionConfig, Config
 from agent.core.clock import Clock, SystemClock
-from agent.devices.kinds import duration_s, is_safe_op
+from agent.devices import kind_of
 from agent.safety.params import ParamChecker
 from agent.safety.seen_ids import SeenIds
 from agent.sensing.sensors import Sensors
@@ -85,7 +85,8 @@ class Gate:
         if checked.params is None:
             return Verdict(False, checked.reason, checked.detail, action)
         device = self.config.devices[cfg.device]
-        duration = duration_s(device, cfg.op, checked.params)
+        kind = kind_of(device.kind)
+        duration = kind.duration_s(device, cfg.op, checked.params)
         if duration is not None and duration > cfg.max_duration_s:
             return Verdict(False, "out_of_bounds",
                            f"{action} would run {duration:.1f} s, over its limit of "
@@ -95,7 +96,7 @@ class Gate:
                            f"{action} is high-risk: send it as a signed command on cmd",
                            action, checked.params)
         return Verdict(True, None, "", action, checked.params, duration,
-                       is_safe_op(device.kind, cfg.op))
+                       kind.is_safe_op(cfg.op))
 
     def admit(self, action: Any, params: Any, signed: bool = False) -> Verdict:
         """The full gate: static checks, then e-stop, interlocks and rate limits, in that order.

@@ -9,7 +9,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from agent.config import ActionConfig, DeviceConfig
-from agent.devices.kinds import value_problem
+from agent.devices import kind_of
 
 BOUND_KEYWORDS = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
 
@@ -34,6 +34,7 @@ class ParamChecker:
             "additionalProperties": False,
         }
         self.validator = Draft202012Validator(schema)
+        self.kind = kind_of(device.kind)
 
     def check(self, params: Any) -> ParamVerdict:
         if params is None:
@@ -53,7 +54,7 @@ class ParamChecker:
             reason = "invalid_params" if shape else "out_of_bounds"
             return ParamVerdict(None, reason, f"{where + ': ' if where else ''}{worst.message}")
         for name, value in filled.items():
-            problem = value_problem(self.device.kind, self.action.op, name, value)
+            problem = self.kind.value_problem(self.action.op, name, value)
             if problem:
                 return ParamVerdict(None, "invalid_params", problem)
         return ParamVerdict(filled)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from agent.config import Config
 from agent.core.clock import Clock
-from agent.devices.outputs import Output
+from agent.devices import Output
 
 PERIOD_S = 0.1
 ROOM_M = (2.5, 2.5)
@@ -67,7 +67,7 @@ class SimWorld:
         self.publish = publish
         self.clock = clock
         self.stopping = stopping
-        self.robot = next((out for out in outputs.values() if out.kind == "robot"), None)
+        self.mover = next((out for out in outputs.values() if out.motion() is not None), None)
         self.pose = Pose(*START)
         self.battery = BATTERY_START
         sensors = config.sensors.items()
@@ -82,12 +82,9 @@ class SimWorld:
     def step(self, dt: float) -> None:
         """Move the robot, and drain or charge the battery, for dt seconds of the motors'
         current values."""
-        left = right = 0.0
-        if self.robot is not None:
-            left, right = self.robot.hw.value
-            speed, turn = self.robot.config.speed_mps, self.robot.config.turn_dps
-            self.pose.drive(speed * (left + right) / 2 * dt, turn * (right - left) / 2 * dt)
-        change = -DRAIN_DRIVING if left or right else CHARGE_IDLE
+        metres_s, degrees_s = (self.mover.motion() if self.mover else None) or (0.0, 0.0)
+        self.pose.drive(metres_s * dt, degrees_s * dt)
+        change = -DRAIN_DRIVING if metres_s or degrees_s else CHARGE_IDLE
         self.battery = min(100.0, max(0.0, self.battery + change * dt))
 
     def readings(self) -> list[tuple[str, float | bool]]:

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from agent.config import Config
-from agent.devices.kinds import colour_name
+from agent.devices import KINDS, Output
 
 State = Mapping[str, Any]  # agent.state.picture.Picture.now()
 
@@ -60,34 +60,9 @@ def _device(name: str, state: dict[str, Any], running: list[dict[str, Any]]) -> 
     be = _is(shown)
     if running and running[0]["ends_in_s"] is not None:  # one that stays on is just on
         return f"The {shown} {be} running {running[0]['action']} ({time_left(running[0])})."
-    kind, last = state.get("kind"), state.get("op")
+    last = state.get("op")
     then = f" (last operation: {last})" if last and last != "safe" else ""
-    if kind in ("robot", "motor"):
-        moving = any(state.get(k) for k in ("left", "right", "value"))
-        return f"The {shown} {be} {'moving' if moving else 'stopped'}{then}."
-    if kind == "servo":
-        angle = state.get("angle")
-        return (f"The {shown} {be} at {angle:g}°." if isinstance(angle, int | float)
-                else f"The {shown} {be} detached (not holding an angle){then}.")
-    if kind == "pwm_led":
-        level = float(state.get("value") or 0.0)
-        return (f"The {shown} {be} on at {level:.0%}." if level > 0 else f"The {shown} {be} off.")
-    if kind == "rgb_led":
-        if not state.get("on"):
-            return f"The {shown} {be} off."
-        return f"The {shown} {be} on, {_colour(state.get('color'))}."
-    if kind == "mqtt":
-        return f"The {shown}'s last operation was {last}." if then else \
-            f"Nothing has been sent to the {shown} yet."
-    return f"The {shown} {be} {'on' if state.get('on') else 'off'}{then}."
-
-
-def _colour(rgb: Any) -> str:
-    if name := colour_name(rgb):
-        return name
-    if isinstance(rgb, list | tuple):
-        return "colour " + ", ".join(f"{c:g}" for c in rgb)
-    return "colour unknown"
+    return KINDS.get(str(state.get("kind")), Output).said(shown, be, state, then)
 
 
 def _sensor(name: str, reading: dict[str, Any], kind: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 from agent.config import Config
 from agent.core.decisions import Decision
-from agent.devices.kinds import COLORS, colour_name, is_safe_op
+from agent.devices import COLORS, colour_name, kind_of
 from agent.interpret import Interpretation
 from agent.safety.gate import Gate
 from agent.state.answers import answer
@@ -73,7 +73,7 @@ def with_values_picked(interp: Interpretation, config: Config,
         if step.action is not None:
             action = config.actions[step.action]
             colours = [str(v) for v in step.params.values() if str(v) in COLORS]
-            if colours or is_safe_op(config.devices[action.device].kind, action.op):
+            if colours or kind_of(config.devices[action.device].kind).is_safe_op(action.op):
                 shown[action.device] = colours[0] if colours else ""
         steps.append(step)
     return dataclasses.replace(interp, steps=steps)
