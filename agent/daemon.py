@@ -1,17 +1,19 @@
 """The daemon: builds every part from the config, in one place, and runs them.
 
 It owns the lifecycle (start, the health watch, shutdown), the status, and one table that says
-which part handles each inbound topic. The parts, each a module of its own (docs/architecture.md):
-e-stop (agent.safety.estop), commands (agent.requests.pipeline), text (agent.text.service),
-cloud plans (agent.cloud.planner), running plans (agent.requests.plans), scheduled actions
-(agent.requests.schedules), reactions to sensors (agent.requests.reactions), replies and
-published state (agent.mqtt.publisher, agent.state.picture), the outputs and their supervisor
-(agent.devices.outputs, agent.safety.executor).
+which part handles each inbound topic. The parts (docs/architecture.md): the e-stop with its
+own connection and button (agent.safety.estop); the pipeline every request goes through
+(agent.requests.pipeline) and its sources: commands on `P/cmd` (agent.requests.commands), text
+(agent.text.service), cloud plans (agent.cloud.planner), scheduled actions
+(agent.requests.schedules) and reactions to sensors (agent.requests.reactions); the plan runner
+(agent.requests.plans); what is published (agent.mqtt.publisher, agent.state.picture); the
+outputs (agent.devices) and the executor that bounds and watches them (agent.safety.executor).
 
 Threads: the main MQTT connection's thread (reset, sensors and the reactions they trigger are
-handled right there, because they are quick); the e-stop's own connection; a worker per queue
-(commands, interpreter, planner, plans, reactions, e-stop follow-up); the schedules' timer; the
-executor's supervisor; the state publisher. The caller's thread watches them all.
+handled right there, because they are quick); the e-stop's own connection; a thread per queue
+(commands, interpreter, planner, reactions) and for plans and the e-stop's follow-up; the
+schedules' timer; the executor's supervisor; the state publisher. The caller's thread watches
+them all.
 """
 
 from __future__ import annotations
@@ -23,30 +25,33 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from agent.cloud.client import CloudClient
 from agent.cloud.planner import Planner
 from agent.config import Config
 from agent.core.clock import Clock, SystemClock
 from agent.core.decisions import Decision, to_json
 from agent.core.journal import DecisionLog
+from agent.core.secrets import CREDENTIALS, read_secret
 from agent.core.topics import Topics
 from agent.core.workers import Worker
 from agent.devices import Output, build_outputs
 from agent.mqtt.connection import Connection, Will
 from agent.mqtt.homeassistant import Discovery
 from agent.mqtt.inbound import EnvelopeReader, Inbound
-from agent.mqtt.publisher import Replies
-from agent.requests.pipeline import Commands
+from agent.mqtt.publisher import Publisher
+from agent.requests.commands import Commands
+from agent.requests.pipeline import Pipeline
 from agent.requests.plans import PlanRunner
 from agent.requests.reactions import Reactions
 from agent.requests.schedules import Schedules
-from agent.safety.estop import EStop
+from agent.safety.estop import EStop, make_button
 from agent.safety.executor import Executor
 from agent.safety.gate import Gate
 from agent.safety.latch import Latch, LatchState
 from agent.safety.signing import Verifier
 from agent.sensing.sensors import Sensors
 from agent.state.picture import Picture, StateFeed
-from agent.text.service import LOAD_THE_MODEL, Asking, ModelOptions
+from agent.text.service import LOAD_THE_MODEL, ModelOptions, TextService
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +59,9 @@ SENSOR_WARN_EVERY_S = 5.0
 HEALTH_EVERY_S = 0.5
 FINISH_S = 3.0  # at shutdown, how long the workers may take to end what they have in hand
 GIL_SWITCH_S = 0.001
+# The queues requests wait in, each served by a thread of its own; a full one answers busy.
+# Stop-like text, P/cmd and P/schedule/cancel share the commands queue.
+QUEUES = {"commands": 64, "interpreter": 4, "planner": 2, "reactions": 16}
 
 
 class Daemon:
@@ -88,8 +96,16 @@ class Daemon:
                                      clock=clock, on_message=self._on_message,
                                      on_connect=self._on_connect, will=self.offline_status,
                                      password=password)
-        self.replies = Replies(self.connection, topics, clock=clock, meta=self._meta,
-                               decision_log=decision_log or DecisionLog())
+        # The e-stop's own connection: its session kept, so an e-stop sent while the robot was
+        # away is delivered when it is back.
+        self.estop_link = Connection(config.mqtt,
+                                     client_id=f"robot-agent-{config.device.id}-estop",
+                                     clock=clock, on_message=lambda msg: self.estop.receive(msg),
+                                     password=password, keep_session=True,
+                                     on_connect=self._estop_changed,
+                                     on_disconnect=self._estop_changed)
+        self.publisher = Publisher(self.connection, topics, clock=clock, meta=self._meta,
+                                   decision_log=decision_log or DecisionLog())
         self.outputs = build_outputs(config.devices, pin_factory, self.connection.publish)
         self.gate = Gate(config, sensors=self.sensors, clock=clock,
                          estop_engaged=lambda: self.latch.engaged,
@@ -101,37 +117,48 @@ class Daemon:
             self.picture, lambda state: self.connection.publish(topics.state, state, retain=True),
             clock=clock, stopping=self.stopping)
         self.estop = EStop(config, latch=self.latch, executor=self.executor,
-                           outputs=self.outputs, replies=self.replies,
-                           fallback=self.connection, reader=self.reader,
-                           verifier=self.verifier, clock=clock, stopping=self.stopping,
-                           pin_factory=pin_factory, password=password,
-                           on_status_change=self._estop_changed)
-        self.commands = Commands(config, gate=self.gate, executor=self.executor,
-                                 estop=self.estop, replies=self.replies, reader=self.reader,
-                                 verifier=self.verifier, clock=clock, stopping=self.stopping)
-        self.plans = PlanRunner(commands=self.commands, executor=self.executor,
+                           outputs=self.outputs, publisher=self.publisher, link=self.estop_link,
+                           fallback=self.connection, button=make_button(config, pin_factory),
+                           reader=self.reader, verifier=self.verifier, clock=clock,
+                           stopping=self.stopping, on_status_change=self._estop_changed)
+        # Every request goes one way: the pipeline (the gate once, the executor, the answer).
+        self.pipeline = Pipeline(config, gate=self.gate, executor=self.executor,
+                                 estop=self.estop, publisher=self.publisher, reader=self.reader,
+                                 clock=clock)
+        self.queues = {name: self.pipeline.queue(name, size, self.stopping)
+                       for name, size in QUEUES.items()
+                       if name != "planner" or config.cloud.enabled}
+        self.commands = Commands(pipeline=self.pipeline, reader=self.reader,
+                                 verifier=self.verifier, clock=clock,
+                                 queue=self.queues["commands"])
+        self.plans = PlanRunner(pipeline=self.pipeline, gate=self.gate, executor=self.executor,
                                 estop=self.estop, clock=clock, stopping=self.stopping)
-        self.reactions = Reactions(config, sensors=self.sensors, commands=self.commands,
+        self.reactions = Reactions(config, sensors=self.sensors, pipeline=self.pipeline,
                                    estop=self.estop, executor=self.executor,
-                                   replies=self.replies, clock=clock, stopping=self.stopping)
+                                   publisher=self.publisher, clock=clock,
+                                   queue=self.queues["reactions"])
         self.planner = Planner(
-            config, commands=self.commands, replies=self.replies, reader=self.reader,
-            sensors=self.sensors, estop=self.estop, executor=self.executor, plans=self.plans,
-            clock=clock, stopping=self.stopping, on_status_change=self.publish_status,
+            config, client=self._cloud_client(), pipeline=self.pipeline,
+            plans=self.plans, publisher=self.publisher, reader=self.reader,
+            sensors=self.sensors, estop=self.estop, executor=self.executor,
+            queue=self.queues["planner"], stopping=self.stopping,
         ) if config.cloud.enabled else None
-        self.schedules = Schedules(config, commands=self.commands, estop=self.estop,
-                                   replies=self.replies, reader=self.reader, clock=clock,
-                                   state_dir=state_dir, stopping=self.stopping,
+        self.schedules = Schedules(config, pipeline=self.pipeline, gate=self.gate,
+                                   estop=self.estop, publisher=self.publisher,
+                                   reader=self.reader, clock=clock, state_dir=state_dir,
+                                   queue=self.queues["commands"], stopping=self.stopping,
                                    on_status_change=self.publish_status)
         self.estop.on_engaged(self.schedules.after_estop)
-        self.asking = Asking(config, commands=self.commands, reader=self.reader,
-                             planner=self.planner, schedules=self.schedules, plans=self.plans,
-                             picture=self.picture, stopping=self.stopping,
-                             on_status_change=self.publish_status, model=model)
+        self.text = TextService(config, pipeline=self.pipeline, plans=self.plans,
+                                schedules=self.schedules, planner=self.planner,
+                                reader=self.reader, picture=self.picture, clock=clock,
+                                queue=self.queues["interpreter"], urgent=self.queues["commands"],
+                                stopping=self.stopping, on_status_change=self.publish_status,
+                                model=model)
         # Which part handles each topic of the main connection (the e-stop has its own).
         self.handlers: dict[str, Callable[[Inbound], None]] = {
             topics.cmd: self.commands.receive,
-            topics.ask: self.asking.receive,
+            topics.ask: self.text.receive,
             topics.plan: self.planner.receive if self.planner else self._no_planner,
             topics.estop_reset: self.estop.reset,
             topics.schedule_cancel: self.schedules.receive_cancel,
@@ -152,12 +179,12 @@ class Daemon:
             s = self.latch.state
             log.warning("starting with the e-stop engaged (%s: %s)", s.source, s.reason)
         self.executor.start_supervisor()
-        self.commands.worker.start()
+        for queue in self.queues.values():
+            queue.start()
         self.plans.start()
         self.schedules.start()
-        self.reactions.start()
         self.state_feed.start()
-        self.asking.start()
+        self.text.start()
         if self.planner is not None:
             self.planner.start()
         self.estop.start()
@@ -169,16 +196,12 @@ class Daemon:
         """Why the daemon is not healthy, or '' when every thread is alive and moving."""
         if self.fault:
             return self.fault
-        workers: list[Worker[Any]] = [self.commands.worker, self.asking.worker,
-                                      self.plans.worker]
-        if self.planner is not None:
-            workers.append(self.planner.worker)
+        workers: list[Worker[Any]] = [*self.queues.values(), self.plans.worker]
         problems = [self.connection.problem(self.hung_after_s),
                     self.estop.problem(self.hung_after_s),
                     self.executor.problem(self.hung_after_s),
                     self.schedules.problem(self.hung_after_s),
                     self.state_feed.problem(self.hung_after_s),
-                    self.reactions.worker.problem(self.hung_after_s),
                     *(w.problem(self.hung_after_s) for w in workers)]
         return next((p for p in problems if p), "")
 
@@ -202,7 +225,7 @@ class Daemon:
                                       self.clock.time()))
         self.latch.sync()
         self.estop.publish_state()
-        self.replies.publish(Decision.aborted(
+        self.publisher.publish(Decision.aborted(
             "fault", "fault", "internal_error",
             f"{problem}: e-stop latched, outputs made safe, exiting for a restart"), None,
             result=False)
@@ -212,10 +235,10 @@ class Daemon:
         self.on_stopping()
         self.stopping.set()
         self.schedules.stop()
-        self.asking.close()
+        self.text.close()
         cancelled = self.executor.halt(reason, detail)
         for out in self.outputs.values():
-            self.replies.publish_device_state(out)
+            self.publisher.publish_device_state(out)
         for run, why, text in cancelled:
             run.on_end("failed", why, text)
         self._answer_what_is_left(reason)
@@ -229,14 +252,9 @@ class Daemon:
         what they have in hand (a plan ends at its cancelled step), and what is still queued
         is refused."""
         deadline = self.clock.monotonic() + FINISH_S
-        workers = [self.commands.worker, self.asking.worker]
-        if self.planner is not None:
-            workers.append(self.planner.worker)
-        for worker in workers:
-            left = worker.finish(max(0.0, deadline - self.clock.monotonic()))
-            for job in left:
-                self.commands.refuse_unread(job.inbound, job.input_kind, reason,
-                                            "the daemon stopped before handling it")
+        for queue in self.queues.values():
+            for work in queue.finish(max(0.0, deadline - self.clock.monotonic())):
+                work.refuse(reason, "the daemon stopped before handling it")
         self.plans.finish(max(0.0, deadline - self.clock.monotonic()), reason)
 
     # ---- status ----------------------------------------------------------------------------
@@ -247,14 +265,14 @@ class Daemon:
         # Messages the daemon could not hand to the broker (results, records, states): each
         # one either arrives or is counted here.
         dropped = self.connection.dropped + self.estop.connection.dropped
-        return {**self.estop.status_fields(), **self.asking.status_fields(), **cloud,
+        return {**self.estop.status_fields(), **self.text.status_fields(), **cloud,
                 **self.schedules.status_fields(), "dropped": dropped}
 
     def publish_status(self) -> None:
         """Only while the main connection is ready: a status queued before its subscriptions
         were confirmed would announce online too early (it is published on every connect)."""
         if self.connection.connected.is_set():
-            self.replies.publish_status(self.status())
+            self.publisher.publish_status(self.status())
 
     def _estop_changed(self) -> None:
         self.publish_status()
@@ -262,12 +280,12 @@ class Daemon:
 
     def _device_changed(self, output: Output) -> None:
         """After every output change (under the executor's lock: quick)."""
-        self.replies.publish_device_state(output)
+        self.publisher.publish_device_state(output)
         self.state_feed.changed(urgent=True)
 
     def _meta(self) -> dict[str, str]:
         return {"policy_version": self.config.policy_version,
-                "device_class": self.config.device.class_, "model": self.asking.model_name}
+                "device_class": self.config.device.class_, "model": self.text.model_name}
 
     # ---- the main connection's thread ------------------------------------------------------
 
@@ -275,10 +293,17 @@ class Daemon:
         self.publish_status()
         self.estop.publish_state()
         for out in self.outputs.values():
-            self.replies.publish_device_state(out)
+            self.publisher.publish_device_state(out)
         self.homeassistant.on_connect()
         self.schedules.publish()
         self.state_feed.changed(urgent=True)
+
+    def _cloud_client(self) -> CloudClient:
+        cfg = self.config.cloud
+        key = read_secret(cfg.api_key_file, CREDENTIALS["cloud_api_key"],
+                          "ROBOT_AGENT_CLOUD_API_KEY")
+        return CloudClient(cfg, key.decode().strip() if key else None, self.clock,
+                           on_state=lambda state: self.publish_status())
 
     def _publish_retained(self, topic: str, payload: str, retain: bool) -> bool:
         return self.connection.publish(topic, payload, retain=retain).rc == 0  # queued
@@ -289,7 +314,7 @@ class Daemon:
             handler(msg)
 
     def _no_planner(self, msg: Inbound) -> None:
-        self.commands.refuse_unread(msg, "plan", "offline", "the cloud planner is not enabled "
+        self.pipeline.refuse_unread(msg, "plan", "offline", "the cloud planner is not enabled "
                                     "on this robot ([cloud] enabled = false)")
 
     def _sensor_handler(self, name: str) -> Callable[[Inbound], None]:
@@ -303,12 +328,12 @@ class Daemon:
         self.state_feed.changed()
         problem = reading.problem
         if not problem:
-            self.reactions.on_reading(name, msg, reading)
+            self.reactions.on_reading(name, reading)
             return
         now = self.clock.monotonic()
         if now - self.sensor_warned.get(name, -SENSOR_WARN_EVERY_S) >= SENSOR_WARN_EVERY_S:
             self.sensor_warned[name] = now
-            self.replies.publish(Decision.refused(
+            self.publisher.publish(Decision.refused(
                 f"sensor:{name}", "sensor", "malformed",
                 f"sensor {name}: {problem}; treated as no reading (interlocks on it refuse)"),
                 None, result=False)

@@ -257,13 +257,13 @@ def test_command_queued_before_estop_never_runs_after_reset(daemon: Running,
     from agent.mqtt.inbound import Inbound
 
     client.publish("robots/t/sensors/front", "2.0")
-    commands = daemon.daemon.commands
-    job = commands.job(Inbound("robots/t/cmd", b'{"id":"q","action":"move"}'),
-                       commands._run_command, "cmd")
+    d = daemon.daemon
+    work = d.pipeline.work(Inbound("robots/t/cmd", b'{"id":"q","action":"move"}'), "cmd",
+                           d.commands.run)
     daemon.daemon.estop.engage("cli", "test")
     client.publish("robots/t/estop/reset", {"id": "r", "reason": "x"})
     client.result("r", "done")
-    job.handler(job)
+    work.run()
     assert client.result("q")["reason"] == "estop_engaged"
     assert all(daemon.pin(n).state == 0 for n in (4, 14, 17, 18))
 

@@ -130,7 +130,7 @@ def test_the_daemon_without_the_model_runtime_says_unavailable(
                            load_model=True)
     try:
         assert client.wait_for("robots/t/status")["model"] == "unavailable"
-        assert running.daemon.asking.model is None
+        assert running.daemon.text.model is None
         client.publish("robots/t/sensors/front", "2.0")
         client.publish("robots/t/ask", {"id": "a1", "text": "turn left"})
         assert client.result("a1", "running")["action"] == "turn"

@@ -52,8 +52,8 @@ def test_escalation_end_to_end_through_a_real_server(llama_server: str, broker: 
         assert result["status"] in ALLOWED and result["route"] == "cloud"
         if result["status"] == "refused":
             assert result["reason"] in ("unknown_action", "invalid_params", "out_of_bounds",
-                                        "signature_required", "cloud_error", "interlock",
-                                        "stale_sensor")
+                                        "signature_required", "risk_high", "cloud_error",
+                                        "interlock", "stale_sensor")
         client_ = running.daemon.planner.client
         # The server refuses json_schema with a 500: the client fell back to a JSON object.
         assert client_.schema_mode == "json_object"

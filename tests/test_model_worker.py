@@ -36,21 +36,21 @@ def running(broker: Broker, client: Client, tmp_path: Path) -> Iterator[Running]
 
 
 def test_the_model_runs_in_its_own_process_at_idle_priority(running: Running) -> None:
-    model = running.daemon.asking.model
+    model = running.daemon.text.model
     assert model.pid != os.getpid()
     assert os.sched_getscheduler(model.pid) == os.SCHED_IDLE
     assert "libllama" in Path(f"/proc/{model.pid}/maps").read_text()
 
 
 def test_the_worker_is_stopped_with_the_daemon(running: Running) -> None:
-    model = running.daemon.asking.model
+    model = running.daemon.text.model
     assert running.stop() == 0
     assert not model.alive()
 
 
 def test_a_killed_worker_is_replaced_and_requests_are_still_answered(
         running: Running, client: Client) -> None:
-    first = running.daemon.asking.model
+    first = running.daemon.text.model
     client.publish(ASK, {"id": "warm", "text": UNMATCHED})
     assert "model" in client.result("warm", timeout=10)["detail"]
     os.kill(first.pid, signal.SIGKILL)
@@ -62,14 +62,14 @@ def test_a_killed_worker_is_replaced_and_requests_are_still_answered(
     client.publish("robots/t/estop", "")
     assert client.wait_for("robots/t/estop/state", lambda s: s["engaged"])["source"] == "mqtt"
     model_state(client, "ready")
-    assert running.daemon.asking.model.pid != first.pid
+    assert running.daemon.text.model.pid != first.pid
     client.publish(ASK, {"id": "k2", "text": UNMATCHED})
     assert "model" in client.result("k2", timeout=10)["detail"]
 
 
 def test_a_hung_worker_is_stopped_and_the_request_still_answered(
         running: Running, client: Client) -> None:
-    first = running.daemon.asking.model
+    first = running.daemon.text.model
     client.forget()
     os.kill(first.pid, signal.SIGSTOP)
     started = time.monotonic()
@@ -79,7 +79,7 @@ def test_a_hung_worker_is_stopped_and_the_request_still_answered(
     assert result["decision"] != "execute"
     assert first.proc.wait(5) == -signal.SIGKILL
     model_state(client, "ready")
-    assert running.daemon.asking.model.pid != first.pid
+    assert running.daemon.text.model.pid != first.pid
 
 
 def test_a_model_that_cannot_load_says_why(tmp_path: Path, broker: Broker) -> None:
@@ -110,10 +110,10 @@ def test_closing_the_worker_ends_a_request_in_flight_at_once(
                            load_model=True, restart_after_s=60.0, score_timeout_s=60.0)
     try:
         model_state(client, "ready")
-        model = running.daemon.asking.model
+        model = running.daemon.text.model
         os.kill(model.pid, signal.SIGSTOP)
         client.publish(ASK, {"id": "f1", "text": UNMATCHED})
-        assert wait_until(lambda: running.daemon.asking.worker.busy_since, timeout=5)
+        assert wait_until(lambda: running.daemon.text.queue.busy_since, timeout=5)
         closing = threading.Thread(target=model.close)  # as the daemon's shutdown does
         closing.start()
         assert client.result("f1", timeout=5)["decision"] != "execute"  # not after 60 s

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from agent.core.decisions import Decision
-from agent.mqtt.inbound import Inbound
 from tests.cloudstub import CloudStub
 from tests.conftest import Broker, Client, Running, make_config, start_daemon
 from tests.test_cloud import KEY, PLAN
@@ -118,7 +117,7 @@ def test_every_step_leaves_its_record(broker: Broker, client: Client, stub: Clou
 def test_a_local_plan_runs_through_the_same_runner_and_the_estop_ends_it(
         daemon: Running, client: Client) -> None:
     d = daemon.daemon
-    job = d.commands.job(Inbound("robots/t/ask", b""), lambda j: None, "ask")
+    job = d.pipeline.job("ask")
     plan = Decision.executed("lp", "ask", route="local", text="spin then blue")
     d.plans.run(plan, [spin(), {"action": "lights_color", "params": {"color": "blue"}}], job,
                 None, max_s=30)
@@ -140,7 +139,7 @@ def test_a_local_plan_runs_through_the_same_runner_and_the_estop_ends_it(
 
 def test_a_plan_queued_before_an_estop_never_starts(daemon: Running, client: Client) -> None:
     d = daemon.daemon
-    job = d.commands.job(Inbound("robots/t/ask", b""), lambda j: None, "ask")
+    job = d.pipeline.job("ask")
     client.publish("robots/t/estop", "")
     client.wait_for("robots/t/estop/state", lambda s: s["engaged"])
     client.publish("robots/t/estop/reset", {"id": "r", "reason": "checked"})

@@ -114,7 +114,7 @@ def running(broker: Broker, client: Client, stub: CloudStub, tmp_path: Path,
                                       f'"{stub.base_url}"\nmodel = "stub"\n' + REACTION)
     daemon = start_daemon(config, tmp_path / "state", client)
     # The journal as journald gets it: the fields of each record.
-    daemon.daemon.replies.decision_log = DecisionLog(lambda **fields: journal.append(fields))
+    daemon.daemon.publisher.decision_log = DecisionLog(lambda **fields: journal.append(fields))
     yield daemon
     daemon.stop()
 

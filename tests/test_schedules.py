@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from agent.core.decisions import Decision
-from agent.mqtt.inbound import Inbound
 from tests.conftest import Broker, Client, Running, connect_client, make_config, start_daemon
 
 RESULT = "robots/t/result"
@@ -174,7 +173,7 @@ def test_the_estop_cancels_every_schedule_and_a_reset_starts_none(daemon: Runnin
 
 def test_nothing_is_scheduled_across_an_estop(daemon: Running, client: Client) -> None:
     d = daemon.daemon
-    job = d.commands.job(Inbound("robots/t/ask", b""), lambda j: None, "ask")
+    job = d.pipeline.job("ask")
     client.publish("robots/t/estop", "")
     client.wait_for("robots/t/estop/state", lambda s: s["engaged"])
     assert schedule(daemon, "during", soon(5)).reason == "estop_engaged"

@@ -17,8 +17,7 @@ import pytest
 from agent.cli.systemd import Service
 from agent.core.decisions import Decision
 from agent.core.journal import MESSAGE_IDS, fields
-from agent.mqtt.inbound import Inbound
-from agent.requests.pipeline import Job
+from agent.requests.pipeline import Work
 from tests.conftest import BASE_CONFIG, ROOT, Broker, Client, make_config, start_daemon
 
 pytest.importorskip("systemd.daemon", reason="systemd-python is installed by scripts/setup")
@@ -74,9 +73,8 @@ def test_watchdog_pings_stop_when_a_worker_hangs(broker: Broker, client: Client,
     time.sleep(0.5)
     assert any("WATCHDOG=1" in m for _, m in sent)
     release = threading.Event()
-    job = Job(Inbound("robots/t/cmd", b"{}"), 0.0, 0, False,
-              handler=lambda j: release.wait(30), input_kind="cmd")
-    d.commands.worker.offer(job)
+    d.queues["commands"].offer(Work(d.pipeline.job("cmd"), lambda: release.wait(30),
+                                    lambda reason, detail: None))
     hung_at = time.monotonic()
     running.thread.join(10)
     release.set()

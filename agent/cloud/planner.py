@@ -1,30 +1,28 @@
 """Plans from the cloud: a goal on `P/plan`, or text the local interpreter routes up.
 
 The cloud sees the config's actions and a compact summary of the robot's state, and answers
-with steps. The whole plan is checked by the gate's static checks before anything runs: one
-unknown, out-of-bounds or high-risk step refuses it all, naming every offending step. Then
-the plan runner (agent.requests.plans) takes each step through the full gate at its turn, to its end
-before the next starts. The e-stop, a refused or failed step, or the plan's time limit ends it.
+with steps, which go to the plan runner (agent.requests.plans): it checks the whole plan with
+the gate's static checks before anything runs (one unknown, out-of-bounds or high-risk step
+refuses it all, naming every offending step), then takes each step through the full gate at its
+turn, to its end before the next starts. The e-stop, a refused or failed step, or the plan's
+time limit ends it.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import threading
-from collections.abc import Callable
 from typing import Any
 
 from agent.cloud.client import PROBE_EVERY_S, CloudClient, CloudError
 from agent.config import Config
-from agent.core.clock import Clock
 from agent.core.decisions import Decision
-from agent.core.secrets import CREDENTIALS, read_secret
+from agent.core.workers import Worker
 from agent.mqtt.inbound import EnvelopeReader, Inbound, Malformed, Reply
-from agent.mqtt.publisher import Replies
-from agent.requests.pipeline import Commands, Job
-from agent.requests.plans import PlanRunner, check_plan
+from agent.mqtt.publisher import Publisher
+from agent.requests.pipeline import Job, Pipeline, Work
+from agent.requests.plans import PlanRunner
 from agent.safety.estop import EStop
 from agent.safety.executor import Executor
 from agent.sensing.sensors import Sensors
@@ -32,7 +30,6 @@ from agent.state.answers import time_left
 
 log = logging.getLogger(__name__)
 
-PLAN_QUEUE = 2
 MAX_STEPS = 20
 PLAN_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -90,27 +87,21 @@ def state_summary(config: Config, sensors: Sensors, *, estop: bool,
 
 
 class Planner:
-    def __init__(self, config: Config, *, commands: Commands, replies: Replies,
-                 reader: EnvelopeReader, sensors: Sensors, estop: EStop, executor: Executor,
-                 plans: PlanRunner, clock: Clock, stopping: threading.Event,
-                 on_status_change: Callable[[], None]) -> None:
+    def __init__(self, config: Config, *, client: CloudClient, pipeline: Pipeline,
+                 plans: PlanRunner, publisher: Publisher, reader: EnvelopeReader,
+                 sensors: Sensors, estop: EStop, executor: Executor, queue: Worker[Work],
+                 stopping: threading.Event) -> None:
         self.config = config
-        self.commands = commands
-        self.replies = replies
+        self.client = client
+        self.pipeline = pipeline
+        self.plans = plans
+        self.publisher = publisher
         self.reader = reader
         self.sensors = sensors
         self.estop = estop
         self.executor = executor
-        self.plans = plans
-        self.clock = clock
+        self.queue = queue
         self.stopping = stopping
-        self.on_status_change = on_status_change
-        cfg = config.cloud
-        key = read_secret(cfg.api_key_file, CREDENTIALS["cloud_api_key"],
-                          "ROBOT_AGENT_CLOUD_API_KEY")
-        self.client = CloudClient(cfg, key.decode().strip() if key else None, clock,
-                                  on_state=lambda state: self.on_status_change())
-        self.worker = commands.new_worker("planner", PLAN_QUEUE, stopping)
         self.prober = threading.Thread(target=self._probe, name="cloud-probe", daemon=True)
 
     @property
@@ -121,7 +112,6 @@ class Planner:
         return {"cloud": self.client.state, "cloud_usage": vars(self.client.usage)}
 
     def start(self) -> None:
-        self.worker.start()
         self.prober.start()
 
     def _probe(self) -> None:
@@ -132,41 +122,38 @@ class Planner:
     def state_summary(self) -> str:
         return state_summary(self.config, self.sensors, estop=self.estop.engaged,
                              running=self.executor.running_now(),
-                             recent=list(self.replies.recent))
+                             recent=list(self.publisher.recent))
 
     def raw_state(self) -> str:
         """The uncompressed alternative, for the benchmark's comparison only."""
         return json.dumps({"estop": vars(self.estop.latch.state),
                            "sensors": {n: vars(r) for n, r in self.sensors.readings.items()},
                            "devices": {n: o.state() for n, o in self.executor.outputs.items()},
-                           "recent": list(self.replies.recent)}, default=str)
+                           "recent": list(self.publisher.recent)}, default=str)
 
     def receive(self, msg: Inbound) -> None:
-        self.commands.enqueue(self.worker, self.commands.job(msg, self.handle_plan, "plan"))
+        self.pipeline.offer(self.queue, self.pipeline.work(msg, "plan", self.handle_plan))
 
     def escalate(self, job: Job, asked: Decision, reply: Reply | None) -> None:
         """Text the interpreter could not place: to the cloud, on the planner's thread. The
         caller hears `escalated` at once (the plan's results follow), before the planner can
         answer anything."""
-        job = dataclasses.replace(job, handler=lambda j: self.plan(j, asked.id, asked.text or "",
-                                                                   reply, "ask", asked))
-        self.commands.answer(asked.but(
+        self.pipeline.answer(asked.but(
             status="escalated", decision="escalate", reason=None, route="cloud",
             cloud_escalated=True, detail="handed to the cloud planner; its results follow"),
             job, reply)
-        if not self.worker.offer(job):
-            self.commands.answer(asked.but(reason="busy",
-                                           detail="the cloud planner is busy; try again"),
-                                 job, reply)
+        self.pipeline.offer(self.queue, Work(
+            job, lambda: self.plan(job, asked.id, asked.text or "", reply, "ask", asked),
+            lambda reason, detail: self.pipeline.answer(asked.but(reason=reason, detail=detail),
+                                                        job, reply)))
 
-    def handle_plan(self, job: Job) -> None:
+    def handle_plan(self, job: Job, msg: Inbound) -> None:
         try:
-            request = self.reader.plan(job.inbound)
+            request = self.reader.plan(msg)
         except Malformed as exc:
-            self.commands.refuse_malformed(exc, job, route="cloud")
+            self.pipeline.refuse_malformed(exc, job, msg, route="cloud")
             return
-        if self.commands.claim(request.id, "plan", job, request.reply, route="cloud",
-                               text=request.goal):
+        if self.pipeline.claim(request.id, job, request.reply, route="cloud", text=request.goal):
             self.plan(job, request.id, request.goal, request.reply, "plan", None)
 
     def plan(self, job: Job, rid: str, goal: str, reply: Reply | None, kind: str,
@@ -183,18 +170,12 @@ class Planner:
                 detail += ("; this robot can still do locally: " +
                            ", ".join(n for n, a in self.config.actions.items()
                                      if a.risk != "high"))
-            self.commands.answer(base.but(reason=exc.reason, detail=detail), job, reply)
+            self.pipeline.answer(base.but(reason=exc.reason, detail=detail), job, reply)
             return
         steps = answer.data["steps"]
         base = base.but(extra={"plan": steps, "prompt_tokens": answer.prompt_tokens})
         if not steps:
-            self.commands.answer(base.as_nothing(detail=str(
+            self.pipeline.answer(base.as_nothing(detail=str(
                 answer.data.get("say") or "the planner found no way to do that")), job, reply)
-            return
-        problems = check_plan(self.commands.gate, steps)
-        if problems:
-            self.commands.answer(base.but(reason=problems[0][0], detail=(
-                "the plan was refused whole: " + "; ".join(p for _, p in problems))),
-                job, reply)
             return
         self.plans.run(base, steps, job, reply, max_s=self.config.cloud.max_plan_s)

@@ -24,7 +24,7 @@ from agent.mqtt.inbound import Reply
 RECENT_RECORDS = 20  # kept for the cloud planner's summary of what just happened
 
 
-class Replies:
+class Publisher:
     def __init__(self, connection: Connection, topics: Topics, *, clock: Clock,
                  meta: Callable[[], dict[str, str]], decision_log: DecisionLog) -> None:
         self.connection = connection

@@ -1,10 +1,10 @@
 """One plan runner for every plan: a cloud plan (agent.cloud.planner) and a local sequence of
 steps read from text ("go forward 1 m then turn left").
 
-Whoever made the plan checks it whole first (check_plan: the gate's static checks on every
-step; one bad step refuses the plan, naming every bad step). Here each step
-passes the full gate at its turn (Commands.execute: e-stop, interlocks on fresh readings, rate
-limits) and runs to its end before the next starts. The e-stop, a refused or failed step, or the
+A plan is checked whole first (plan_refusal: the gate's static checks on every step; one bad step
+refuses the plan, naming every bad step). Then each step passes the full gate at its turn
+(Pipeline.submit: e-stop, interlocks on fresh readings, rate limits) and runs to its end before
+the next starts. The e-stop, a refused or failed step, or the
 plan's time limit ends it; the time limit stops only what this plan started.
 
 Plans run one at a time on a worker of their own, so a long plan never holds up the interpreter
@@ -24,7 +24,7 @@ from agent.core.clock import Clock
 from agent.core.decisions import Decision
 from agent.core.workers import Worker
 from agent.mqtt.inbound import Reply
-from agent.requests.pipeline import Commands, Job
+from agent.requests.pipeline import Job, Pipeline
 from agent.safety.estop import EStop
 from agent.safety.executor import Executor
 from agent.safety.gate import Gate
@@ -34,15 +34,18 @@ WAIT_SLICE_S = 0.5  # how often a plan waiting for its step looks at the clock a
 LAST_WORD_S = 1.0  # after a stop, how long the step's own final result may take to come
 
 
-def check_plan(gate: Gate, steps: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """(reason, 'step N action: detail') for every step the gate's static checks refuse."""
+def plan_refusal(gate: Gate, steps: list[dict[str, Any]]) -> tuple[str, str] | None:
+    """(reason, detail) when the gate's static checks refuse any step: the plan is refused
+    whole, and the detail names every step refused ('step N action: why')."""
     problems = []
     for number, step in enumerate(steps, 1):
         verdict = gate.check_static(step.get("action"), step.get("params") or {})
         if not verdict.allowed:
             problems.append((verdict.reason or "invalid_params",
                              f"step {number} {str(step.get('action'))[:40]}: {verdict.detail}"))
-    return problems
+    if not problems:
+        return None
+    return problems[0][0], "the plan was refused whole: " + "; ".join(p for _, p in problems)
 
 
 @dataclass(frozen=True)
@@ -64,9 +67,10 @@ class StepEnd:
 
 
 class PlanRunner:
-    def __init__(self, *, commands: Commands, executor: Executor, estop: EStop, clock: Clock,
-                 stopping: threading.Event) -> None:
-        self.commands = commands
+    def __init__(self, *, pipeline: Pipeline, gate: Gate, executor: Executor, estop: EStop,
+                 clock: Clock, stopping: threading.Event) -> None:
+        self.pipeline = pipeline
+        self.gate = gate
         self.executor = executor
         self.estop = estop
         self.clock = clock
@@ -80,9 +84,14 @@ class PlanRunner:
 
     def run(self, plan: Decision, steps: list[dict[str, Any]], job: Job, reply: Reply | None,
             *, max_s: float) -> None:
-        """Run a checked plan: `running` with its steps, then each step through the full gate,
-        then one final result. plan says whose it is (id, input kind, route, text); max_s counts
-        from now. Returns at once: the plan waits its turn on the plans worker."""
+        """Check the plan whole, then run it: `running` with its steps, then each step through
+        the full gate, then one final result. plan says whose it is (id, input kind, route,
+        text); max_s counts from now. Returns at once: the plan waits its turn on the plans
+        worker."""
+        refusal = plan_refusal(self.gate, steps)
+        if refusal:
+            self.pipeline.answer(plan.as_refused(*refusal), job, reply)
+            return
         queued = Plan(plan, list(steps), job, reply, self.clock.monotonic() + max_s)
         if not self.worker.offer(queued):
             self._end(queued, Decision.refused, "busy",
@@ -102,7 +111,7 @@ class PlanRunner:
     def _end(self, plan: Plan, how: Callable[..., Decision], reason: str | None, detail: str,
              **extra: Any) -> None:
         d = plan.decision
-        self.commands.answer(how(d.id, d.input_kind, reason, detail, extra=extra,
+        self.pipeline.answer(how(d.id, d.input_kind, reason, detail, extra=extra,
                                  **self._common(plan)), plan.job, plan.reply)
 
     def _run(self, plan: Plan) -> None:
@@ -116,7 +125,7 @@ class PlanRunner:
                       "the plan waited past its time limit; nothing ran")
             return
         d = plan.decision
-        self.commands.answer(Decision.executed(
+        self.pipeline.answer(Decision.executed(
             d.id, d.input_kind, running=True, detail=f"plan of {of} steps",
             extra={**d.extra, "plan": plan.steps, "of": of}, **self._common(plan)),
             job, plan.reply)
@@ -133,7 +142,7 @@ class PlanRunner:
                           f"step {number} {step['action']}: {end.detail}",
                           failed_step=number, of=of)
                 return
-        self.commands.answer(Decision.executed(d.id, d.input_kind, detail=f"all {of} steps done",
+        self.pipeline.answer(Decision.executed(d.id, d.input_kind, detail=f"all {of} steps done",
                                                extra={"of": of}, **self._common(plan)),
                              job, plan.reply)
 
@@ -150,8 +159,8 @@ class PlanRunner:
         proposal = Decision.executed(d.id, d.input_kind, action=str(step["action"]),
                                      extra={"step": number, "of": len(plan.steps)},
                                      **self._common(plan))
-        started = self.commands.execute(proposal, step.get("params") or {}, signed=False,
-                                        job=plan.job, reply=plan.reply, finished=finished)
+        started = self.pipeline.submit(proposal, step.get("params") or {}, job=plan.job,
+                                       reply=plan.reply, finished=finished)
         if started.status != "running":
             return StepEnd(started.status, started.reason, started.detail)
         while not done.wait(min(WAIT_SLICE_S, max(0.0, plan.deadline - self.clock.monotonic()))):

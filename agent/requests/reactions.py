@@ -10,7 +10,7 @@ actions runs; `cooldown_s` holds the next one back (a crossing waits for it and 
 an event in a cooldown is dropped, with a record).
 
 A firing that engages the e-stop does it right there, as a message on `P/estop` would. Any
-other goes through the whole gate (Commands.execute) on the reactions' own worker, so it never
+other goes through the whole gate (Pipeline.submit) on the reactions' own queue, so it never
 waits behind queued commands or an inference. Every firing is a decision record with
 `input_kind` `reaction` that names the reaction in its detail.
 """
@@ -18,7 +18,6 @@ waits behind queued commands or an inference. Every firing is a decision record 
 from __future__ import annotations
 
 import itertools
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,14 +26,12 @@ from agent.core.clock import Clock
 from agent.core.decisions import Decision
 from agent.core.workers import Worker
 from agent.interpret import EventMatch, EventReader
-from agent.mqtt.inbound import Inbound
-from agent.mqtt.publisher import Replies
-from agent.requests.pipeline import Commands, Job
+from agent.mqtt.publisher import Publisher
+from agent.requests.pipeline import Pipeline, Work
 from agent.safety.estop import EStop
 from agent.safety.executor import Executor
 from agent.sensing.sensors import Reading, Sensors
 
-REACTION_QUEUE = 16
 NOTE_EVERY_S = 1.0  # records of events that fire nothing: at most this often per sensor
 
 
@@ -45,24 +42,18 @@ class Trigger:
     fired_at: float = float("-inf")  # monotonic
 
 
-@dataclass(frozen=True)
-class Firing:
-    proposal: Decision
-    params: dict[str, Any]
-    job: Job
-
-
 class Reactions:
-    def __init__(self, config: Config, *, sensors: Sensors, commands: Commands, estop: EStop,
-                 executor: Executor, replies: Replies, clock: Clock,
-                 stopping: threading.Event) -> None:
+    def __init__(self, config: Config, *, sensors: Sensors, pipeline: Pipeline, estop: EStop,
+                 executor: Executor, publisher: Publisher, clock: Clock,
+                 queue: Worker[Work]) -> None:
         self.config = config
         self.sensors = sensors
-        self.commands = commands
+        self.pipeline = pipeline
         self.estop = estop
         self.executor = executor
-        self.replies = replies
+        self.publisher = publisher
         self.clock = clock
+        self.queue = queue  # its own: a firing never waits behind commands or an inference
         self.by_sensor: dict[str, list[str]] = {}
         for name, reaction in config.reactions.items():
             self.by_sensor.setdefault(reaction.when.sensor or reaction.when.event, []).append(name)
@@ -71,17 +62,10 @@ class Reactions:
                                    for name, r in config.reactions.items() if r.when.event})
         self.ids = itertools.count(1)
         self.noted: dict[str, float] = {}
-        self.worker: Worker[Firing] = Worker(
-            "reactions", self._run, clock=clock, stopping=stopping, size=REACTION_QUEUE,
-            on_error=lambda firing, exc: self._refuse(firing.proposal, firing.job,
-                                                      "internal_error", type(exc).__name__))
-
-    def start(self) -> None:
-        self.worker.start()
 
     # ---- on the MQTT thread ----------------------------------------------------------------
 
-    def on_reading(self, sensor: str, msg: Inbound, reading: Reading) -> None:
+    def on_reading(self, sensor: str, reading: Reading) -> None:
         """A usable reading was stored: fire what it triggers, if it is fresh."""
         names = self.by_sensor.get(sensor)
         if not names or reading.value is None:
@@ -89,13 +73,13 @@ class Reactions:
         if self.clock.monotonic() - reading.measured > self.sensors.configs[sensor].max_age_s:
             return  # a late backlog says nothing about now
         if isinstance(reading.value, str):
-            self._on_event(sensor, reading.value, msg)
+            self._on_event(sensor, reading.value)
             return
         for name in names:
             why = self._crossed(name, reading.value)
             if why and self._ready(name):
                 self.triggers[name].armed = False
-                self._fire(name, msg, f"{sensor} {self._shown(sensor, reading.value)}, {why}")
+                self._fire(name, f"{sensor} {self._shown(sensor, reading.value)}, {why}")
 
     def _crossed(self, name: str, value: float | bool) -> str:
         """Why an armed reaction fires now, or '' (re-arming it when the reading has cleared)."""
@@ -129,7 +113,7 @@ class Reactions:
             return ""
         return f"none of {', '.join(wanted)} is running"
 
-    def _on_event(self, sensor: str, text: str, msg: Inbound) -> None:
+    def _on_event(self, sensor: str, text: str) -> None:
         matches = self.events.read(sensor, text)
         threshold = self.config.model.execute_threshold
         fitting = [m for m in matches if m.confidence >= threshold]
@@ -138,7 +122,7 @@ class Reactions:
             if held is not None:
                 self._note(sensor, held)
             else:
-                self._fire(match.reaction, msg, f"{sensor} says {text[:80]!r}: {match.why}",
+                self._fire(match.reaction, f"{sensor} says {text[:80]!r}: {match.why}",
                            text, match.confidence)
         if not fitting:
             self._note(sensor, _nothing_fits(sensor, text, matches, threshold))
@@ -166,7 +150,7 @@ class Reactions:
         now = self.clock.monotonic()
         if now - self.noted.get(sensor, float("-inf")) >= NOTE_EVERY_S:
             self.noted[sensor] = now
-            self.replies.publish(decision, None, result=False)
+            self.publisher.publish(decision, None, result=False)
 
     def _shown(self, sensor: str, value: float | bool) -> str:
         if isinstance(value, bool):
@@ -174,9 +158,9 @@ class Reactions:
         unit = self.sensors.configs[sensor].unit
         return f"{value:g}" + (f" {unit}" if unit else "")
 
-    def _fire(self, name: str, msg: Inbound, why: str, text: str | None = None,
+    def _fire(self, name: str, why: str, text: str | None = None,
               confidence: float | None = None) -> None:
-        """Engage the e-stop here, or hand the action to the reactions' worker (the gate)."""
+        """Engage the e-stop here, or hand the action to the reactions' queue (the gate)."""
         started = self.clock.monotonic()
         self.triggers[name].fired_at = started
         do = self.config.reactions[name].do
@@ -187,23 +171,15 @@ class Reactions:
         about = f"reaction {name} ({why})"
         if do.estop:
             self.estop.engage("reaction", about)
-            self.replies.publish(proposal.but(detail=f"{about}: e-stop engaged", latency_ms=(
+            self.publisher.publish(proposal.but(detail=f"{about}: e-stop engaged", latency_ms=(
                 self.clock.monotonic() - started) * 1000), None)
             return
-        job = self.commands.job(msg, lambda job: None, "reaction")
-        job.about = about
-        if not self.worker.offer(Firing(proposal, dict(do.params), job)):
-            self._refuse(proposal, job, "busy", "too many reactions waiting")
-
-    # ---- on the reactions' worker ------------------------------------------------------------
-
-    def _run(self, firing: Firing) -> None:
-        self.commands.execute(firing.proposal, firing.params, signed=False, job=firing.job,
-                              reply=None)
-
-    def _refuse(self, proposal: Decision, job: Job, reason: str, detail: str) -> None:
-        self.commands.answer(proposal.but(status="refused", decision="refuse", reason=reason,
-                                          detail=detail), job, None)
+        job = self.pipeline.job("reaction", about)
+        params = dict(do.params)
+        self.pipeline.offer(self.queue, Work(
+            job, lambda: self.pipeline.submit(proposal, params, job=job, reply=None),
+            lambda reason, detail: self.pipeline.answer(proposal.as_refused(reason, detail),
+                                                        job, None)))
 
 
 def _nothing_fits(sensor: str, text: str, matches: list[EventMatch],

@@ -2,7 +2,7 @@
 time, then run through the whole gate as if it were sent then.
 
 An entry is checked when it is accepted (the gate's static checks, never a high-risk action, a
-bounded count and horizon) and again, fully, when it fires: Commands.execute with a job made at
+bounded count and horizon) and again, fully, when it fires: Pipeline.submit with a job made at
 that moment, so the e-stop, interlocks on fresh readings and rate limits apply as they are then.
 Its results come under the original request's id with route `schedule`.
 
@@ -34,12 +34,14 @@ from typing import Any
 from agent.config import Config
 from agent.core.clock import Clock
 from agent.core.decisions import Decision
+from agent.core.workers import Worker
 from agent.mqtt.inbound import EnvelopeReader, Inbound, Malformed, Reply
-from agent.mqtt.publisher import Replies
-from agent.requests.pipeline import Commands, Job
+from agent.mqtt.publisher import Publisher
+from agent.requests.pipeline import Job, Pipeline, Work
 from agent.requests.schedule_file import Entry as Entry
 from agent.requests.schedule_file import ScheduleFile, Stored, shown
 from agent.safety.estop import EStop
+from agent.safety.gate import Gate
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +67,16 @@ class Pending:
 
 
 class Schedules:
-    def __init__(self, config: Config, *, commands: Commands, estop: EStop, replies: Replies,
-                 reader: EnvelopeReader, clock: Clock, state_dir: Path,
-                 stopping: threading.Event, on_status_change: Callable[[], None]) -> None:
+    def __init__(self, config: Config, *, pipeline: Pipeline, gate: Gate, estop: EStop,
+                 publisher: Publisher, reader: EnvelopeReader, clock: Clock, state_dir: Path,
+                 queue: Worker[Work], stopping: threading.Event,
+                 on_status_change: Callable[[], None]) -> None:
         self.limits = config.schedules
-        self.config = config
-        self.commands = commands
+        self.pipeline = pipeline
+        self.gate = gate
         self.estop = estop
-        self.replies = replies
+        self.publisher = publisher
+        self.queue = queue  # where a cancel request waits (a file write): the commands queue
         self.reader = reader
         self.clock = clock
         self.stopping = stopping
@@ -123,7 +127,7 @@ class Schedules:
     def publish(self) -> None:
         """The retained list of every pending entry (also on every reconnect)."""
         with self.lock:  # in order: a later list never goes out before an earlier one
-            self.replies.publish_schedule([e.listed() for e in self.pending()])
+            self.publisher.publish_schedule([e.listed() for e in self.pending()])
 
     # ---- accepting -------------------------------------------------------------------------
 
@@ -167,11 +171,7 @@ class Schedules:
         """(reason, detail) if this cannot be scheduled, and the parameters as checked."""
         if recurring is not None and recurring not in RECURRING:
             return ("invalid_params", f"recurring may be {', '.join(RECURRING)}"), params
-        known = self.config.actions.get(action)
-        if known is not None and known.risk == "high":
-            return ("risk_high", f"{action} is high-risk: it is never scheduled; send it as a "
-                    "signed command when it is wanted"), params
-        verdict = self.commands.gate.check_static(action, params)
+        verdict = self.gate.check_static(action, params, may_sign=False)
         if not verdict.allowed:
             return (verdict.reason or "invalid_params", verdict.detail), params
         if self.estop.engaged or (job is not None and (
@@ -225,16 +225,14 @@ class Schedules:
             self._final(p, reason, why.get(reason, reason))
 
     def receive_cancel(self, msg: Inbound) -> None:
-        """P/schedule/cancel, on the MQTT thread: the work (a file write) waits on the
-        commands worker."""
-        self.commands.enqueue(self.commands.worker,
-                              self.commands.job(msg, self._handle_cancel, "schedule"))
+        """P/schedule/cancel, on the MQTT thread: the work (a file write) waits its turn."""
+        self.pipeline.offer(self.queue, self.pipeline.work(msg, "schedule", self._handle_cancel))
 
-    def _handle_cancel(self, job: Job) -> None:
+    def _handle_cancel(self, job: Job, msg: Inbound) -> None:
         try:
-            request = self.reader.schedule_cancel(job.inbound)
+            request = self.reader.schedule_cancel(msg)
         except Malformed as exc:
-            self.commands.refuse_malformed(exc, job)
+            self.pipeline.refuse_malformed(exc, job, msg)
             return
         base = Decision.executed(request.id, "schedule", action="schedule_cancel")
         if request.schedule_id is None:
@@ -242,13 +240,13 @@ class Schedules:
         else:
             entry = self.cancel(request.schedule_id)
             if entry is None:
-                self.commands.answer(Decision.refused(
+                self.pipeline.answer(Decision.refused(
                     request.id, "schedule", "unknown_schedule",
                     f"no pending schedule {request.schedule_id[:80]!r}; see P/schedule",
                     action="schedule_cancel"), job, request.reply)
                 return
             gone = [entry]
-        self.commands.answer(base.but(
+        self.pipeline.answer(base.but(
             detail=f"cancelled {len(gone)} schedule(s)",
             extra={"cancelled": [e.schedule_id for e in gone]}), job, request.reply)
 
@@ -291,8 +289,7 @@ class Schedules:
         return due
 
     def _fire(self, p: Pending, now: float) -> None:
-        job = self.commands.job(Inbound(self.replies.topics.schedule, b""), lambda j: None,
-                                p.input_kind)  # as if it arrived now
+        job = self.pipeline.job(p.input_kind)  # as if it arrived now
         late_s = now - p.entry.at.timestamp()
         if p.epoch != job.estop_epoch:
             self._final(p, "estop_engaged", "the e-stop was engaged after it was scheduled")
@@ -300,16 +297,16 @@ class Schedules:
             self._final(p, "missed", f"not run: found {late_s:.0f} s after its time")
         else:
             e = p.entry
-            self.commands.execute(Decision.executed(
+            self.pipeline.submit(Decision.executed(
                 e.request_id, p.input_kind, action=e.action, route="schedule", text=e.text,
                 confidence=p.confidence, extra={"schedule_id": e.schedule_id, "at": shown(e.at)}),
-                e.params, signed=False, job=job, reply=p.reply)
+                e.params, job=job, reply=p.reply)
 
     # ---- telling ---------------------------------------------------------------------------
 
     def _final(self, p: Pending, reason: str, detail: str) -> None:
         e = p.entry
-        self.replies.publish(Decision.refused(
+        self.publisher.publish(Decision.refused(
             e.request_id, p.input_kind, reason, detail, action=e.action, params=e.params,
             route="schedule", text=e.text, confidence=p.confidence,
             extra={"schedule_id": e.schedule_id, "at": shown(e.at)}), p.reply)

@@ -28,7 +28,7 @@ from agent.core.workers import Worker
 from agent.devices import Output
 from agent.mqtt.connection import Connection
 from agent.mqtt.inbound import EnvelopeReader, Inbound, Malformed, ResetRequest, read_estop
-from agent.mqtt.publisher import Replies
+from agent.mqtt.publisher import Publisher
 from agent.safety.executor import Executor, Running
 from agent.safety.latch import Latch, LatchState
 from agent.safety.signing import Verifier
@@ -52,6 +52,14 @@ class FollowUp:
     first: bool  # it was not engaged before: save the latch durably, update the status
     announced: paho.MQTTMessageInfo
     repeat: bool = False  # the pending record of repeated e-stops
+
+
+def make_button(config: Config, pin_factory: Any) -> Button | None:
+    """The configured hardware e-stop button, or None without one."""
+    safety = config.safety
+    if not safety.estop_button_pin:
+        return None
+    return Button(safety.estop_button_pin, safety.estop_button_contact, pin_factory)
 
 
 class Button:
@@ -89,38 +97,36 @@ class Button:
 
 class EStop:
     def __init__(self, config: Config, *, latch: Latch, executor: Executor,
-                 outputs: dict[str, Output], replies: Replies, fallback: Connection,
-                 reader: EnvelopeReader, verifier: Verifier, clock: Clock,
-                 stopping: threading.Event, pin_factory: Any, password: str | None,
+                 outputs: dict[str, Output], publisher: Publisher, link: Connection,
+                 fallback: Connection, button: Button | None, reader: EnvelopeReader,
+                 verifier: Verifier, clock: Clock, stopping: threading.Event,
                  on_status_change: Callable[[], None]) -> None:
         self.config = config
         self.latch = latch
         self.executor = executor
         self.outputs = outputs
-        self.replies = replies
+        self.publisher = publisher
         self.reader = reader
         self.verifier = verifier
         self.clock = clock
         self.stopping = stopping
         self.on_status_change = on_status_change
+        # Its own connection (the daemon hands its messages to receive()): its message never
+        # waits in a TCP stream behind a sensor flood, and its state never waits behind other
+        # outgoing traffic. Its session is kept, so an e-stop sent while the robot is
+        # disconnected from a running broker is delivered when it is back (late is still
+        # safe; commands never run late).
+        self.connection = link
         self.fallback = fallback  # the main connection: for the state while this one is down
-        self.topic = replies.topics.estop
-        self.state_topic = replies.topics.estop_state
+        self.button = button  # made with the outputs, armed at start
+        self.topic = publisher.topics.estop
+        self.state_topic = publisher.topics.estop_state
         self.lock = threading.Lock()
         self.epoch = 0  # how many times it was engaged: a job from an older epoch never runs
-        # Its own connection: its message never waits in a TCP stream behind a sensor flood,
-        # and its state never waits behind other outgoing traffic. Its session is kept, so an
-        # e-stop sent while the robot is disconnected from a running broker is delivered when
-        # it is back (late is still safe; commands never run late).
-        self.connection = Connection(config.mqtt, client_id=f"robot-agent-{config.device.id}-estop",
-                                     clock=clock, on_message=self._on_message, password=password,
-                                     keep_session=True, on_connect=on_status_change,
-                                     on_disconnect=on_status_change)
         self.follow_ups = Worker("estop-follow-up", self._follow_up, clock=clock,
                                  stopping=stopping, size=0)  # unbounded: see FollowUp
         self.repeats = 0  # e-stops that changed nothing, not yet recorded
         self.unconfirmed: list[str] = []  # mqtt devices whose safe message was not acknowledged
-        self.button = self._make_button(pin_factory)  # made with the outputs, armed at start
         self.after_engage: list[Callable[[], None]] = []  # see on_engaged
 
     @property
@@ -156,7 +162,8 @@ class EStop:
         return (self.connection.problem(hung_after_s)
                 or self.follow_ups.problem(hung_after_s))
 
-    def _on_message(self, msg: Inbound) -> None:
+    def receive(self, msg: Inbound) -> None:
+        """Any message on the e-stop topic, on the e-stop connection's thread."""
         request = read_estop(msg.payload)
         self.engage(request.source, request.reason)
 
@@ -194,7 +201,7 @@ class EStop:
         at all while the main connection is down (nothing can be acknowledged then), nor on its
         own thread (e.g. a reaction to a sensor engaging it): that thread is the one that would
         receive the acknowledgement. The recheck announces them once they are confirmed."""
-        main = self.replies.connection
+        main = self.publisher.connection
         waits = main.connected.is_set() and threading.current_thread() is not main.thread
         wait = SAFE_ACK_WAIT_S if waits else 0.0
         deadline = self.clock.monotonic() + wait
@@ -228,7 +235,7 @@ class EStop:
         if item.first:
             self.latch.sync()
         for out in self.outputs.values():
-            self.replies.publish_device_state(out)
+            self.publisher.publish_device_state(out)
         for run, why, text in item.cancelled:
             run.on_end("failed", why, text)
         decision = item.decision
@@ -238,7 +245,7 @@ class EStop:
             times = "1 such e-stop" if count == 1 else f"{count} such e-stops"
             decision = decision.but(detail=f"{decision.detail} (engaged again while engaged; "
                                            f"{times})")
-        self.replies.publish(decision, None, result=False)
+        self.publisher.publish(decision, None, result=False)
         for follow in self.after_engage:
             follow()
         if item.first:
@@ -258,7 +265,7 @@ class EStop:
             refusal = self._reset_refusal(request)
             decision = (Decision.refused(request.id, "reset", *refusal, action="estop_reset")
                         if refusal else self._release(request))
-        self.replies.publish(decision.but(latency_ms=(self.clock.monotonic() - started) * 1000),
+        self.publisher.publish(decision.but(latency_ms=(self.clock.monotonic() - started) * 1000),
                              reply)
 
     def _reset_refusal(self, request: ResetRequest) -> tuple[str, str] | None:
@@ -293,9 +300,3 @@ class EStop:
         return connection.publish(self.state_topic, to_json(
             {"engaged": s.engaged, "source": s.source, "reason": s.reason, "since": s.since,
              "unconfirmed": self.unconfirmed if s.engaged else []}), retain=True)
-
-    def _make_button(self, pin_factory: Any) -> Button | None:
-        safety = self.config.safety
-        if not safety.estop_button_pin:
-            return None
-        return Button(safety.estop_button_pin, safety.estop_button_contact, pin_factory)

@@ -1,7 +1,9 @@
 """The one safety gate every action passes, whatever proposed it.
 
 Deterministic, built from the config alone, and it never raises on bad input: every refusal is a
-Verdict with a stable reason code and a sentence a technician can read.
+Verdict with a stable reason code and a sentence a technician can read. Every rule is here and
+only here, the high-risk one included: a high-risk action runs only from a signed structured
+command.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from agent.config import ActionConfig, Config
 from agent.core.clock import Clock, SystemClock
+from agent.core.decisions import Decision
 from agent.devices import kind_of
 from agent.safety.params import ParamChecker
 from agent.safety.seen_ids import SeenIds
@@ -37,6 +40,19 @@ class Verdict:
         """This verdict, turned into a refusal for a reason found after the static checks."""
         return Verdict(False, reason, detail, self.action, self.params, self.duration_s,
                        self.safe)
+
+
+def said_refused(proposal: Decision, verdict: Verdict) -> Decision:
+    """How a refusal of the gate is said to whoever proposed the action. Text that asks for a
+    high-risk action gets `confirm_required`, with the command to send signed instead."""
+    if verdict.reason != "risk_high" or proposal.input_kind != "ask":
+        return proposal.as_refused(verdict.reason, verdict.detail)
+    return proposal.but(
+        status="confirm_required", decision="confirm", reason="risk_high",
+        detail=(f"{verdict.action} is high-risk and never runs from text: send it as a signed "
+                "command on cmd (docs/CONTRACT.md, signed messages)"),
+        extra={**proposal.extra, "command": {"action": verdict.action,
+                                             "params": verdict.params}})
 
 
 def known_actions(config: Config, most: int = 20) -> str:
@@ -74,8 +90,12 @@ class Gate:
         return cls(config, sensors=Sensors(config.sensors, clock), clock=clock,
                    estop_engaged=lambda: False)
 
-    def check_static(self, action: Any, params: Any, signed: bool = False) -> Verdict:
-        """Allowlist, parameter schema and bounds, duration, risk: what holds whatever the state."""
+    def check_static(self, action: Any, params: Any, *, signed: bool = False,
+                     may_sign: bool = False) -> Verdict:
+        """Allowlist, parameter schema and bounds, duration, risk: what holds whatever the state.
+        may_sign: the proposal could have carried a signature (a structured command): a
+        high-risk action unsigned is `signature_required` then, and `risk_high` from anything
+        else (text, a plan, a schedule)."""
         if not isinstance(action, str) or action not in self.config.actions:
             shown = action if isinstance(action, str) else type(action).__name__
             return Verdict(False, "unknown_action", f"no action named {str(shown)[:80]!r}; "
@@ -92,18 +112,23 @@ class Gate:
                            f"{action} would run {duration:.1f} s, over its limit of "
                            f"{cfg.max_duration_s:g} s", action, checked.params)
         if cfg.risk == "high" and not signed:
-            return Verdict(False, "signature_required",
-                           f"{action} is high-risk: send it as a signed command on cmd",
+            if may_sign:
+                return Verdict(False, "signature_required",
+                               f"{action} is high-risk: send it as a signed command on cmd",
+                               action, checked.params)
+            return Verdict(False, "risk_high", f"{action} is high-risk: it runs only from a "
+                           "signed command on cmd, never from text, a plan or a schedule",
                            action, checked.params)
         return Verdict(True, None, "", action, checked.params, duration,
                        kind.is_safe_op(cfg.op))
 
-    def admit(self, action: Any, params: Any, signed: bool = False) -> Verdict:
+    def admit(self, action: Any, params: Any, *, signed: bool = False,
+              may_sign: bool = False) -> Verdict:
         """The full gate: static checks, then e-stop, interlocks and rate limits, in that order.
 
         An admitted action is counted against the rate limits; a refused one is not.
         """
-        verdict = self.check_static(action, params, signed)
+        verdict = self.check_static(action, params, signed=signed, may_sign=may_sign)
         if not verdict.allowed:
             return verdict
         name = verdict.action or ""

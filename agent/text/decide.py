@@ -3,10 +3,10 @@ thresholds.
 
 Nothing runs here and the gate is not consulted: `execute`, `schedule` and `plan` are
 proposals, which the caller passes through the gate (the full gate in the daemon, its static
-checks in `robot-agent interpret`). Everything else is final here: a negation, a condition or a
-statement is `none` with its reason; a state question is answered from the picture of the
-robot; a question back, a refusal for low confidence, a high-risk action that needs a signed
-command.
+checks in `robot-agent interpret`), and the gate alone refuses a high-risk one. Everything else
+is final here: a negation, a condition or a statement is `none` with its reason; a state
+question is answered from the picture of the robot; a question back, a refusal for low
+confidence.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from agent.config import Config
 from agent.core.decisions import Decision
 from agent.devices import COLORS, colour_name, kind_of
 from agent.interpret import Interpretation
-from agent.safety.gate import Gate
+from agent.requests.plans import plan_refusal
+from agent.safety.gate import Gate, said_refused
 from agent.state.answers import answer
 
 NOTHING_NOW = {
@@ -117,15 +118,6 @@ def _single(interp: Interpretation, config: Config, base: Decision, cloud: str) 
         return proposal.as_nothing(extra={"question": (
             f"I can repeat a schedule daily only, not {interp.recurring}: say it daily, or "
             "once with its time")})
-    if config.actions[interp.action].risk == "high":
-        if interp.at:
-            return proposal.as_refused("risk_high", f"{interp.action} is high-risk and is "
-                                                    "never scheduled from text")
-        return proposal.but(
-            status="confirm_required", decision="confirm", reason="risk_high",
-            detail=(f"{interp.action} is high-risk and never runs from text: send it as a "
-                    "signed command on cmd (docs/CONTRACT.md, signed messages)"),
-            extra={"command": {"action": interp.action, "params": interp.params}})
     if interp.at:
         return proposal.but(status="scheduled", decision="schedule", extra={
             "at": interp.at.isoformat(timespec="seconds"), "recurring": interp.recurring})
@@ -141,9 +133,6 @@ def _plan(interp: Interpretation, config: Config, base: Decision, cloud: str) ->
         if step.question or step.by_model or step.confidence < model.execute_threshold:
             return base.but(detail=f"{part}: {step.why}", extra={
                 "question": f"{part}: {step.question or 'did you mean ' + _describe(step)}?"})
-        if config.actions[step.action].risk == "high":
-            return base.as_refused("risk_high", f"{part}: {step.action} is high-risk and "
-                                                "never runs from text: nothing was done")
     if interp.question:
         return base.but(extra={"question": interp.question})
     steps = [{"action": s.action, "params": dict(s.params)} for s in interp.steps]
@@ -192,19 +181,17 @@ def decide_statically(interp: Interpretation, config: Config, gate: Gate, *,
     `robot-agent interpret` and the evaluation report, without live state."""
     decision = decide(interp, config, request_id="", cloud=cloud)
     if decision.decision == "plan":
-        for number, step in enumerate(decision.extra["plan"], 1):
-            verdict = gate.check_static(step["action"], step["params"])
-            if not verdict.allowed:
-                return decision.as_refused(verdict.reason,
-                                           f"step {number} {step['action']}: {verdict.detail}")
-        return decision
+        refusal = plan_refusal(gate, decision.extra["plan"])
+        return decision.as_refused(*refusal) if refusal else decision
     if decision.decision not in ("execute", "schedule"):
         return decision
     verdict = gate.check_static(decision.action, decision.params)
     decision = decision.but(params=verdict.params or decision.params)
     if verdict.allowed:
         return decision
-    return decision.as_refused(verdict.reason, verdict.detail)
+    if decision.decision == "schedule":
+        return decision.as_refused(verdict.reason, verdict.detail)
+    return said_refused(decision, verdict)
 
 
 def _describe(interp: Interpretation) -> str:

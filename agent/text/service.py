@@ -5,8 +5,10 @@ gets `busy`). The deterministic matcher works from the first second; the model l
 background, in a process of its own (agent.interpret), and `status.model` says loading, ready
 or failed (or unavailable: the runtime is not installed). A model worker that fails
 mid-request is replaced after restart_after_s; until then the matcher works alone. Stop-like
-text skips this queue altogether: it goes to the command worker, so a stop never waits behind
-an inference.
+text skips this queue altogether: it goes to the commands queue, so a stop never waits behind
+an inference. What the text asks goes the one way every request goes: an action through the
+pipeline (agent.requests.pipeline), a sequence to the plan runner, a request for later to the
+schedules, and a request the interpreter cannot place to the cloud planner.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from typing import Any
 
 from agent.cloud.planner import Planner
 from agent.config import Config
+from agent.core.clock import Clock
 from agent.core.decisions import Decision
+from agent.core.workers import Worker
 from agent.interpret import (
     SCORE_TIMEOUT_S,
     Interpretation,
@@ -35,15 +39,13 @@ from agent.interpret import (
     warm_up,
 )
 from agent.mqtt.inbound import EnvelopeReader, Inbound, Malformed, Reply
-from agent.requests.pipeline import Commands, Job
-from agent.requests.plans import PlanRunner, check_plan
+from agent.requests.pipeline import Job, Pipeline, Work
+from agent.requests.plans import PlanRunner
 from agent.requests.schedules import Schedules
 from agent.state.picture import Picture
 from agent.text.decide import decide
 
 log = logging.getLogger(__name__)
-
-ASK_QUEUE = 4
 
 
 @dataclass(frozen=True)
@@ -56,24 +58,26 @@ class ModelOptions:
 LOAD_THE_MODEL = ModelOptions()
 
 
-class Asking:
-    def __init__(self, config: Config, *, commands: Commands, reader: EnvelopeReader,
-                 planner: Planner | None, schedules: Schedules, plans: PlanRunner,
-                 picture: Picture, stopping: threading.Event,
-                 on_status_change: Callable[[], None],
+class TextService:
+    def __init__(self, config: Config, *, pipeline: Pipeline, plans: PlanRunner,
+                 schedules: Schedules, planner: Planner | None, reader: EnvelopeReader,
+                 picture: Picture, clock: Clock, queue: Worker[Work], urgent: Worker[Work],
+                 stopping: threading.Event, on_status_change: Callable[[], None],
                  model: ModelOptions = LOAD_THE_MODEL) -> None:
         self.config = config
-        self.commands = commands
-        self.reader = reader
-        self.planner = planner
-        self.schedules = schedules
+        self.pipeline = pipeline
         self.plans = plans
+        self.schedules = schedules
+        self.planner = planner
+        self.reader = reader
         self.picture = picture
+        self.clock = clock
+        self.queue = queue  # one interpretation at a time
+        self.urgent = urgent  # where stop-like text goes: the commands queue
         self.stopping = stopping
         self.on_status_change = on_status_change
         self.options = model
         self.interpreter = Interpreter(config)
-        self.worker = commands.new_worker("interpreter", ASK_QUEUE, stopping)
         # Ids given to bare-text requests: ask-<this run>-<n>, unique across restarts too, so
         # `journalctl ID=...` finds one request.
         self.run_id = uuid.uuid4().hex[:8]
@@ -86,7 +90,6 @@ class Asking:
         return {"model": self.model_state}
 
     def start(self) -> None:
-        self.worker.start()
         # Reading a time phrase loads dateparser's language data once (~0.3 s): not on a request
         threading.Thread(target=warm_up, name="time-warm-up", daemon=True).start()
         missing = runtime_missing() if self.options.load else ""
@@ -137,20 +140,18 @@ class Asking:
 
     def receive(self, msg: Inbound) -> None:
         """On the MQTT thread: stop-like text jumps the queue, the rest waits its turn."""
-        job = self.commands.job(msg, self.handle, "ask")
+        work = self.pipeline.work(msg, "ask", self.handle)
         text = msg.payload[:200].decode("utf-8", errors="replace").lower()
-        if self.interpreter.stop_action and self.interpreter.is_stop_text(text):
-            self.commands.enqueue(self.commands.worker, job)
-        else:
-            self.commands.enqueue(self.worker, job)
+        stop = self.interpreter.stop_action and self.interpreter.is_stop_text(text)
+        self.pipeline.offer(self.urgent if stop else self.queue, work)
 
-    def handle(self, job: Job) -> None:
+    def handle(self, job: Job, msg: Inbound) -> None:
         try:
-            ask = self.reader.ask(job.inbound, f"ask-{self.run_id}-{next(self.ids)}")
+            ask = self.reader.ask(msg, f"ask-{self.run_id}-{next(self.ids)}")
         except Malformed as exc:
-            self.commands.refuse_malformed(exc, job, route="local")
+            self.pipeline.refuse_malformed(exc, job, msg, route="local")
             return
-        if not self.commands.claim(ask.id, "ask", job, ask.reply, route="local", text=ask.text):
+        if not self.pipeline.claim(ask.id, job, ask.reply, route="local", text=ask.text):
             return
         interpretation = self._cancels_if_scheduled(self.interpreter.interpret(ask.text,
                                                                                self._now()))
@@ -164,19 +165,19 @@ class Asking:
         if self.planner is not None and decision.reason in ("low_confidence", "offline"):
             self.planner.escalate(job, decision, ask.reply)
         elif decision.decision == "execute":
-            self.commands.execute(decision, decision.params, signed=False, job=job,
-                                  reply=ask.reply)
+            self.pipeline.submit(decision, decision.params, job=job, reply=ask.reply)
         elif decision.decision == "schedule":
             self._schedule(decision, interpretation, job, ask.reply)
         elif decision.decision == "plan":
-            self._plan(decision, job, ask.reply)
+            self.plans.run(decision, decision.extra["plan"], job, ask.reply,
+                           max_s=self.config.cloud.max_plan_s)
         elif decision.decision == "cancel":
             self._cancel(decision, job, ask.reply)
         else:
-            self.commands.answer(decision, job, ask.reply)
+            self.pipeline.answer(decision, job, ask.reply)
 
     def _now(self) -> datetime:
-        return datetime.fromtimestamp(self.commands.clock.time()).astimezone()
+        return datetime.fromtimestamp(self.clock.time()).astimezone()
 
     def _cancels_if_scheduled(self, interpretation: Interpretation) -> Interpretation:
         """"Don't turn off the lights" while turning them off is scheduled: cancel that."""
@@ -189,32 +190,18 @@ class Asking:
 
     def _schedule(self, decision: Decision, interpretation: Interpretation, job: Job,
                   reply: Reply | None) -> None:
-        """A request for later: checked now against what holds whatever the state (bounds,
-        risk), then kept; at its time it passes the whole gate as if sent then."""
-        verdict = self.commands.gate.check_static(decision.action, decision.params)
-        if not verdict.allowed:
-            self.commands.answer(decision.as_refused(verdict.reason, verdict.detail), job, reply)
-            return
+        """A request for later: the schedules check it now against what holds whatever the
+        state (bounds, risk) and keep it; at its time it passes the whole gate as if sent
+        then."""
         if interpretation.at is None:  # decide() schedules only with a time: never run now
-            self.commands.answer(decision.as_nothing(extra={"question": "When?"}), job, reply)
+            self.pipeline.answer(decision.as_nothing(extra={"question": "When?"}), job, reply)
             return
         scheduled = self.schedules.add(
-            request_id=decision.id, input_kind="ask", action=verdict.action or "",
-            params=verdict.params, at=interpretation.at, text=decision.text,
+            request_id=decision.id, input_kind="ask", action=decision.action or "",
+            params=decision.params, at=interpretation.at, text=decision.text,
             recurring=interpretation.recurring, reply=reply, confidence=decision.confidence,
             job=job)
-        self.commands.answer(scheduled, job, reply)
-
-    def _plan(self, decision: Decision, job: Job, reply: Reply | None) -> None:
-        """A sequence said in one request: checked whole, then each step through the gate."""
-        steps: list[dict[str, Any]] = decision.extra["plan"]
-        problems = check_plan(self.commands.gate, steps)
-        if problems:
-            self.commands.answer(decision.as_refused(
-                problems[0][0], "the plan was refused whole: " + "; ".join(p for _, p in problems)),
-                job, reply)
-            return
-        self.plans.run(decision, steps, job, reply, max_s=self.config.cloud.max_plan_s)
+        self.pipeline.answer(scheduled, job, reply)
 
     def _cancel(self, decision: Decision, job: Job, reply: Reply | None) -> None:
         targets: list[str] = decision.extra["cancel"]
@@ -222,11 +209,11 @@ class Asking:
         cancelled = [entry for action in (targets or every)
                      for entry in self.schedules.cancel_matching(action=action)]
         if not cancelled:
-            self.commands.answer(decision.as_nothing(
+            self.pipeline.answer(decision.as_nothing(
                 reason=None, detail=f"nothing is scheduled for {', '.join(targets) or 'any action'}"
                                     ": nothing to cancel"), job, reply)
             return
-        self.commands.answer(decision.but(
+        self.pipeline.answer(decision.but(
             detail="cancelled " + ", ".join(f"{e.schedule_id} ({e.action} at "
                                             f"{e.at.isoformat(timespec='minutes')})"
                                             for e in cancelled),
