@@ -31,6 +31,7 @@ from agent.config import Config
 from agent.core.clock import Clock, SystemClock
 from agent.core.decisions import Decision, to_json
 from agent.core.journal import DecisionLog
+from agent.core.protocol import InputKind, Reason, Status
 from agent.core.secrets import CREDENTIALS, read_secret
 from agent.core.topics import Topics
 from agent.core.workers import Worker
@@ -212,7 +213,7 @@ class Daemon:
             if problem:
                 self.fail(problem)
                 return 1
-        self.shutdown("shutdown", "the daemon is stopping")
+        self.shutdown(Reason.SHUTDOWN, "the daemon is stopping")
         return 0
 
     def fail(self, problem: str) -> None:
@@ -226,12 +227,12 @@ class Daemon:
         self.latch.sync()
         self.estop.publish_state()
         self.publisher.publish(Decision.aborted(
-            "fault", "fault", "internal_error",
+            "fault", InputKind.FAULT, Reason.INTERNAL_ERROR,
             f"{problem}: e-stop latched, outputs made safe, exiting for a restart"), None,
             result=False)
-        self.shutdown("internal_error", problem)
+        self.shutdown(Reason.INTERNAL_ERROR, problem)
 
-    def shutdown(self, reason: str, detail: str) -> None:
+    def shutdown(self, reason: Reason, detail: str) -> None:
         self.on_stopping()
         self.stopping.set()
         self.schedules.stop()
@@ -240,14 +241,14 @@ class Daemon:
         for out in self.outputs.values():
             self.publisher.publish_device_state(out)
         for run, why, text in cancelled:
-            run.on_end("failed", why, text)
+            run.on_end(Status.FAILED, why, text)
         self._answer_what_is_left(reason)
         self.connection.stop(self.offline_status)
         self.estop.stop()
         self.executor.close()
         self.gate.seen_ids.close()
 
-    def _answer_what_is_left(self, reason: str) -> None:
+    def _answer_what_is_left(self, reason: Reason) -> None:
         """Every request gets its final result before the connection closes: the workers end
         what they have in hand (a plan ends at its cancelled step), and what is still queued
         is refused."""
@@ -314,8 +315,9 @@ class Daemon:
             handler(msg)
 
     def _no_planner(self, msg: Inbound) -> None:
-        self.pipeline.refuse_unread(msg, "plan", "offline", "the cloud planner is not enabled "
-                                    "on this robot ([cloud] enabled = false)")
+        self.pipeline.refuse_unread(msg, InputKind.PLAN, Reason.OFFLINE,
+                                    "the cloud planner is not enabled on this robot ([cloud] "
+                                    "enabled = false)")
 
     def _sensor_handler(self, name: str) -> Callable[[Inbound], None]:
         return lambda msg: self._on_sensor(name, msg)
@@ -334,6 +336,6 @@ class Daemon:
         if now - self.sensor_warned.get(name, -SENSOR_WARN_EVERY_S) >= SENSOR_WARN_EVERY_S:
             self.sensor_warned[name] = now
             self.publisher.publish(Decision.refused(
-                f"sensor:{name}", "sensor", "malformed",
+                f"sensor:{name}", InputKind.SENSOR, Reason.MALFORMED,
                 f"sensor {name}: {problem}; treated as no reading (interlocks on it refuse)"),
                 None, result=False)

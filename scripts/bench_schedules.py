@@ -32,6 +32,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from agent.core.protocol import InputKind, Route  # noqa: E402
 from scripts.bench_core import summary  # noqa: E402
 from tests.conftest import Broker, connect_client, make_config, start_daemon  # noqa: E402
 
@@ -83,9 +84,9 @@ def main() -> int:
                                    rng.uniform(0, args.spacing_ms / 2))
             rid = f"b{i}"
             accepted = running.daemon.schedules.add(
-                request_id=rid, input_kind="cmd", action="lights_color",
+                request_id=rid, input_kind=InputKind.CMD, action="lights_color",
                 params={"color": rng.choice(["red", "green", "blue"])}, at=at, text=None,
-                recurring=None, reply=None, confidence=None, route="direct")
+                recurring=None, reply=None, confidence=None, route=Route.DIRECT)
             assert accepted.status == "scheduled", accepted
             due[rid] = at
         last = max(due.values())

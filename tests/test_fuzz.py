@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.core.decisions import REASONS
+from agent.core.protocol import Reason
 from agent.safety.gate import Gate
 from tests.conftest import Broker, Client, Running, connect_client, make_config, start_daemon
 
@@ -80,7 +80,7 @@ def check_outputs_within_policy(running: Running, client: Client, gate: Gate) ->
     for topic, payload, _ in client.history:
         if topic == "robots/t/result":
             reason = json.loads(payload)["reason"]
-            assert reason is None or reason in REASONS, f"{reason} is not a stable code"
+            assert reason is None or reason in set(Reason), f"{reason} is not a stable code"
         if topic == "robots/t/state/drive":
             state = json.loads(payload)
             assert state["left"] in (-1.0, 0.0, 1.0) and state["right"] in (-1.0, 0.0, 1.0)

@@ -20,7 +20,7 @@ def test_python_recipe_verifies_and_replays_are_refused() -> None:
     msg = {"id": "w-1", "action": "water_plants", "params": {"duration_s": 5}, "ts": time.time()}
     msg["sig"] = sign(msg, key)
     verifier = Verifier(key)
-    assert verifier.verify(msg, time.time()) == ("", "")
+    assert verifier.verify(msg, time.time()) == (None, "")
     assert verifier.verify(msg, time.time())[0] == "replayed"
     assert Verifier(b"other").verify(msg, time.time())[0] == "bad_signature"
     assert Verifier(key).verify(msg, time.time() + 31)[0] == "replayed"
@@ -34,7 +34,7 @@ def test_non_ascii_text_verifies_in_either_json_spelling() -> None:
     import hmac
 
     msg["sig"] = hmac.new(key, raw.encode(), hashlib.sha256).hexdigest()
-    assert Verifier(key).verify(msg, time.time()) == ("", "")
+    assert Verifier(key).verify(msg, time.time()) == (None, "")
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
@@ -51,7 +51,7 @@ echo "${body%\\}},\\"sig\\":\\"$sig\\"}"
     out = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True,
                          check=True).stdout
     message = json.loads(out)
-    assert Verifier(key_file.read_bytes()).verify(message, time.time()) == ("", "")
+    assert Verifier(key_file.read_bytes()).verify(message, time.time()) == (None, "")
 
 
 def test_a_key_written_with_echo_works_with_either_recipe(tmp_path: Path) -> None:
@@ -65,7 +65,7 @@ def test_a_key_written_with_echo_works_with_either_recipe(tmp_path: Path) -> Non
     for i, used in enumerate((b"0123456789abcdef", key_file.read_bytes())):
         msg = {"id": f"e-{i}", "action": "water_plants", "ts": time.time()}
         msg["sig"] = sign(msg, used)
-        assert verifier.verify(msg, time.time()) == ("", ""), used
+        assert verifier.verify(msg, time.time()) == (None, ""), used
     msg = {"id": "e-x", "action": "water_plants", "ts": time.time()}
     msg["sig"] = sign(msg, b"0123456789abcde")
     assert verifier.verify(msg, time.time())[0] == "bad_signature"
@@ -78,7 +78,7 @@ def test_a_corrupt_file_of_used_ids_fails_closed_until_replays_are_impossible(
     first = Verifier(key, path)
     msg = {"id": "s-1", "action": "water_plants", "ts": time.time()}
     msg["sig"] = sign(msg, key)
-    assert first.verify(msg, time.time()) == ("", "")
+    assert first.verify(msg, time.time()) == (None, "")
     path.write_text('{"s-1": 17')  # torn, e.g. a disk that filled up mid-write
     now = time.time()
     second = Verifier(key, path)
@@ -91,7 +91,7 @@ def test_a_corrupt_file_of_used_ids_fails_closed_until_replays_are_impossible(
     later = now + REMEMBER_S + 1
     fresh["ts"] = later
     fresh["sig"] = sign(fresh, key)
-    assert second.verify(fresh, later) == ("", "")
+    assert second.verify(fresh, later) == (None, "")
     assert Verifier(key, path).verify(fresh, later)[0] == "replayed"  # the file is good again
 
 

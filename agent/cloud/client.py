@@ -22,6 +22,7 @@ from jsonschema import Draft202012Validator
 
 from agent.config import CloudConfig
 from agent.core.clock import Clock
+from agent.core.protocol import Reason
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ PROBE_EVERY_S = 15.0
 
 
 class CloudError(Exception):
-    def __init__(self, reason: str, detail: str) -> None:
+    def __init__(self, reason: Reason, detail: str) -> None:
         super().__init__(detail)
         self.reason = reason  # offline | cloud_error
         self.detail = detail
@@ -77,7 +78,7 @@ class CloudClient:
     def chat_json(self, messages: list[dict[str, str]], schema: dict[str, Any]) -> Answer:
         """A JSON object valid against schema, or CloudError(offline | cloud_error)."""
         if self.state == "offline" and self.clock.monotonic() < self.retry_at:
-            raise CloudError("offline", "the cloud was unreachable a moment ago; not retrying "
+            raise CloudError(Reason.OFFLINE, "the cloud was unreachable a moment ago; not retrying "
                                         "until it answers a probe")
         started = self.clock.monotonic()
         response = self._post(messages, schema)
@@ -85,7 +86,7 @@ class CloudClient:
             self.schema_mode = "json_object"  # this endpoint does not take json_schema
             response = self._post(messages, schema)
         if response.status_code >= 400:
-            raise CloudError("cloud_error", f"the cloud answered HTTP {response.status_code}")
+            raise CloudError(Reason.CLOUD_ERROR, f"the cloud answered HTTP {response.status_code}")
         usage: dict[str, Any] = {}
         try:
             body = response.json()
@@ -94,14 +95,14 @@ class CloudClient:
             content = body["choices"][0]["message"]["content"]
             data = json.loads(content)
         except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise CloudError("cloud_error", f"the cloud's answer is not the JSON asked for "
+            raise CloudError(Reason.CLOUD_ERROR, f"the cloud's answer is not the JSON asked for "
                                             f"({type(exc).__name__})") from exc
         finally:
             with self.lock:
                 self.usage.add(usage)
         errors = sorted(Draft202012Validator(schema).iter_errors(data), key=str)
         if errors:
-            raise CloudError("cloud_error", f"the cloud's answer does not fit the schema: "
+            raise CloudError(Reason.CLOUD_ERROR, f"the cloud's answer does not fit the schema: "
                                             f"{errors[0].message[:160]}")
         return Answer(data, int(usage.get("prompt_tokens") or 0),
                       int(usage.get("completion_tokens") or 0),
@@ -148,7 +149,7 @@ class CloudClient:
             self.state = "offline"
             log.warning("cloud %s is offline: %s", self.config.base_url, why)
             self.on_state("offline")
-        raise CloudError("offline", f"the cloud is unreachable: {why}")
+        raise CloudError(Reason.OFFLINE, f"the cloud is unreachable: {why}")
 
     def _back_online(self) -> None:
         if self.state != "online":

@@ -18,6 +18,7 @@ from typing import Any
 from agent.cloud.client import PROBE_EVERY_S, CloudClient, CloudError
 from agent.config import Config
 from agent.core.decisions import Decision
+from agent.core.protocol import DecisionKind, InputKind, Reason, Route, Status
 from agent.core.workers import Worker
 from agent.mqtt.inbound import EnvelopeReader, Inbound, Malformed, Reply
 from agent.mqtt.publisher import Publisher
@@ -132,18 +133,18 @@ class Planner:
                            "recent": list(self.publisher.recent)}, default=str)
 
     def receive(self, msg: Inbound) -> None:
-        self.pipeline.offer(self.queue, self.pipeline.work(msg, "plan", self.handle_plan))
+        self.pipeline.offer(self.queue, self.pipeline.work(msg, InputKind.PLAN, self.handle_plan))
 
     def escalate(self, job: Job, asked: Decision, reply: Reply | None) -> None:
         """Text the interpreter could not place: to the cloud, on the planner's thread. The
         caller hears `escalated` at once (the plan's results follow), before the planner can
         answer anything."""
         self.pipeline.answer(asked.but(
-            status="escalated", decision="escalate", reason=None, route="cloud",
+            status=Status.ESCALATED, decision=DecisionKind.ESCALATE, reason=None, route=Route.CLOUD,
             cloud_escalated=True, detail="handed to the cloud planner; its results follow"),
             job, reply)
         self.pipeline.offer(self.queue, Work(
-            job, lambda: self.plan(job, asked.id, asked.text or "", reply, "ask", asked),
+            job, lambda: self.plan(job, asked.id, asked.text or "", reply, InputKind.ASK, asked),
             lambda reason, detail: self.pipeline.answer(asked.but(reason=reason, detail=detail),
                                                         job, reply)))
 
@@ -151,14 +152,15 @@ class Planner:
         try:
             request = self.reader.plan(msg)
         except Malformed as exc:
-            self.pipeline.refuse_malformed(exc, job, msg, route="cloud")
+            self.pipeline.refuse_malformed(exc, job, msg, route=Route.CLOUD)
             return
-        if self.pipeline.claim(request.id, job, request.reply, route="cloud", text=request.goal):
-            self.plan(job, request.id, request.goal, request.reply, "plan", None)
+        if self.pipeline.claim(request.id, job, request.reply, route=Route.CLOUD,
+                               text=request.goal):
+            self.plan(job, request.id, request.goal, request.reply, InputKind.PLAN, None)
 
-    def plan(self, job: Job, rid: str, goal: str, reply: Reply | None, kind: str,
+    def plan(self, job: Job, rid: str, goal: str, reply: Reply | None, kind: InputKind,
              asked: Decision | None) -> None:
-        base = Decision.refused(rid, kind, None, "", route="cloud", text=goal,
+        base = Decision.refused(rid, kind, None, "", route=Route.CLOUD, text=goal,
                                 cloud_escalated=True,
                                 confidence=asked.confidence if asked else None)
         try:
@@ -166,7 +168,7 @@ class Planner:
                                            PLAN_SCHEMA)
         except CloudError as exc:
             detail = exc.detail
-            if exc.reason == "offline":
+            if exc.reason == Reason.OFFLINE:
                 detail += ("; this robot can still do locally: " +
                            ", ".join(n for n, a in self.config.actions.items()
                                      if a.risk != "high"))

@@ -13,19 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-# The stable reason codes (CONTRACT section 2), plus the ones this project added (docs/CONTRACT.md).
-REASONS = frozenset((
-    "estop_engaged", "unknown_action", "invalid_params", "out_of_bounds", "rate_limited",
-    "interlock", "stale_sensor", "risk_high", "signature_required", "bad_signature",
-    "replayed", "low_confidence", "offline", "busy", "malformed", "too_large", "duplicate",
-    "internal_error",
-    # added by this project: see docs/CONTRACT.md
-    "superseded", "deadman", "shutdown", "cloud_error", "plan_timeout",
-    "cancelled", "missed", "unknown_schedule", "not_saved",
-    # sentence form (CONTRACT section 5)
-    "negated", "conditional", "not_a_request",
-    "bad_reply_to", "signing_unavailable",
-))
+from agent.core.protocol import DecisionKind, InputKind, Reason, Route, Status
 
 # Of a result's extra fields, the ones its record carries too (and the journal, as STEP=...):
 # which step of a plan it is, which schedule, so each record can be told from the others.
@@ -35,16 +23,14 @@ RECORDED_EXTRAS = frozenset(("step", "of", "failed_step", "schedule_id", "at"))
 @dataclass(frozen=True)
 class Decision:
     id: str
-    input_kind: str  # cmd | ask | plan | estop | reset | sensor | reaction | supervision | fault
-    # | schedule
-    status: str  # done running refused failed confirm_required none duplicate answered
-    # scheduled (proposed: never published)
-    decision: str  # execute refuse escalate confirm none abort answer schedule plan cancel
-    reason: str | None = None
+    input_kind: InputKind
+    status: Status  # proposed: never published
+    decision: DecisionKind
+    reason: Reason | None = None
     detail: str = ""
     action: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
-    route: str = "direct"
+    route: Route = Route.DIRECT
     text: str | None = None
     confidence: float | None = None
     latency_ms: float = 0.0
@@ -52,51 +38,53 @@ class Decision:
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. the question asked back
 
     @classmethod
-    def refused(cls, id: str, input_kind: str, reason: str | None, detail: str,
+    def refused(cls, id: str, input_kind: InputKind, reason: Reason | None, detail: str,
                 **fields: Any) -> Decision:
-        return cls(id, input_kind, "refused", "refuse", reason, detail, **fields)
+        return cls(id, input_kind, Status.REFUSED, DecisionKind.REFUSE, reason, detail, **fields)
 
     @classmethod
-    def proposed(cls, id: str, input_kind: str, **fields: Any) -> Decision:
-        """An action someone asked for, before the gate: Commands.execute decides what becomes
+    def proposed(cls, id: str, input_kind: InputKind, **fields: Any) -> Decision:
+        """An action someone asked for, before the gate: Pipeline.submit decides what becomes
         of it. Never published as it is."""
-        return cls(id, input_kind, "proposed", "execute", **fields)
+        return cls(id, input_kind, Status.PROPOSED, DecisionKind.EXECUTE, **fields)
 
     @classmethod
-    def executed(cls, id: str, input_kind: str, *, running: bool = False,
+    def executed(cls, id: str, input_kind: InputKind, *, running: bool = False,
                  **fields: Any) -> Decision:
         """Carried out (done), or started with a final result to follow (running)."""
-        return cls(id, input_kind, "running" if running else "done", "execute", **fields)
+        return cls(id, input_kind, Status.RUNNING if running else Status.DONE,
+                   DecisionKind.EXECUTE, **fields)
 
     @classmethod
-    def aborted(cls, id: str, input_kind: str, reason: str | None, detail: str,
+    def aborted(cls, id: str, input_kind: InputKind, reason: Reason | None, detail: str,
                 **fields: Any) -> Decision:
         """Started, then stopped before its end."""
-        return cls(id, input_kind, "failed", "abort", reason, detail, **fields)
+        return cls(id, input_kind, Status.FAILED, DecisionKind.ABORT, reason, detail, **fields)
 
     @classmethod
-    def nothing(cls, id: str, input_kind: str, **fields: Any) -> Decision:
+    def nothing(cls, id: str, input_kind: InputKind, **fields: Any) -> Decision:
         """Nothing done and nothing refused: a question asked back, a plan with no steps."""
-        return cls(id, input_kind, "none", "none", **fields)
+        return cls(id, input_kind, Status.NONE, DecisionKind.NONE, **fields)
 
     @classmethod
-    def scheduled(cls, id: str, input_kind: str, **fields: Any) -> Decision:
+    def scheduled(cls, id: str, input_kind: InputKind, **fields: Any) -> Decision:
         """Accepted for later: nothing runs now (CONTRACT section 5, decision `schedule`)."""
-        return cls(id, input_kind, "scheduled", "schedule", **fields)
+        return cls(id, input_kind, Status.SCHEDULED, DecisionKind.SCHEDULE, **fields)
 
     @classmethod
-    def duplicate(cls, id: str, input_kind: str, **fields: Any) -> Decision:
-        return cls(id, input_kind, "duplicate", "none", "duplicate",
+    def duplicate(cls, id: str, input_kind: InputKind, **fields: Any) -> Decision:
+        return cls(id, input_kind, Status.DUPLICATE, DecisionKind.NONE, Reason.DUPLICATE,
                    f"id {id} was already received; it is never run twice", **fields)
 
     def but(self, **changes: Any) -> Decision:
         return dataclasses.replace(self, **changes)
 
-    def as_refused(self, reason: str | None, detail: str) -> Decision:
-        return self.but(status="refused", decision="refuse", reason=reason, detail=detail)
+    def as_refused(self, reason: Reason | None, detail: str) -> Decision:
+        return self.but(status=Status.REFUSED, decision=DecisionKind.REFUSE, reason=reason,
+                        detail=detail)
 
     def as_nothing(self, **changes: Any) -> Decision:
-        return self.but(status="none", decision="none", **changes)
+        return self.but(status=Status.NONE, decision=DecisionKind.NONE, **changes)
 
     def result(self) -> dict[str, Any]:
         return {

@@ -19,16 +19,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from agent.core.protocol import SentenceForm
 from agent.interpret._lexicon import ASSISTANT_NAMES
 
 # Requests are these; the rest are kinds of "nothing to do now".
 REQUEST, NEGATED, QUESTION, STATEMENT, CONDITIONAL, CANCEL = (
-    "request", "negated", "question", "not_a_request", "conditional", "cancel")
+    SentenceForm.REQUEST, SentenceForm.NEGATED, SentenceForm.QUESTION,
+    SentenceForm.NOT_A_REQUEST, SentenceForm.CONDITIONAL, SentenceForm.CANCEL)
 
 
 @dataclass(frozen=True)
 class Form:
-    kind: str
+    kind: SentenceForm
     parts: tuple[str, ...] = ()  # request: the text asking for something; negated/cancel: what
     why: str = ""
     sequence: bool = False  # the parts were joined by "then", "and then", "before"..., not

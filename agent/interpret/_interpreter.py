@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
 from agent.config import Config
+from agent.core.protocol import SentenceForm
 from agent.devices import kind_of
 from agent.interpret._calibrated import CONFIDENCE
 from agent.interpret._catalogue import ModelError
@@ -71,27 +72,28 @@ class Scorer(Protocol):
     def score(self, text: str, candidates: list[str]) -> dict[str, float]: ...
 
 
-@dataclass
+@dataclass(frozen=True)
 class Interpretation:
+    """What a sentence asks for; a value: a changed one is a new one (dataclasses.replace)."""
+
     text: str
     action: str | None
     params: dict[str, Any] = field(default_factory=dict)
     confidence: float = 0.0
     question: str = ""  # when the request cannot be acted on safely as it stands
     why: str = ""  # for the record: how the confidence came about
-    alternatives: list[str] = field(default_factory=list)
+    alternatives: tuple[str, ...] = ()
     latency_ms: float = 0.0
-    form: str = REQUEST  # request plan negated question not_a_request conditional cancel
+    form: SentenceForm = REQUEST
     evidence: str = ""  # the kind of evidence: the key of the confidence table
     by_model: bool = False  # the model picked this action among equals: asked, never run
     at: datetime | None = None  # a request for later: when
     recurring: str | None = None  # daily, weekly... (agent.interpret._time)
     repeat: int = 1  # "honk three times" with no count parameter
     pick: str = ""  # a parameter left to the robot ("a different colour"): the caller picks
-    steps: list[Interpretation] = field(default_factory=list)  # a plan's
+    steps: tuple[Interpretation, ...] = ()  # a plan's
     asked: Asked | None = None  # a question's subjects
-    targets: list[str] = field(default_factory=list)  # the actions a negation, cancel or
-    # condition is about
+    targets: tuple[str, ...] = ()  # the actions a negation, cancel or condition is about
 
     @property
     def leaves_a_value(self) -> bool:
@@ -122,8 +124,7 @@ class Interpreter:
     def interpret(self, text: str, now: datetime | None = None) -> Interpretation:
         started = time.perf_counter()
         result = self._interpret(text, now or datetime.now().astimezone())
-        result.latency_ms = (time.perf_counter() - started) * 1000
-        return result
+        return replace(result, latency_ms=(time.perf_counter() - started) * 1000)
 
     def _interpret(self, text: str, now: datetime) -> Interpretation:
         form = read_form(text)
@@ -140,7 +141,7 @@ class Interpreter:
             return self._cancel(text, form)
         targets = [self._match(p, "", use_model=False).action for p in form.parts if p]
         return Interpretation(text, None, form=form.kind, why=form.why,
-                              targets=[t for t in targets if t])
+                              targets=tuple(t for t in targets if t))
 
     # ---- requests ---------------------------------------------------------------------------
 
@@ -159,8 +160,7 @@ class Interpreter:
                                   why="stop word", evidence="stop")
         if len(steps) > 1:
             return self._plan(text, steps)
-        single = steps[0]
-        single.text = text
+        single = replace(steps[0], text=text)
         return self._plan(text, [single] * single.repeat) if single.repeat > 1 else single
 
     def _safe(self, step: Interpretation) -> bool:
@@ -196,29 +196,27 @@ class Interpreter:
                 step.confidence >= self.config.model.execute_threshold)
 
     def _plan(self, text: str, steps: list[Interpretation]) -> Interpretation:
-        plan = Interpretation(text, None, form="plan", steps=steps,
-                              confidence=min(s.confidence for s in steps),
-                              why="; ".join(f"step {n}: {s.why}" for n, s in
-                                            enumerate(steps, 1)))
-        if any(s.at for s in steps):
-            plan.question = ("I can schedule one action at a time: ask for each with its "
-                             "time, or say the steps without a time to run them now")
-        return plan
+        return Interpretation(
+            text, None, form=SentenceForm.PLAN, steps=tuple(steps),
+            confidence=min(s.confidence for s in steps),
+            why="; ".join(f"step {n}: {s.why}" for n, s in enumerate(steps, 1)),
+            question=("I can schedule one action at a time: ask for each with its time, or say "
+                      "the steps without a time to run them now") if any(s.at for s in steps)
+            else "")
 
     def _request(self, text: str, context: str, now: datetime, use_model: bool = True
                  ) -> Interpretation:
         try:
             when = find_time(text, now)
         except VagueTime as vague:
-            interp = self._match(vague.rest or text, context, use_model)
-            interp.question = (f"When should I do it? '{vague.span}' is not a time I can "
-                               "schedule: say one like 'at 7 pm' or 'in 10 minutes'")
-            return interp
+            return replace(self._match(vague.rest or text, context, use_model), question=(
+                f"When should I do it? '{vague.span}' is not a time I can schedule: say one "
+                "like 'at 7 pm' or 'in 10 minutes'"))
         interp = self._match(when.rest if when else text, context, use_model)
-        if when:
-            interp.at, interp.recurring = when.at, when.recurring
-            interp.why += f"; later: '{when.span}' is {when.at.isoformat(timespec='minutes')}"
-        return interp
+        if not when:
+            return interp
+        return replace(interp, at=when.at, recurring=when.recurring, why=(
+            f"{interp.why}; later: '{when.span}' is {when.at.isoformat(timespec='minutes')}"))
 
     def _has_time(self, text: str, now: datetime) -> bool:
         try:
@@ -253,7 +251,7 @@ class Interpreter:
                 why += f"; the model would ask about {action} ({probs[action]:.2f})"
         slots = extract(self.config.actions[action], " ".join(words),
                         may_pick=self._may_pick(action))
-        alternatives = [m.action for m in ranked[:3] if m.score > 0 and m.action != action]
+        alternatives = tuple(m.action for m in ranked[:3] if m.score > 0 and m.action != action)
         return Interpretation(text, action, slots.params, CONFIDENCE.get(found, 0.0),
                               slots.question, why, alternatives, evidence=found,
                               by_model=by_model, repeat=slots.repeat, pick=slots.pick)
@@ -305,10 +303,9 @@ class Interpreter:
         targets = [p.action for p in self.matcher.profiles
                    if things & p.concepts and (not asked_ops or asked_ops & p.concepts)]
         if not targets and not things and EVERYTHING & set(words):
-            return Interpretation(text, None, form=CANCEL, why="cancel every schedule",
-                                  targets=[])
+            return Interpretation(text, None, form=CANCEL, why="cancel every schedule")
         question = "" if targets else "Cancel which schedule? Name its device or action."
-        return Interpretation(text, None, form=CANCEL, question=question, targets=targets,
+        return Interpretation(text, None, form=CANCEL, question=question, targets=tuple(targets),
                               why=f"cancel what is scheduled for {', '.join(targets) or '?'}")
 
     # ---- the model -------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from agent.core.protocol import Reason
 from agent.core.topics import Topic, Topics, topic_problem
 
 MAX_ID_CHARS = 128
@@ -42,7 +43,7 @@ class Reply:
 
 
 class Malformed(ValueError):
-    def __init__(self, reason: str, detail: str, request_id: str | None = None,
+    def __init__(self, reason: Reason, detail: str, request_id: str | None = None,
                  reply: Reply | None = None) -> None:
         super().__init__(detail)
         self.reason = reason
@@ -130,7 +131,7 @@ class EnvelopeReader:
                                       '{"id":"c-1","action":"stop"}')
         check_fields(data, {"id", "action", "params", "ts", "sig", "reply_to"}, rid)
         if "action" not in data:
-            raise Malformed("malformed", "a command needs an action", rid)
+            raise Malformed(Reason.MALFORMED, "a command needs an action", rid)
         return Command(rid, data["action"], data.get("params"), data, self._reply(msg, data, rid))
 
     def ask(self, msg: Inbound, fallback_id: str) -> Ask:
@@ -138,14 +139,14 @@ class EnvelopeReader:
         try:
             data = parse_json(msg.payload, self.max_bytes)
         except Malformed as exc:
-            if exc.reason == "too_large" or not _is_utf8(msg.payload):
+            if exc.reason == Reason.TOO_LARGE or not _is_utf8(msg.payload):
                 raise
             data = msg.payload.decode("utf-8")
         if isinstance(data, str):
             return Ask(fallback_id, _text(data, fallback_id),
                        self._response_target(msg, fallback_id))
         if not isinstance(data, dict):
-            raise Malformed("malformed", "ask takes {\"id\",\"text\"} or a plain string")
+            raise Malformed(Reason.MALFORMED, "ask takes {\"id\",\"text\"} or a plain string")
         rid = request_id(data)
         check_fields(data, {"id", "text", "reply_to"}, rid)
         return Ask(rid, _text(data.get("text"), rid), self._reply(msg, data, rid))
@@ -156,7 +157,7 @@ class EnvelopeReader:
         check_fields(data, {"id", "goal", "reply_to"}, rid)
         goal = data.get("goal")
         if not isinstance(goal, str) or not goal.strip():
-            raise Malformed("malformed", "goal must be a non-empty string", rid)
+            raise Malformed(Reason.MALFORMED, "goal must be a non-empty string", rid)
         return PlanRequest(rid, goal.strip(), self._reply(msg, data, rid))
 
     def reset(self, msg: Inbound) -> ResetRequest:
@@ -165,8 +166,8 @@ class EnvelopeReader:
         reply = self._reply(msg, data, rid)
         reason = data.get("reason")
         if not isinstance(reason, str) or not reason.strip():
-            raise Malformed("malformed", "a reset needs a reason (who, and why it is safe)", rid,
-                            reply)
+            raise Malformed(Reason.MALFORMED, "a reset needs a reason (who, and why it is safe)",
+                            rid, reply)
         return ResetRequest(rid, reason, reply, data,
                             "cli" if data.get("source") == "cli" else "mqtt")
 
@@ -174,17 +175,17 @@ class EnvelopeReader:
         """{"schedule_id"} or {"all": true}, with an optional id and reply_to."""
         data = parse_json(msg.payload, self.max_bytes)
         if not isinstance(data, dict):
-            raise Malformed("malformed", 'a cancel is {"schedule_id"} or {"all": true}')
+            raise Malformed(Reason.MALFORMED, 'a cancel is {"schedule_id"} or {"all": true}')
         rid = request_id(data) if "id" in data else None
         check_fields(data, {"id", "schedule_id", "all", "reply_to"}, rid or "")
         schedule_id, everything = data.get("schedule_id"), data.get("all")
         if everything is not None and everything is not True:
-            raise Malformed("malformed", "all must be true", rid)
+            raise Malformed(Reason.MALFORMED, "all must be true", rid)
         if (schedule_id is None) == (everything is None):
-            raise Malformed("malformed", "give either schedule_id or all, not both", rid)
+            raise Malformed(Reason.MALFORMED, "give either schedule_id or all, not both", rid)
         if schedule_id is not None and (not isinstance(schedule_id, str) or not schedule_id
                                         or len(schedule_id) > MAX_ID_CHARS):
-            raise Malformed("malformed", "schedule_id must be a non-empty string", rid)
+            raise Malformed(Reason.MALFORMED, "schedule_id must be a non-empty string", rid)
         name = rid or (f"cancel:{schedule_id}" if schedule_id else "cancel:all")
         return ScheduleCancel(name, schedule_id, self._reply(msg, data, name))
 
@@ -229,11 +230,11 @@ class EnvelopeReader:
         try:
             data = parse_json(msg.payload, self.max_bytes)
         except Malformed as exc:
-            if exc.reason != "malformed" or not shape:
+            if exc.reason != Reason.MALFORMED or not shape:
                 raise
-            raise Malformed("malformed", f"{exc.detail}; expected {shape}") from exc
+            raise Malformed(Reason.MALFORMED, f"{exc.detail}; expected {shape}") from exc
         if not isinstance(data, dict):
-            raise Malformed("malformed", shape)
+            raise Malformed(Reason.MALFORMED, shape)
         return data, request_id(data)
 
     def _reply(self, msg: Inbound, data: dict[str, Any], rid: str) -> Reply | None:
@@ -242,7 +243,7 @@ class EnvelopeReader:
             return self._response_target(msg, rid)
         if (not isinstance(requested, str) or len(requested) > MAX_REPLY_TO_CHARS
                 or topic_problem(requested)):
-            raise Malformed("malformed", "reply_to must be a topic without wildcards", rid)
+            raise Malformed(Reason.MALFORMED, "reply_to must be a topic without wildcards", rid)
         return self._target(requested, msg, rid)
 
     def _response_target(self, msg: Inbound, rid: str) -> Reply | None:
@@ -254,7 +255,7 @@ class EnvelopeReader:
     def _target(self, topic: str, msg: Inbound, rid: str) -> Reply:
         problem = self.reply_problem(topic)
         if problem:
-            raise Malformed("bad_reply_to", problem, rid)
+            raise Malformed(Reason.BAD_REPLY_TO, problem, rid)
         return Reply(Topic(topic), msg.correlation)
 
 
@@ -284,32 +285,32 @@ def _finite_float(text: str) -> float:
 
 def parse_json(payload: bytes, max_bytes: int) -> Any:
     if len(payload) > max_bytes:
-        raise Malformed("too_large", f"payload is {len(payload)} bytes, over {max_bytes}")
+        raise Malformed(Reason.TOO_LARGE, f"payload is {len(payload)} bytes, over {max_bytes}")
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise Malformed("malformed", "payload is not UTF-8") from exc
+        raise Malformed(Reason.MALFORMED, "payload is not UTF-8") from exc
     try:
         return json.loads(text, parse_constant=_no_constants, parse_float=_finite_float)
     except (ValueError, RecursionError) as exc:
-        raise Malformed("malformed", f"not valid JSON: {str(exc)[:120]}") from exc
+        raise Malformed(Reason.MALFORMED, f"not valid JSON: {str(exc)[:120]}") from exc
 
 
 def request_id(data: Any) -> str:
     """The id of a request, or Malformed."""
     rid = data.get("id") if isinstance(data, dict) else None
     if isinstance(rid, bool) or not isinstance(rid, str | int) or rid == "":
-        raise Malformed("malformed", "a request needs an id (a non-empty string)")
+        raise Malformed(Reason.MALFORMED, "a request needs an id (a non-empty string)")
     rid = str(rid)
     if len(rid) > MAX_ID_CHARS:
-        raise Malformed("malformed", f"id is longer than {MAX_ID_CHARS} characters")
+        raise Malformed(Reason.MALFORMED, f"id is longer than {MAX_ID_CHARS} characters")
     return rid
 
 
 def check_fields(data: dict[str, Any], allowed: set[str], rid: str) -> None:
     extra = sorted(set(data) - allowed)
     if extra:
-        raise Malformed("malformed", f"unknown fields: {', '.join(extra)[:200]}", rid)
+        raise Malformed(Reason.MALFORMED, f"unknown fields: {', '.join(extra)[:200]}", rid)
 
 
 def _is_utf8(payload: bytes) -> bool:
@@ -322,7 +323,7 @@ def _is_utf8(payload: bytes) -> bool:
 
 def _text(value: Any, rid: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise Malformed("malformed", "text must be a non-empty string", rid)
+        raise Malformed(Reason.MALFORMED, "text must be a non-empty string", rid)
     if len(value) > MAX_TEXT_CHARS:
-        raise Malformed("too_large", f"text is over {MAX_TEXT_CHARS} characters", rid)
+        raise Malformed(Reason.TOO_LARGE, f"text is over {MAX_TEXT_CHARS} characters", rid)
     return value.strip()

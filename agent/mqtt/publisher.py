@@ -16,6 +16,7 @@ from agent import __version__
 from agent.core.clock import Clock
 from agent.core.decisions import Decision, to_json
 from agent.core.journal import DecisionLog
+from agent.core.protocol import Status
 from agent.core.topics import Topics
 from agent.devices import Output
 from agent.mqtt.connection import Connection
@@ -37,7 +38,7 @@ class Publisher:
     def publish(self, decision: Decision, reply: Reply | None, *, result: bool = True,
                 record: bool = True) -> None:
         """The result to the reply target (else P/result), and the record everywhere."""
-        if decision.status == "proposed":  # a bug: the gate never saw it; the worker answers
+        if decision.status == Status.PROPOSED:  # a bug: the gate never saw it; the worker answers
             raise ValueError(f"a proposal for {decision.action} was never decided")
         if result:
             self.connection.publish(reply.topic if reply else self.topics.result,

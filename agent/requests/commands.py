@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from agent.core.clock import Clock
 from agent.core.decisions import Decision
+from agent.core.protocol import InputKind, Reason, Route
 from agent.core.workers import Worker
 from agent.mqtt.inbound import Command, EnvelopeReader, Inbound, Malformed
 from agent.requests.pipeline import Job, Pipeline, Work
@@ -22,7 +23,7 @@ class Commands:
 
     def receive(self, msg: Inbound) -> None:
         """On the MQTT thread: the command waits its turn on the commands queue."""
-        self.pipeline.offer(self.queue, self.pipeline.work(msg, "cmd", self.run))
+        self.pipeline.offer(self.queue, self.pipeline.work(msg, InputKind.CMD, self.run))
 
     def run(self, job: Job, msg: Inbound) -> None:
         try:
@@ -33,13 +34,13 @@ class Commands:
         action = cmd.action if isinstance(cmd.action, str) else None
         refusal = self._signature_refusal(cmd)
         if refusal:
-            self.pipeline.answer(Decision.refused(cmd.id, "cmd", *refusal, action=action), job,
-                                 cmd.reply)
-        elif self.pipeline.claim(cmd.id, job, cmd.reply, route="direct", action=action):
-            self.pipeline.submit(Decision.proposed(cmd.id, "cmd", action=action), cmd.params,
-                                 signed=cmd.signed, job=job, reply=cmd.reply)
+            self.pipeline.answer(Decision.refused(cmd.id, InputKind.CMD, *refusal,
+                                                  action=action), job, cmd.reply)
+        elif self.pipeline.claim(cmd.id, job, cmd.reply, route=Route.DIRECT, action=action):
+            self.pipeline.submit(Decision.proposed(cmd.id, InputKind.CMD, action=action),
+                                 cmd.params, signed=cmd.signed, job=job, reply=cmd.reply)
 
-    def _signature_refusal(self, cmd: Command) -> tuple[str, str] | None:
+    def _signature_refusal(self, cmd: Command) -> tuple[Reason, str] | None:
         """A signature that does not verify, or a timestamp outside the window."""
         if cmd.signed:
             reason, detail = self.verifier.verify(cmd.message, self.clock.time())
@@ -48,7 +49,7 @@ class Commands:
         elif "ts" in cmd.message:
             ts = cmd.message["ts"]
             if isinstance(ts, bool) or not isinstance(ts, int | float):
-                return "malformed", "ts must be epoch seconds"
+                return Reason.MALFORMED, "ts must be epoch seconds"
             if abs(self.clock.time() - ts) > WINDOW_S:
-                return "replayed", f"ts is {self.clock.time() - ts:+.0f} s from now"
+                return Reason.REPLAYED, f"ts is {self.clock.time() - ts:+.0f} s from now"
         return None

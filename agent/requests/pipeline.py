@@ -18,6 +18,7 @@ from typing import Any
 from agent.config import Config
 from agent.core.clock import Clock
 from agent.core.decisions import Decision
+from agent.core.protocol import DecisionKind, InputKind, Reason, Route, Status
 from agent.core.workers import Worker
 from agent.devices import doing
 from agent.mqtt.inbound import EnvelopeReader, Inbound, Malformed, Reply
@@ -26,15 +27,16 @@ from agent.safety.estop import EStop
 from agent.safety.executor import Executor
 from agent.safety.gate import Gate, said_refused
 
-WATCHED = ("interlock", "stale_sensor", "internal_error")  # how supervision cuts an action
-Finished = Callable[[str, str | None, str], None]  # how a timed action ended
+# How supervision cuts an action
+WATCHED = (Reason.INTERLOCK, Reason.STALE_SENSOR, Reason.INTERNAL_ERROR)
+Finished = Callable[[Status, Reason | None, str], None]  # how a timed action ended
 
 
 @dataclass(frozen=True)
 class Job:
     """A request on its way, with what the e-stop looked like when it arrived."""
 
-    input_kind: str  # cmd | ask | plan | reaction | schedule
+    input_kind: InputKind
     received: float  # monotonic
     estop_epoch: int
     engaged: bool
@@ -48,7 +50,7 @@ class Work:
 
     job: Job
     run: Callable[[], object] = field(repr=False)
-    refuse: Callable[[str, str], object] = field(repr=False)
+    refuse: Callable[[Reason, str], object] = field(repr=False)
 
 
 class Pipeline:
@@ -64,12 +66,12 @@ class Pipeline:
 
     # ---- receiving -------------------------------------------------------------------------
 
-    def job(self, input_kind: str, about: str = "") -> Job:
+    def job(self, input_kind: InputKind, about: str = "") -> Job:
         """A job that arrives now."""
         return Job(input_kind, self.clock.monotonic(), self.estop.epoch, self.estop.engaged,
                    about)
 
-    def work(self, msg: Inbound, input_kind: str,
+    def work(self, msg: Inbound, input_kind: InputKind,
              handle: Callable[[Job, Inbound], None]) -> Work:
         """A message that arrived now, to be handled in its turn (on the MQTT thread)."""
         job = self.job(input_kind)
@@ -79,15 +81,16 @@ class Pipeline:
     def queue(self, name: str, size: int, stopping: threading.Event) -> Worker[Work]:
         """A queue of work on a thread of its own; an internal error still answers the sender."""
         return Worker(name, lambda work: work.run(), clock=self.clock, stopping=stopping,
-                      size=size, on_error=lambda work, exc: work.refuse("internal_error",
+                      size=size, on_error=lambda work, exc: work.refuse(Reason.INTERNAL_ERROR,
                                                                         type(exc).__name__))
 
     @staticmethod
     def offer(queue: Worker[Work], work: Work) -> None:
         if not queue.offer(work):
-            work.refuse("busy", "too many requests waiting; try again shortly")
+            work.refuse(Reason.BUSY, "too many requests waiting; try again shortly")
 
-    def refuse_unread(self, msg: Inbound, input_kind: str, reason: str, detail: str) -> None:
+    def refuse_unread(self, msg: Inbound, input_kind: InputKind, reason: Reason,
+                      detail: str) -> None:
         """Answer a request that was never read in full, with its id if it has one."""
         rid, reply = self.reader.id_and_reply(msg)
         self.publisher.publish(Decision.refused(rid, input_kind, reason, detail), reply)
@@ -95,13 +98,13 @@ class Pipeline:
     # ---- reading ---------------------------------------------------------------------------
 
     def refuse_malformed(self, exc: Malformed, job: Job, msg: Inbound,
-                         route: str = "direct") -> None:
+                         route: Route = Route.DIRECT) -> None:
         """Answer a request that could not be read, to its MQTT 5 response topic if any."""
         self.answer(Decision.refused(exc.request_id or "", job.input_kind, exc.reason,
                                      exc.detail, route=route),
                     job, self.reader.response_reply(msg))
 
-    def claim(self, rid: str, job: Job, reply: Reply | None, *, route: str,
+    def claim(self, rid: str, job: Job, reply: Reply | None, *, route: Route,
               text: str | None = None, action: str | None = None) -> bool:
         """True the first time an id is seen; else answer duplicate: never run twice."""
         if self.gate.claim_id(rid):
@@ -118,12 +121,12 @@ class Pipeline:
         record. proposal says who asked for which action; what was decided is returned (and
         published). finished, if given, hears how the action ended (a plan's step)."""
         verdict = self.gate.admit(proposal.action, params, signed=signed,
-                                  may_sign=proposal.input_kind == "cmd")
+                                  may_sign=proposal.input_kind == InputKind.CMD)
         decision = proposal.but(params=verdict.params or (params if isinstance(params, dict)
                                                           else {}))
         if verdict.allowed and not verdict.safe and (
                 job.engaged or job.estop_epoch != self.estop.epoch):
-            verdict = verdict.refused("estop_engaged",
+            verdict = verdict.refused(Reason.ESTOP_ENGAGED,
                                       "sent before the last e-stop; send it again if still wanted")
         if not verdict.allowed:
             return self.answer(said_refused(decision, verdict), job, reply)
@@ -135,19 +138,20 @@ class Pipeline:
         detail = doing(action.op, action.device) + (
             f" for {verdict.duration_s:.2f} s" if timed else
             f", at most {action.max_duration_s:g} s" if holds else "")
-        decision = decision.but(status="running" if timed or holds else "done",
-                                decision="execute", detail=detail)
+        decision = decision.but(status=Status.RUNNING if timed or holds else Status.DONE,
+                                decision=DecisionKind.EXECUTE, detail=detail)
 
-        def on_end(status: str, reason: str | None, detail: str) -> None:
-            end = decision.but(input_kind="supervision", status=status, reason=reason,
-                               decision="execute" if status == "done" else "abort",
+        def on_end(status: Status, reason: Reason | None, detail: str) -> None:
+            end = decision.but(input_kind=InputKind.SUPERVISION, status=status, reason=reason,
+                               decision=(DecisionKind.EXECUTE if status == Status.DONE
+                                         else DecisionKind.ABORT),
                                detail=detail, extra=dict(decision.extra))
-            if decision.status == "done":
+            if decision.status == Status.DONE:
                 # Its one result was given; only a cut by supervision is worth a record.
                 if reason in WATCHED:
                     self.publisher.publish(end, reply, result=False)
                 return
-            self.answer(end, job, reply, record=status != "done")
+            self.answer(end, job, reply, record=status != Status.DONE)
             if finished is not None and not holds:
                 finished(status, reason, detail)
 
@@ -160,7 +164,7 @@ class Pipeline:
                    else "the e-stop engaged before the action could start")
             decision = decision.as_refused(refused, why)
         elif holds and finished is not None:
-            finished("done", None, detail)  # a plan's step is done once its output is set
+            finished(Status.DONE, None, detail)  # a plan's step is done once its output is set
         return self.answer(decision, job, reply)
 
     def answer(self, decision: Decision, job: Job, reply: Reply | None,

@@ -22,6 +22,7 @@ from typing import Any
 
 from agent.core.clock import Clock
 from agent.core.decisions import Decision
+from agent.core.protocol import Reason, Status
 from agent.core.workers import Worker
 from agent.mqtt.inbound import Reply
 from agent.requests.pipeline import Job, Pipeline
@@ -34,14 +35,14 @@ WAIT_SLICE_S = 0.5  # how often a plan waiting for its step looks at the clock a
 LAST_WORD_S = 1.0  # after a stop, how long the step's own final result may take to come
 
 
-def plan_refusal(gate: Gate, steps: list[dict[str, Any]]) -> tuple[str, str] | None:
+def plan_refusal(gate: Gate, steps: list[dict[str, Any]]) -> tuple[Reason, str] | None:
     """(reason, detail) when the gate's static checks refuse any step: the plan is refused
     whole, and the detail names every step refused ('step N action: why')."""
     problems = []
     for number, step in enumerate(steps, 1):
         verdict = gate.check_static(step.get("action"), step.get("params") or {})
         if not verdict.allowed:
-            problems.append((verdict.reason or "invalid_params",
+            problems.append((verdict.reason or Reason.INVALID_PARAMS,
                              f"step {number} {str(step.get('action'))[:40]}: {verdict.detail}"))
     if not problems:
         return None
@@ -61,8 +62,8 @@ class Plan:
 
 @dataclass(frozen=True)
 class StepEnd:
-    status: str
-    reason: str | None
+    status: Status
+    reason: Reason | None
     detail: str
 
 
@@ -76,7 +77,7 @@ class PlanRunner:
         self.clock = clock
         self.worker: Worker[Plan] = Worker(
             "plans", self._run, clock=clock, stopping=stopping, size=PLANS_QUEUE,
-            on_error=lambda plan, exc: self._end(plan, Decision.aborted, "internal_error",
+            on_error=lambda plan, exc: self._end(plan, Decision.aborted, Reason.INTERNAL_ERROR,
                                                  type(exc).__name__))
 
     def start(self) -> None:
@@ -94,7 +95,7 @@ class PlanRunner:
             return
         queued = Plan(plan, list(steps), job, reply, self.clock.monotonic() + max_s)
         if not self.worker.offer(queued):
-            self._end(queued, Decision.refused, "busy",
+            self._end(queued, Decision.refused, Reason.BUSY,
                       "other plans are waiting; try again when they have run")
 
     def _common(self, plan: Plan) -> dict[str, Any]:
@@ -102,13 +103,13 @@ class PlanRunner:
         return {"route": d.route, "text": d.text, "cloud_escalated": d.cloud_escalated,
                 "confidence": d.confidence}
 
-    def finish(self, timeout: float, reason: str) -> None:
+    def finish(self, timeout: float, reason: Reason) -> None:
         """After stopping is set: the plan in hand ends at its cancelled step; the plans still
         waiting end refused, so every plan gets its final result."""
         for plan in self.worker.finish(timeout):
             self._end(plan, Decision.refused, reason, "the daemon stopped before running it")
 
-    def _end(self, plan: Plan, how: Callable[..., Decision], reason: str | None, detail: str,
+    def _end(self, plan: Plan, how: Callable[..., Decision], reason: Reason | None, detail: str,
              **extra: Any) -> None:
         d = plan.decision
         self.pipeline.answer(how(d.id, d.input_kind, reason, detail, extra=extra,
@@ -117,11 +118,11 @@ class PlanRunner:
     def _run(self, plan: Plan) -> None:
         job, of = plan.job, len(plan.steps)
         if job.engaged or job.estop_epoch != self.estop.epoch:
-            self._end(plan, Decision.refused, "estop_engaged",
+            self._end(plan, Decision.refused, Reason.ESTOP_ENGAGED,
                       "sent before the last e-stop; send it again if still wanted")
             return
         if self.clock.monotonic() >= plan.deadline:
-            self._end(plan, Decision.refused, "plan_timeout",
+            self._end(plan, Decision.refused, Reason.PLAN_TIMEOUT,
                       "the plan waited past its time limit; nothing ran")
             return
         d = plan.decision
@@ -131,13 +132,13 @@ class PlanRunner:
             job, plan.reply)
         for number, step in enumerate(plan.steps, 1):
             if self.clock.monotonic() >= plan.deadline:
-                self._end(plan, Decision.aborted, "plan_timeout",
+                self._end(plan, Decision.aborted, Reason.PLAN_TIMEOUT,
                           f"the plan ran out of time before step {number}",
                           failed_step=number, of=of)
                 return
             end = self._step(plan, number, step)
-            if end.status != "done":
-                how = Decision.refused if end.status == "refused" else Decision.aborted
+            if end.status != Status.DONE:
+                how = Decision.refused if end.status == Status.REFUSED else Decision.aborted
                 self._end(plan, how, end.reason,
                           f"step {number} {step['action']}: {end.detail}",
                           failed_step=number, of=of)
@@ -151,7 +152,7 @@ class PlanRunner:
         ended: deque[StepEnd] = deque()
         done = threading.Event()
 
-        def finished(status: str, reason: str | None, detail: str) -> None:
+        def finished(status: Status, reason: Reason | None, detail: str) -> None:
             ended.append(StepEnd(status, reason, detail))
             done.set()
 
@@ -161,7 +162,7 @@ class PlanRunner:
                                      **self._common(plan))
         started = self.pipeline.submit(proposal, step.get("params") or {}, job=plan.job,
                                        reply=plan.reply, finished=finished)
-        if started.status != "running":
+        if started.status != Status.RUNNING:
             return StepEnd(started.status, started.reason, started.detail)
         while not done.wait(min(WAIT_SLICE_S, max(0.0, plan.deadline - self.clock.monotonic()))):
             self.worker.progressing()
@@ -169,12 +170,12 @@ class PlanRunner:
                 break  # the e-stop stopped the step: its follow-up brings the step's end
             if self.clock.monotonic() >= plan.deadline:
                 for run, why, text in self.executor.halt_running(
-                        "plan_timeout", "the plan ran out of time", owner=plan.job):
-                    run.on_end("failed", why, text)
+                        Reason.PLAN_TIMEOUT, "the plan ran out of time", owner=plan.job):
+                    run.on_end(Status.FAILED, why, text)
                 break
         done.wait(LAST_WORD_S)
         if ended:
             return ended[0]
         if self.estop.epoch != plan.job.estop_epoch:
-            return StepEnd("failed", "estop_engaged", "the e-stop was engaged")
-        return StepEnd("failed", "plan_timeout", "the plan ran out of time")
+            return StepEnd(Status.FAILED, Reason.ESTOP_ENGAGED, "the e-stop was engaged")
+        return StepEnd(Status.FAILED, Reason.PLAN_TIMEOUT, "the plan ran out of time")

@@ -24,6 +24,7 @@ from typing import Any
 from agent.config import Config, ReactionConfig
 from agent.core.clock import Clock
 from agent.core.decisions import Decision
+from agent.core.protocol import InputKind, Reason, Route
 from agent.core.workers import Worker
 from agent.interpret import EventMatch, EventReader
 from agent.mqtt.publisher import Publisher
@@ -136,12 +137,12 @@ class Reactions:
         said = f"reaction {name}: fits the event ({match.confidence:.2f}), but"
         left = self._cooling(name)
         if left:
-            return Decision.refused(f"reaction:{name}", "reaction", "rate_limited",
+            return Decision.refused(f"reaction:{name}", InputKind.REACTION, Reason.RATE_LIMITED,
                                     f"{said} it is cooling down ({left:.0f} s of "
                                     f"{self.config.reactions[name].cooldown_s:g} s)", **fields)
         waiting = self._not_running(self.config.reactions[name])
         if waiting:
-            return Decision.nothing(f"reaction:{name}", "reaction",
+            return Decision.nothing(f"reaction:{name}", InputKind.REACTION,
                                     detail=f"{said} {waiting}", **fields)
         return None
 
@@ -165,16 +166,16 @@ class Reactions:
         self.triggers[name].fired_at = started
         do = self.config.reactions[name].do
         proposal = Decision.executed(
-            f"reaction:{name}:{next(self.ids)}", "reaction",
+            f"reaction:{name}:{next(self.ids)}", InputKind.REACTION,
             action="estop" if do.estop else do.action,
-            route="direct" if text is None else "local", text=text, confidence=confidence)
+            route=Route.DIRECT if text is None else "local", text=text, confidence=confidence)
         about = f"reaction {name} ({why})"
         if do.estop:
             self.estop.engage("reaction", about)
             self.publisher.publish(proposal.but(detail=f"{about}: e-stop engaged", latency_ms=(
                 self.clock.monotonic() - started) * 1000), None)
             return
-        job = self.pipeline.job("reaction", about)
+        job = self.pipeline.job(InputKind.REACTION, about)
         params = dict(do.params)
         self.pipeline.offer(self.queue, Work(
             job, lambda: self.pipeline.submit(proposal, params, job=job, reply=None),
@@ -188,6 +189,7 @@ def _nothing_fits(sensor: str, text: str, matches: list[EventMatch],
     detail = (f"no reaction fits the event on {sensor}: " + (
         f"best {best.reaction} {best.confidence:.2f} ({best.why}), below "
         f"model.execute_threshold {threshold:.2f}" if best else "no reaction reads it"))
-    return Decision.nothing(f"event:{sensor}", "sensor", reason="low_confidence", detail=detail,
-                            route="local", text=text[:200],
+    return Decision.nothing(f"event:{sensor}", InputKind.SENSOR, reason=Reason.LOW_CONFIDENCE,
+                            detail=detail,
+                            route=Route.LOCAL, text=text[:200],
                             confidence=best.confidence if best else None)

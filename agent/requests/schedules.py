@@ -34,6 +34,7 @@ from typing import Any
 from agent.config import Config
 from agent.core.clock import Clock
 from agent.core.decisions import Decision
+from agent.core.protocol import InputKind, Reason, Route
 from agent.core.workers import Worker
 from agent.mqtt.inbound import EnvelopeReader, Inbound, Malformed, Reply
 from agent.mqtt.publisher import Publisher
@@ -60,7 +61,7 @@ class Pending:
     """An entry, with what it needs to fire and to answer its sender."""
 
     entry: Entry
-    input_kind: str
+    input_kind: InputKind
     confidence: float | None
     reply: Reply | None
     epoch: int  # the e-stop's epoch when it was accepted: it never fires in a later one
@@ -98,11 +99,12 @@ class Schedules:
             for stored in self.file.load():
                 reply = self.reader.target(stored.reply_topic, stored.correlation)
                 self.entries[stored.entry.schedule_id] = Pending(
-                    stored.entry, stored.input_kind, stored.confidence, reply, self.estop.epoch)
+                    stored.entry, InputKind(stored.input_kind), stored.confidence, reply,
+                    self.estop.epoch)
             if self.estop.engaged:  # it was engaged while down, or before: nothing survives it
-                self.cancel_matching(action=None, reason="estop_engaged")
+                self.cancel_matching(action=None, reason=Reason.ESTOP_ENGAGED)
             for p in self._take_due(now):  # fell due while the daemon was down: never run late
-                self._final(p, "missed", "its time passed while the daemon was not running; "
+                self._final(p, Reason.MISSED, "its time passed while the daemon was not running; "
                             "it was not run late")
         self.live = True
         self.thread.start()
@@ -131,9 +133,9 @@ class Schedules:
 
     # ---- accepting -------------------------------------------------------------------------
 
-    def add(self, *, request_id: str, input_kind: str, action: str, params: dict[str, Any],
+    def add(self, *, request_id: str, input_kind: InputKind, action: str, params: dict[str, Any],
             at: datetime, text: str | None, recurring: str | None, reply: Reply | None,
-            confidence: float | None, job: Job | None = None, route: str = "local"
+            confidence: float | None, job: Job | None = None, route: Route = Route.LOCAL
             ) -> Decision:
         """Accept an action for later, or refuse it: the decision to answer with (nothing is
         published here). job, when given, is the request's: one that arrived before the last
@@ -154,7 +156,7 @@ class Schedules:
             problem = self._save()
             if problem:
                 del self.entries[entry.schedule_id]
-                return decision.but(reason="not_saved", detail=(
+                return decision.but(reason=Reason.NOT_SAVED, detail=(
                     f"the schedule could not be saved ({problem}), so it was not accepted"))
             self._changed()
         self.wake.set()
@@ -167,39 +169,40 @@ class Schedules:
 
     def _refusal(self, action: str, params: dict[str, Any], at: datetime,
                  recurring: str | None, job: Job | None
-                 ) -> tuple[tuple[str, str] | None, dict[str, Any]]:
+                 ) -> tuple[tuple[Reason, str] | None, dict[str, Any]]:
         """(reason, detail) if this cannot be scheduled, and the parameters as checked."""
         if recurring is not None and recurring not in RECURRING:
-            return ("invalid_params", f"recurring may be {', '.join(RECURRING)}"), params
+            return (Reason.INVALID_PARAMS, f"recurring may be {', '.join(RECURRING)}"), params
         verdict = self.gate.check_static(action, params, may_sign=False)
         if not verdict.allowed:
-            return (verdict.reason or "invalid_params", verdict.detail), params
+            return (verdict.reason or Reason.INVALID_PARAMS, verdict.detail), params
         if self.estop.engaged or (job is not None and (
                 job.engaged or job.estop_epoch != self.estop.epoch)):
-            return ("estop_engaged", "the e-stop is engaged, or was engaged after this was "
+            return (Reason.ESTOP_ENGAGED, "the e-stop is engaged, or was engaged after this was "
                     "sent: nothing is scheduled across an e-stop"), verdict.params
         ahead_s = at.timestamp() - self.clock.time()
         if ahead_s <= 0:
-            return ("out_of_bounds", f"{shown(at)} has already passed"), verdict.params
+            return (Reason.OUT_OF_BOUNDS, f"{shown(at)} has already passed"), verdict.params
         if ahead_s > self.limits.max_ahead_h * 3600:
-            return ("out_of_bounds", f"{shown(at)} is more than {self.limits.max_ahead_h:g} h "
+            return (Reason.OUT_OF_BOUNDS, f"{shown(at)} is more than {self.limits.max_ahead_h:g} h "
                     "ahead (schedules.max_ahead_h)"), verdict.params
         if len(self.entries) >= self.limits.max_pending:
-            return ("out_of_bounds", f"{len(self.entries)} schedules are already pending, the "
+            return (Reason.OUT_OF_BOUNDS, f"{len(self.entries)} schedules are already pending, the "
                     f"most this robot keeps (schedules.max_pending = "
                     f"{self.limits.max_pending})"), verdict.params
         return None, verdict.params
 
     # ---- cancelling ------------------------------------------------------------------------
 
-    def cancel_matching(self, *, action: str | None, reason: str = "cancelled") -> list[Entry]:
+    def cancel_matching(self, *, action: str | None,
+                        reason: Reason = Reason.CANCELLED) -> list[Entry]:
         """Cancel every pending entry of this action (None: all); each gets its final result."""
         with self.lock:
             gone = [p for p in self.entries.values() if action is None or p.entry.action == action]
             self._cancel(gone, reason)
         return [p.entry for p in gone]
 
-    def cancel(self, schedule_id: str, reason: str = "cancelled") -> Entry | None:
+    def cancel(self, schedule_id: str, reason: Reason = Reason.CANCELLED) -> Entry | None:
         with self.lock:
             found = self.entries.get(schedule_id)
             if found is not None:
@@ -210,9 +213,9 @@ class Schedules:
         """On the e-stop's follow-up: every entry accepted before it ends, `estop_engaged`."""
         with self.lock:
             self._cancel([p for p in self.entries.values() if p.epoch != self.estop.epoch],
-                         "estop_engaged")
+                         Reason.ESTOP_ENGAGED)
 
-    def _cancel(self, gone: list[Pending], reason: str) -> None:
+    def _cancel(self, gone: list[Pending], reason: Reason) -> None:
         if not gone:
             return
         for p in gone:
@@ -226,7 +229,8 @@ class Schedules:
 
     def receive_cancel(self, msg: Inbound) -> None:
         """P/schedule/cancel, on the MQTT thread: the work (a file write) waits its turn."""
-        self.pipeline.offer(self.queue, self.pipeline.work(msg, "schedule", self._handle_cancel))
+        self.pipeline.offer(self.queue, self.pipeline.work(msg, InputKind.SCHEDULE,
+                                                           self._handle_cancel))
 
     def _handle_cancel(self, job: Job, msg: Inbound) -> None:
         try:
@@ -234,14 +238,14 @@ class Schedules:
         except Malformed as exc:
             self.pipeline.refuse_malformed(exc, job, msg)
             return
-        base = Decision.executed(request.id, "schedule", action="schedule_cancel")
+        base = Decision.executed(request.id, InputKind.SCHEDULE, action="schedule_cancel")
         if request.schedule_id is None:
             gone = self.cancel_matching(action=None)
         else:
             entry = self.cancel(request.schedule_id)
             if entry is None:
                 self.pipeline.answer(Decision.refused(
-                    request.id, "schedule", "unknown_schedule",
+                    request.id, InputKind.SCHEDULE, Reason.UNKNOWN_SCHEDULE,
                     f"no pending schedule {request.schedule_id[:80]!r}; see P/schedule",
                     action="schedule_cancel"), job, request.reply)
                 return
@@ -292,23 +296,23 @@ class Schedules:
         job = self.pipeline.job(p.input_kind)  # as if it arrived now
         late_s = now - p.entry.at.timestamp()
         if p.epoch != job.estop_epoch:
-            self._final(p, "estop_engaged", "the e-stop was engaged after it was scheduled")
+            self._final(p, Reason.ESTOP_ENGAGED, "the e-stop was engaged after it was scheduled")
         elif late_s > LATE_LIMIT_S:
-            self._final(p, "missed", f"not run: found {late_s:.0f} s after its time")
+            self._final(p, Reason.MISSED, f"not run: found {late_s:.0f} s after its time")
         else:
             e = p.entry
             self.pipeline.submit(Decision.executed(
-                e.request_id, p.input_kind, action=e.action, route="schedule", text=e.text,
+                e.request_id, p.input_kind, action=e.action, route=Route.SCHEDULE, text=e.text,
                 confidence=p.confidence, extra={"schedule_id": e.schedule_id, "at": shown(e.at)}),
                 e.params, job=job, reply=p.reply)
 
     # ---- telling ---------------------------------------------------------------------------
 
-    def _final(self, p: Pending, reason: str, detail: str) -> None:
+    def _final(self, p: Pending, reason: Reason, detail: str) -> None:
         e = p.entry
         self.publisher.publish(Decision.refused(
             e.request_id, p.input_kind, reason, detail, action=e.action, params=e.params,
-            route="schedule", text=e.text, confidence=p.confidence,
+            route=Route.SCHEDULE, text=e.text, confidence=p.confidence,
             extra={"schedule_id": e.schedule_id, "at": shown(e.at)}), p.reply)
 
     def _save(self, durable: bool = True) -> str:

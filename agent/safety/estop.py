@@ -24,6 +24,7 @@ import paho.mqtt.client as paho
 from agent.config import Config
 from agent.core.clock import Clock
 from agent.core.decisions import Decision, to_json
+from agent.core.protocol import InputKind, Reason, Status
 from agent.core.workers import Worker
 from agent.devices import Output
 from agent.mqtt.connection import Connection
@@ -48,7 +49,7 @@ class FollowUp:
     queue has no bound, and an e-stop that changes nothing (engaged again while engaged,
     nothing cancelled) is counted into one pending record instead of queueing another."""
     decision: Decision
-    cancelled: list[tuple[Running, str, str]]
+    cancelled: list[tuple[Running, Reason, str]]
     first: bool  # it was not engaged before: save the latch durably, update the status
     announced: paho.MQTTMessageInfo
     repeat: bool = False  # the pending record of repeated e-stops
@@ -172,7 +173,7 @@ class EStop:
         SAFE_ACK_WAIT_S), latch set and saved, and only then the world is told."""
         with self.lock:
             started = self.clock.monotonic()
-            cancelled = self.executor.halt("estop_engaged", f"e-stop engaged ({source})")
+            cancelled = self.executor.halt(Reason.ESTOP_ENGAGED, f"e-stop engaged ({source})")
             self.epoch += 1
             first = not self.latch.engaged
             if first:
@@ -190,7 +191,7 @@ class EStop:
                       "(announced engaged anyway; the message goes out when the broker is "
                       "back, and the state is announced again then)", ", ".join(self.unconfirmed))
             self._recheck_unconfirmed()
-        decision = Decision.executed(f"estop:{self.epoch}", "estop", action="estop",
+        decision = Decision.executed(f"estop:{self.epoch}", InputKind.ESTOP, action="estop",
                                      detail=f"e-stop engaged by {source}: {reason}",
                                      latency_ms=latency_ms)
         if not pending:  # a repeat with one already pending is counted into that one
@@ -237,7 +238,7 @@ class EStop:
         for out in self.outputs.values():
             self.publisher.publish_device_state(out)
         for run, why, text in item.cancelled:
-            run.on_end("failed", why, text)
+            run.on_end(Status.FAILED, why, text)
         decision = item.decision
         if item.repeat:
             with self.lock:
@@ -257,26 +258,27 @@ class EStop:
         try:
             request = self.reader.reset(msg)
         except Malformed as exc:
-            decision = Decision.refused(exc.request_id or "", "reset", exc.reason, exc.detail,
-                                        action="estop_reset")
+            decision = Decision.refused(exc.request_id or "", InputKind.RESET, exc.reason,
+                                        exc.detail, action="estop_reset")
             reply = exc.reply
         else:
             reply = request.reply
             refusal = self._reset_refusal(request)
-            decision = (Decision.refused(request.id, "reset", *refusal, action="estop_reset")
+            decision = (Decision.refused(request.id, InputKind.RESET, *refusal,
+                                         action="estop_reset")
                         if refusal else self._release(request))
         self.publisher.publish(decision.but(latency_ms=(self.clock.monotonic() - started) * 1000),
                              reply)
 
-    def _reset_refusal(self, request: ResetRequest) -> tuple[str, str] | None:
+    def _reset_refusal(self, request: ResetRequest) -> tuple[Reason, str] | None:
         if request.signed or self.config.safety.require_signed_reset:
             if not request.signed:
-                return "signature_required", "this robot requires a signed reset"
+                return Reason.SIGNATURE_REQUIRED, "this robot requires a signed reset"
             reason, detail = self.verifier.verify(request.message, self.clock.time())
             if reason:
                 return reason, detail
         if self.button is not None and self.button.tripped:
-            return "estop_engaged", ("the e-stop button is still pressed (or its circuit is "
+            return Reason.ESTOP_ENGAGED, ("the e-stop button is still pressed (or its circuit is "
                                      "open): release it, or check its wiring, first")
         return None
 
@@ -292,7 +294,7 @@ class EStop:
         self.on_status_change()
         detail = (f"e-stop released (was {was.source}: {was.reason}); nothing resumes: send "
                   "new commands" if was.engaged else "the e-stop was not engaged")
-        return Decision.executed(request.id, "reset", action="estop_reset", detail=detail)
+        return Decision.executed(request.id, InputKind.RESET, action="estop_reset", detail=detail)
 
     def publish_state(self) -> paho.MQTTMessageInfo:
         s = self.latch.state

@@ -24,6 +24,7 @@ from typing import Any
 
 from agent.config import ActionConfig
 from agent.core.clock import Clock
+from agent.core.protocol import Reason, Status
 from agent.devices import Output, doing
 
 log = logging.getLogger(__name__)
@@ -31,8 +32,8 @@ log = logging.getLogger(__name__)
 TICK_S = 0.02  # how often actions with interlocks are checked for staleness of their sensors
 
 # (status, reason, detail) when an action ends
-EndCallback = Callable[[str, str | None, str], None]
-Watch = Callable[[ActionConfig, dict[str, Any]], tuple[str, str] | None]
+EndCallback = Callable[[Status, Reason | None, str], None]
+Watch = Callable[[ActionConfig, dict[str, Any]], tuple[Reason, str] | None]
 
 
 @dataclass
@@ -52,14 +53,16 @@ class Running:
         if self.deadman is not None:
             self.deadman.cancel()
 
-    def replaced_by(self, op: str, safe: bool, by: str) -> tuple[str, str | None, str]:
+    def replaced_by(self, op: str, safe: bool, by: str
+                    ) -> tuple[Status, Reason | None, str]:
         """How it ended when a newer operation took its device: a hold ended by a stop-like
         operation came to its normal end; anything else was cut short. by: who asked for the
         newer one ("reaction front_wall (front 0.2 m)", "request c-18")."""
         whose = f" ({by})" if by else ""
         if safe and not self.timed:
-            return "done", None, f"ended by {op} on {self.action.device}{whose}"
-        return "failed", "superseded", f"replaced by a newer {op} on {self.action.device}{whose}"
+            return Status.DONE, None, f"ended by {op} on {self.action.device}{whose}"
+        return (Status.FAILED, Reason.SUPERSEDED,
+                f"replaced by a newer {op} on {self.action.device}{whose}")
 
 
 class Executor:
@@ -71,7 +74,7 @@ class Executor:
         self.on_state = on_state  # publishes a device's state after it changed
         self.lock = threading.RLock()
         self.halted = halted
-        self.halt_reason = "estop_engaged"  # why an action cannot start while halted
+        self.halt_reason = Reason.ESTOP_ENGAGED  # why an action cannot start while halted
         self.running: dict[str, Running] = {}
         self.wake = threading.Event()
         self.closed = threading.Event()
@@ -92,7 +95,7 @@ class Executor:
 
     def start(self, name: str, action: ActionConfig, params: dict[str, Any], *,
               duration: float | None, safe: bool, on_end: EndCallback,
-              owner: object = None, by: str = "") -> str | None:
+              owner: object = None, by: str = "") -> Reason | None:
         """Apply an action; None when it started, else the reason it could not. by: who asked,
         for the end of what it replaces."""
         output = self.outputs[action.device]
@@ -132,7 +135,7 @@ class Executor:
         self.running[run.action.device] = run
         self.wake.set()
 
-    def halt(self, reason: str, detail: str) -> list[tuple[Running, str, str]]:
+    def halt(self, reason: Reason, detail: str) -> list[tuple[Running, Reason, str]]:
         """Latch halted, drive every output safe, cancel everything running.
 
         Returns the cancelled actions so the caller reports them, and publishes device states,
@@ -193,8 +196,8 @@ class Executor:
                 self._check_running()
             except Exception:
                 log.exception("supervisor check failed; stopping everything running")
-                for run, reason, detail in self.halt_running("internal_error", "supervisor"):
-                    run.on_end("failed", reason, detail)
+                for run, reason, detail in self.halt_running(Reason.INTERNAL_ERROR, "supervisor"):
+                    run.on_end(Status.FAILED, reason, detail)
 
     def _next_check(self) -> float:
         """Until the next end or heartbeat; a tick while an interlock is watched."""
@@ -207,7 +210,7 @@ class Executor:
         return max(0.0, min(soonest - self.clock.monotonic(), TICK_S if watched else 1.0))
 
     def _check_running(self) -> None:
-        ended: list[tuple[Running, str, str | None, str]] = []
+        ended: list[tuple[Running, Status, Reason | None, str]] = []
         now = self.clock.monotonic()
         with self.lock:
             for device, run in list(self.running.items()):
@@ -222,22 +225,22 @@ class Executor:
                 run.output.safe()
                 self.on_state(run.output)
                 if problem is not None:
-                    ended.append((run, "failed", problem[0],
+                    ended.append((run, Status.FAILED, problem[0],
                                   f"stopped while running: {problem[1]}"))
                 elif run.timed:
-                    ended.append((run, "done", None, ""))
+                    ended.append((run, Status.DONE, None, ""))
                 else:
                     log.warning("%s held %s past its max_duration_s (%g s): made safe",
                                 run.name, device, run.action.max_duration_s)
-                    ended.append((run, "failed", "deadman",
+                    ended.append((run, Status.FAILED, Reason.DEADMAN,
                                   f"{doing(run.action.op, device)} was still on at its "
                                   f"max_duration_s ({run.action.max_duration_s:g} s): made "
                                   "safe; set stays_on = true on the action if it may stay on"))
         for run, status, code, detail in ended:
             run.on_end(status, code, detail)
 
-    def halt_running(self, reason: str, detail: str, owner: object = None
-                     ) -> list[tuple[Running, str, str]]:
+    def halt_running(self, reason: Reason, detail: str, owner: object = None
+                     ) -> list[tuple[Running, Reason, str]]:
         """Stop what is running without latching the e-stop: everything, or only what owner
         started. The caller reports the returned actions' ends."""
         with self.lock:
@@ -259,4 +262,4 @@ class Executor:
             run.output.safe()
             self.on_state(run.output)
         log.error("deadman: %s was still running at its max_duration_s; outputs made safe", device)
-        run.on_end("failed", "deadman", "stopped by its deadman timer (max_duration_s)")
+        run.on_end(Status.FAILED, Reason.DEADMAN, "stopped by its deadman timer (max_duration_s)")

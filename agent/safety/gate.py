@@ -18,6 +18,7 @@ from typing import Any
 from agent.config import ActionConfig, Config
 from agent.core.clock import Clock, SystemClock
 from agent.core.decisions import Decision
+from agent.core.protocol import DecisionKind, InputKind, Reason, Status
 from agent.devices import kind_of
 from agent.safety.params import ParamChecker
 from agent.safety.seen_ids import SeenIds
@@ -29,14 +30,14 @@ RATE_WINDOW_S = 60.0
 @dataclass(frozen=True)
 class Verdict:
     allowed: bool
-    reason: str | None = None
+    reason: Reason | None = None
     detail: str = ""
     action: str | None = None  # the action's name, once it is known to exist
     params: dict[str, Any] = field(default_factory=dict)  # with defaults filled in
     duration_s: float | None = None  # how long a timed action will run
     safe: bool = False  # the operation only makes its device safer (stop, off, detach)
 
-    def refused(self, reason: str, detail: str) -> Verdict:
+    def refused(self, reason: Reason, detail: str) -> Verdict:
         """This verdict, turned into a refusal for a reason found after the static checks."""
         return Verdict(False, reason, detail, self.action, self.params, self.duration_s,
                        self.safe)
@@ -45,10 +46,10 @@ class Verdict:
 def said_refused(proposal: Decision, verdict: Verdict) -> Decision:
     """How a refusal of the gate is said to whoever proposed the action. Text that asks for a
     high-risk action gets `confirm_required`, with the command to send signed instead."""
-    if verdict.reason != "risk_high" or proposal.input_kind != "ask":
+    if verdict.reason != Reason.RISK_HIGH or proposal.input_kind != InputKind.ASK:
         return proposal.as_refused(verdict.reason, verdict.detail)
     return proposal.but(
-        status="confirm_required", decision="confirm", reason="risk_high",
+        status=Status.CONFIRM_REQUIRED, decision=DecisionKind.CONFIRM, reason=Reason.RISK_HIGH,
         detail=(f"{verdict.action} is high-risk and never runs from text: send it as a signed "
                 "command on cmd (docs/CONTRACT.md, signed messages)"),
         extra={**proposal.extra, "command": {"action": verdict.action,
@@ -98,7 +99,7 @@ class Gate:
         else (text, a plan, a schedule)."""
         if not isinstance(action, str) or action not in self.config.actions:
             shown = action if isinstance(action, str) else type(action).__name__
-            return Verdict(False, "unknown_action", f"no action named {str(shown)[:80]!r}; "
+            return Verdict(False, Reason.UNKNOWN_ACTION, f"no action named {str(shown)[:80]!r}; "
                            f"this robot has: {known_actions(self.config)}")
         cfg = self.config.actions[action]
         checked = self.checkers[action].check(params)
@@ -108,15 +109,15 @@ class Gate:
         kind = kind_of(device.kind)
         duration = kind.duration_s(device, cfg.op, checked.params)
         if duration is not None and duration > cfg.max_duration_s:
-            return Verdict(False, "out_of_bounds",
+            return Verdict(False, Reason.OUT_OF_BOUNDS,
                            f"{action} would run {duration:.1f} s, over its limit of "
                            f"{cfg.max_duration_s:g} s", action, checked.params)
         if cfg.risk == "high" and not signed:
             if may_sign:
-                return Verdict(False, "signature_required",
+                return Verdict(False, Reason.SIGNATURE_REQUIRED,
                                f"{action} is high-risk: send it as a signed command on cmd",
                                action, checked.params)
-            return Verdict(False, "risk_high", f"{action} is high-risk: it runs only from a "
+            return Verdict(False, Reason.RISK_HIGH, f"{action} is high-risk: it runs only from a "
                            "signed command on cmd, never from text, a plan or a schedule",
                            action, checked.params)
         return Verdict(True, None, "", action, checked.params, duration,
@@ -133,7 +134,7 @@ class Gate:
             return verdict
         name = verdict.action or ""
         if self.estop_engaged() and not verdict.safe:
-            return verdict.refused("estop_engaged",
+            return verdict.refused(Reason.ESTOP_ENGAGED,
                                    "the e-stop is engaged: reset it on estop/reset first")
         problem = self.interlock_problem(self.config.actions[name], verdict.params)
         if problem:
@@ -143,18 +144,20 @@ class Gate:
         return self._take_rate(verdict)
 
     def interlock_problem(self, action: ActionConfig, params: dict[str, Any]
-                          ) -> tuple[str, str] | None:
+                          ) -> tuple[Reason, str] | None:
         """(reason, detail) if an interlock of this action forbids it now."""
         for lock in action.interlocks:
             if any(params.get(k) != v for k, v in lock.when.items()):
                 continue
             value, why = self.sensors.fresh_number(lock.sensor)
             if value is None:
-                return "stale_sensor", why
+                return Reason.STALE_SENSOR, why
             if lock.min is not None and value < lock.min:
-                return "interlock", f"{lock.sensor} is {value:g}, below the minimum {lock.min:g}"
+                return (Reason.INTERLOCK,
+                        f"{lock.sensor} is {value:g}, below the minimum {lock.min:g}")
             if lock.max is not None and value > lock.max:
-                return "interlock", f"{lock.sensor} is {value:g}, above the maximum {lock.max:g}"
+                return (Reason.INTERLOCK,
+                        f"{lock.sensor} is {value:g}, above the maximum {lock.max:g}")
         return None
 
     def _take_rate(self, verdict: Verdict) -> Verdict:
@@ -169,7 +172,7 @@ class Gate:
                 while window and window[0] <= now - RATE_WINDOW_S:
                     window.popleft()
                 if len(window) >= cap:
-                    return verdict.refused("rate_limited",
+                    return verdict.refused(Reason.RATE_LIMITED,
                                            f"{label}: {cap} per minute already used")
             for window, _, _ in windows:
                 window.append(now)

@@ -9,6 +9,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from agent.config import ActionConfig, DeviceConfig
+from agent.core.protocol import Reason
 from agent.devices import kind_of
 
 BOUND_KEYWORDS = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
@@ -17,7 +18,7 @@ BOUND_KEYWORDS = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
 @dataclass(frozen=True)
 class ParamVerdict:
     params: dict[str, Any] | None  # with defaults filled in; None when refused
-    reason: str | None = None  # invalid_params | out_of_bounds
+    reason: Reason | None = None  # invalid_params | out_of_bounds
     detail: str = ""
 
 
@@ -40,21 +41,21 @@ class ParamChecker:
         if params is None:
             params = {}
         if not isinstance(params, dict):
-            return ParamVerdict(None, "invalid_params", "params must be a JSON object")
+            return ParamVerdict(None, Reason.INVALID_PARAMS, "params must be a JSON object")
         filled = {n: s.default for n, s in self.action.params.items() if s.default is not None}
         filled.update(params)
         for name, value in filled.items():
             if isinstance(value, float) and not math.isfinite(value):
-                return ParamVerdict(None, "invalid_params", f"{name} is not a finite number")
+                return ParamVerdict(None, Reason.INVALID_PARAMS, f"{name} is not a finite number")
         errors = list(self.validator.iter_errors(filled))
         if errors:
             shape = [e for e in errors if e.validator not in BOUND_KEYWORDS]
             worst = sorted(shape or errors, key=lambda e: list(e.path))[0]
             where = ".".join(str(p) for p in worst.path)
-            reason = "invalid_params" if shape else "out_of_bounds"
+            reason = Reason.INVALID_PARAMS if shape else Reason.OUT_OF_BOUNDS
             return ParamVerdict(None, reason, f"{where + ': ' if where else ''}{worst.message}")
         for name, value in filled.items():
             problem = self.kind.value_problem(self.action.op, name, value)
             if problem:
-                return ParamVerdict(None, "invalid_params", problem)
+                return ParamVerdict(None, Reason.INVALID_PARAMS, problem)
         return ParamVerdict(filled)

@@ -13,6 +13,8 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
+from agent.core.protocol import Reason
+
 log = logging.getLogger(__name__)
 
 WINDOW_S = 30.0
@@ -74,13 +76,13 @@ class Verifier:
         self.seen: OrderedDict[str, float] = OrderedDict(
             [] if self.unreadable else self._load())
 
-    def verify(self, message: dict[str, Any], now: float) -> tuple[str, str]:
+    def verify(self, message: dict[str, Any], now: float) -> tuple[Reason | None, str]:
         """('', '') when the signature is good and fresh, else (reason, detail)."""
         if not self.keys:
-            return "bad_signature", "no signing key is configured on this robot"
+            return Reason.BAD_SIGNATURE, "no signing key is configured on this robot"
         sig = message.get("sig")
         if not isinstance(sig, str):
-            return "bad_signature", "sig must be a hex string"
+            return Reason.BAD_SIGNATURE, "sig must be a hex string"
         # Either JSON spelling of non-ASCII text is accepted: both are canonical, both need the key.
         good = any(
             hmac.compare_digest(sig.lower(), hmac.new(key, canonical(message, a),
@@ -88,15 +90,15 @@ class Verifier:
             for key in self.keys for a in (True, False)
         )
         if not good:
-            return "bad_signature", "the signature does not match"
+            return Reason.BAD_SIGNATURE, "the signature does not match"
         ts = message.get("ts")
         if isinstance(ts, bool) or not isinstance(ts, int | float) or not math.isfinite(ts):
-            return "bad_signature", "a signed message needs ts (epoch seconds)"
+            return Reason.BAD_SIGNATURE, "a signed message needs ts (epoch seconds)"
         if abs(now - ts) > WINDOW_S:
-            return "replayed", f"ts is {now - ts:+.0f} s from now (window {WINDOW_S:g} s)"
+            return Reason.REPLAYED, f"ts is {now - ts:+.0f} s from now (window {WINDOW_S:g} s)"
         if self.unreadable:
             if now < self.closed_until:
-                return "signing_unavailable", (
+                return Reason.SIGNING_UNAVAILABLE, (
                     f"{self.unreadable}: the robot cannot tell a replay, so signed messages "
                     "are refused until it is repaired (robot-agent doctor)")
             log.warning("used signed ids: %s, but it was last written over %.0f s ago: no id "
@@ -106,12 +108,12 @@ class Verifier:
         msg_id = str(message.get("id"))
         self._forget_before(now - REMEMBER_S)
         if msg_id in self.seen:
-            return "replayed", f"id {msg_id} was already used"
+            return Reason.REPLAYED, f"id {msg_id} was already used"
         self.seen[msg_id] = now
         while len(self.seen) > self.max_ids:
             self.seen.popitem(last=False)
         self._save()
-        return "", ""
+        return None, ""
 
     def _load(self) -> list[tuple[str, float]]:
         if self.path is None or not self.path.exists():

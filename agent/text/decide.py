@@ -17,6 +17,7 @@ from typing import Any
 
 from agent.config import Config
 from agent.core.decisions import Decision
+from agent.core.protocol import DecisionKind, InputKind, Reason, Route, Status
 from agent.devices import COLORS, colour_name, kind_of
 from agent.interpret import Interpretation
 from agent.requests.plans import plan_refusal
@@ -33,7 +34,7 @@ RECURRING_OK = ("daily",)  # what a schedule from text may repeat
 
 def decide(interp: Interpretation, config: Config, *, request_id: str,
            cloud: str = "disabled", state: Mapping[str, Any] | None = None) -> Decision:
-    base = Decision.nothing(request_id, "ask", route="local", text=interp.text,
+    base = Decision.nothing(request_id, InputKind.ASK, route=Route.LOCAL, text=interp.text,
                             confidence=round(interp.confidence, 3),
                             latency_ms=interp.latency_ms, detail=interp.why)
     if interp.form in NOTHING_NOW:
@@ -43,7 +44,7 @@ def decide(interp: Interpretation, config: Config, *, request_id: str,
     if interp.form == "cancel":
         if interp.question:
             return base.but(extra={"question": interp.question})
-        return base.but(status="done", decision="cancel", reason="cancelled",
+        return base.but(status=Status.DONE, decision=DecisionKind.CANCEL, reason=Reason.CANCELLED,
                         detail=f"cancel what is scheduled for "
                                f"{', '.join(interp.targets) or 'every action'}",
                         extra={"cancel": list(interp.targets)})
@@ -77,7 +78,7 @@ def with_values_picked(interp: Interpretation, config: Config,
             if colours or kind_of(config.devices[action.device].kind).is_safe_op(action.op):
                 shown[action.device] = colours[0] if colours else ""
         steps.append(step)
-    return dataclasses.replace(interp, steps=steps)
+    return dataclasses.replace(interp, steps=tuple(steps))
 
 
 def _picked(interp: Interpretation, config: Config, shown: dict[str, str]) -> Interpretation:
@@ -104,7 +105,7 @@ def _colours_shown(state: Mapping[str, Any] | None) -> dict[str, str]:
 
 
 def _single(interp: Interpretation, config: Config, base: Decision, cloud: str) -> Decision:
-    proposal = Decision.proposed(base.id, "ask", route="local", text=interp.text,
+    proposal = Decision.proposed(base.id, InputKind.ASK, route=Route.LOCAL, text=interp.text,
                                  action=interp.action, params=dict(interp.params),
                                  confidence=base.confidence, latency_ms=interp.latency_ms,
                                  detail=interp.why)
@@ -119,7 +120,7 @@ def _single(interp: Interpretation, config: Config, base: Decision, cloud: str) 
             f"I can repeat a schedule daily only, not {interp.recurring}: say it daily, or "
             "once with its time")})
     if interp.at:
-        return proposal.but(status="scheduled", decision="schedule", extra={
+        return proposal.but(status=Status.SCHEDULED, decision=DecisionKind.SCHEDULE, extra={
             "at": interp.at.isoformat(timespec="seconds"), "recurring": interp.recurring})
     return proposal
 
@@ -136,21 +137,21 @@ def _plan(interp: Interpretation, config: Config, base: Decision, cloud: str) ->
     if interp.question:
         return base.but(extra={"question": interp.question})
     steps = [{"action": s.action, "params": dict(s.params)} for s in interp.steps]
-    return base.but(status="running", decision="plan", detail=f"a plan of {len(steps)} steps",
-                    extra={"plan": steps})
+    return base.but(status=Status.RUNNING, decision=DecisionKind.PLAN,
+                    detail=f"a plan of {len(steps)} steps", extra={"plan": steps})
 
 
 def _nothing_now(interp: Interpretation, base: Decision) -> Decision:
     about = f" ({', '.join(interp.targets)})" if interp.targets else ""
     detail = f"{NOTHING_NOW[interp.form]}{about}: nothing was done"
     if interp.form != "conditional":
-        return base.but(reason=interp.form, detail=detail)
+        return base.but(reason=Reason(interp.form), detail=detail)
     doing = interp.targets[0] if interp.targets else "ACTION"
     said = ("I heard a condition; I do not act on conditions in text, so nothing was done. To "
             "make it automatic, add a reaction to the config: [reactions.NAME] with when = "
             f"{{ sensor = ..., below = ... }} and do = {{ action = \"{doing}\" }} "
             "(docs/CONTRACT.md, reactions).")
-    return base.but(reason="conditional", detail=detail, extra={"answer": said})
+    return base.but(reason=Reason.CONDITIONAL, detail=detail, extra={"answer": said})
 
 
 def _answer(interp: Interpretation, config: Config, base: Decision, cloud: str,
@@ -164,12 +165,12 @@ def _answer(interp: Interpretation, config: Config, base: Decision, cloud: str,
     else:
         said, facts = answer(config, state, devices=asked.devices, sensors=asked.sensors,
                              estop=asked.estop, running=asked.running)
-    return base.but(status="answered", decision="answer", detail=said,
+    return base.but(status=Status.ANSWERED, decision=DecisionKind.ANSWER, detail=said,
                     extra={"answer": said, "facts": facts})
 
 
 def _not_sure(decision: Decision, why: str, cloud: str) -> Decision:
-    reason = "offline" if cloud == "offline" else "low_confidence"
+    reason = Reason.OFFLINE if cloud == "offline" else Reason.LOW_CONFIDENCE
     detail = ("not sure what to do: " + (why or "nothing matched") +
               ("" if cloud != "disabled" else "; the cloud planner is not enabled"))
     return decision.as_refused(reason, detail)
@@ -180,7 +181,7 @@ def decide_statically(interp: Interpretation, config: Config, gate: Gate, *,
     """decide(), then the gate's static checks (allowlist, bounds, risk) on a proposal: what
     `robot-agent interpret` and the evaluation report, without live state."""
     decision = decide(interp, config, request_id="", cloud=cloud)
-    if decision.decision == "plan":
+    if decision.decision == DecisionKind.PLAN:
         refusal = plan_refusal(gate, decision.extra["plan"])
         return decision.as_refused(*refusal) if refusal else decision
     if decision.decision not in ("execute", "schedule"):
@@ -189,7 +190,7 @@ def decide_statically(interp: Interpretation, config: Config, gate: Gate, *,
     decision = decision.but(params=verdict.params or decision.params)
     if verdict.allowed:
         return decision
-    if decision.decision == "schedule":
+    if decision.decision == DecisionKind.SCHEDULE:
         return decision.as_refused(verdict.reason, verdict.detail)
     return said_refused(decision, verdict)
 

@@ -27,6 +27,7 @@ from agent.cloud.planner import Planner
 from agent.config import Config
 from agent.core.clock import Clock
 from agent.core.decisions import Decision
+from agent.core.protocol import DecisionKind, InputKind, Route, SentenceForm
 from agent.core.workers import Worker
 from agent.interpret import (
     SCORE_TIMEOUT_S,
@@ -140,7 +141,7 @@ class TextService:
 
     def receive(self, msg: Inbound) -> None:
         """On the MQTT thread: stop-like text jumps the queue, the rest waits its turn."""
-        work = self.pipeline.work(msg, "ask", self.handle)
+        work = self.pipeline.work(msg, InputKind.ASK, self.handle)
         text = msg.payload[:200].decode("utf-8", errors="replace").lower()
         stop = self.interpreter.stop_action and self.interpreter.is_stop_text(text)
         self.pipeline.offer(self.urgent if stop else self.queue, work)
@@ -149,9 +150,9 @@ class TextService:
         try:
             ask = self.reader.ask(msg, f"ask-{self.run_id}-{next(self.ids)}")
         except Malformed as exc:
-            self.pipeline.refuse_malformed(exc, job, msg, route="local")
+            self.pipeline.refuse_malformed(exc, job, msg, route=Route.LOCAL)
             return
-        if not self.pipeline.claim(ask.id, job, ask.reply, route="local", text=ask.text):
+        if not self.pipeline.claim(ask.id, job, ask.reply, route=Route.LOCAL, text=ask.text):
             return
         interpretation = self._cancels_if_scheduled(self.interpreter.interpret(ask.text,
                                                                                self._now()))
@@ -164,14 +165,14 @@ class TextService:
                           state=state)
         if self.planner is not None and decision.reason in ("low_confidence", "offline"):
             self.planner.escalate(job, decision, ask.reply)
-        elif decision.decision == "execute":
+        elif decision.decision == DecisionKind.EXECUTE:
             self.pipeline.submit(decision, decision.params, job=job, reply=ask.reply)
-        elif decision.decision == "schedule":
+        elif decision.decision == DecisionKind.SCHEDULE:
             self._schedule(decision, interpretation, job, ask.reply)
-        elif decision.decision == "plan":
+        elif decision.decision == DecisionKind.PLAN:
             self.plans.run(decision, decision.extra["plan"], job, ask.reply,
                            max_s=self.config.cloud.max_plan_s)
-        elif decision.decision == "cancel":
+        elif decision.decision == DecisionKind.CANCEL:
             self._cancel(decision, job, ask.reply)
         else:
             self.pipeline.answer(decision, job, ask.reply)
@@ -185,7 +186,7 @@ class TextService:
             return interpretation
         if not {e.action for e in self.schedules.pending()} & set(interpretation.targets):
             return interpretation
-        return dataclasses.replace(interpretation, form="cancel", why=(
+        return dataclasses.replace(interpretation, form=SentenceForm.CANCEL, why=(
             "says not to do what is scheduled: " + ", ".join(interpretation.targets)))
 
     def _schedule(self, decision: Decision, interpretation: Interpretation, job: Job,
@@ -197,7 +198,7 @@ class TextService:
             self.pipeline.answer(decision.as_nothing(extra={"question": "When?"}), job, reply)
             return
         scheduled = self.schedules.add(
-            request_id=decision.id, input_kind="ask", action=decision.action or "",
+            request_id=decision.id, input_kind=InputKind.ASK, action=decision.action or "",
             params=decision.params, at=interpretation.at, text=decision.text,
             recurring=interpretation.recurring, reply=reply, confidence=decision.confidence,
             job=job)
