@@ -1,15 +1,16 @@
 """Device kinds and their drivers on gpiozero: a class per kind that knows everything about it
 (agent.devices._kind), one module per family of kinds, and the simulated pins. To add a kind:
-a module here with its class (docs/architecture.md); defining the class registers it.
+a module here with its class (docs/architecture.md); every module here is imported, and
+defining the class registers it.
 
 May import agent.core only; the config check, the gate, the interpreter and the daemon read it.
 """
 
+import importlib
+import pkgutil
 from collections.abc import Mapping
 from typing import Any
 
-# Defining a kind's class registers it: every kind module is imported here.
-from agent.devices import forwarded, motors, relay, servo, sound  # noqa: F401
 from agent.devices._kind import (
     KINDS,
     Delivery,
@@ -23,6 +24,11 @@ from agent.devices._kind import (
     kind_of,
 )
 from agent.devices.lights import COLORS, colour_name, parse_color
+
+# Defining a kind's class registers it: every module of this package is imported, so a new
+# kind is one new module and nothing else.
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
 
 
 def build_outputs(devices: Mapping[str, Wiring], pin_factory: Any,
