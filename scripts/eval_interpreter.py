@@ -1,12 +1,16 @@
 """Score the interpreter on labelled sentences (scoring rules: scripts/eval-data/README.md).
 
-    .venv/bin/python scripts/eval_interpreter.py --config CONFIG --data FILE.jsonl [--no-model]
+    .venv/bin/python scripts/eval_interpreter.py [--config CONFIG] --data FILE.jsonl
+        [--no-model] [--now 2026-12-09T10:00]
 
 Both label formats are read: the sentence-form one (`decision`, `expect`, `params`, `form`,
-`at`, `steps`...) and the older one (`expect` an action, or `none`/`refuse`). Prints in-scope
+`at`, `steps`...) and the older one (`expect` an action, or `none`/`refuse`). A line may name
+its own config (`config`, a file beside the data: the held-out sets do). Prints in-scope
 accuracy (lines that ask for something) apart from the `none` lines, executed-wrong, accuracy
-per decision and per form, latency percentiles and the process's RSS, then every miss.
-The interpreter's clock is pinned to NOW of the README.
+per decision and per form, latency percentiles and the process's RSS, then every miss, except
+for a frozen held-out set (scripts/eval-data/heldout/FROZEN.json), whose misses are not shown
+unless asked for: a held-out set is read for figures only. The interpreter's clock is pinned
+to NOW of the README (or --now).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from agent.safety.gate import Gate
 from agent.text.decide import decide_statically
 
 NOW = datetime(2026, 11, 25, 10, 0).astimezone()  # a Wednesday, local time
+HELDOUT = Path(__file__).resolve().parent / "eval-data" / "heldout"
 RUNS_NOW = ("execute", "plan")  # decisions that move something at once
 
 
@@ -58,16 +63,16 @@ def label(row: dict[str, Any]) -> dict[str, Any]:
             "form": "plain" if runs else "out_of_scope"}
 
 
-def right_time(row: dict[str, Any], out: Decision) -> bool:
+def right_time(row: dict[str, Any], out: Decision, now: datetime) -> bool:
     at = out.extra.get("at")
     if not at:
         return False
-    fired = datetime.fromisoformat(at).astimezone(NOW.tzinfo).replace(tzinfo=None)
+    fired = datetime.fromisoformat(at).astimezone(now.tzinfo).replace(tzinfo=None)
     wanted = datetime.fromisoformat(row["at"])
     return bool(abs((fired - wanted).total_seconds()) <= row.get("at_tolerance_s", 60))
 
 
-def is_right(row: dict[str, Any], out: Decision) -> bool:
+def is_right(row: dict[str, Any], out: Decision, now: datetime = NOW) -> bool:
     want, got = row["decision"], out.decision
     if want == "none":
         return got not in ("execute", "schedule", "plan")
@@ -84,7 +89,7 @@ def is_right(row: dict[str, Any], out: Decision) -> bool:
     if want == "schedule":
         if row.get("recurring") and got == "none":
             return True  # asked back rather than scheduled: allowed for a recurring request
-        return (got == "schedule" and same and right_time(row, out) and
+        return (got == "schedule" and same and right_time(row, out, now) and
                 out.extra.get("recurring") == row.get("recurring"))
     return got == "execute" and same
 
@@ -97,6 +102,7 @@ class Score:
     none_lines: int = 0
     none_right: int = 0
     executed_wrong: int = 0
+    needless_stops: int = 0  # a stop run where the line asked for something else: never wrong
     asked_back: int = 0  # in-scope lines asked back or refused...
     named_right: int = 0  # ...whose question or refusal names the label's action
     latencies: list[float] = field(default_factory=list)
@@ -105,9 +111,14 @@ class Score:
     misses: list[str] = field(default_factory=list)
     outcomes: list[tuple[dict[str, Any], Decision]] = field(default_factory=list)
 
-    def add(self, row: dict[str, Any], out: Decision, latency_ms: float, why: str) -> None:
-        ok = is_right(row, out)
+    def add(self, row: dict[str, Any], out: Decision, latency_ms: float, why: str,
+            now: datetime = NOW, stop_action: str | None = None) -> None:
+        ok = is_right(row, out, now)
         wrong_run = out.decision in RUNS_NOW and not (ok and row["decision"] == out.decision)
+        needless_stop = wrong_run and out.decision == "execute" and out.action == stop_action
+        if needless_stop:  # a stop is never a wrong execution (a missed one is what costs)
+            wrong_run = False
+            self.needless_stops += 1
         self.rows += 1
         self.latencies.append(latency_ms)
         self.outcomes.append((row, out))
@@ -126,7 +137,8 @@ class Score:
         self.by_form[(row.get("form", "?"), ok)] += 1
         if not ok:
             self.misses.append(
-                f"{'WRONG' if wrong_run else 'miss '} want={row['decision']}/{row['expect']} "
+                f"{'WRONG' if wrong_run else 'STOP ' if needless_stop else 'miss '} "
+                f"want={row['decision']}/{row['expect']} "
                 f"got={out.decision}/{out.action}/{out.reason} conf={out.confidence} "
                 f"params={out.params} {_extras(out)}| {row['text']} | {why}")
 
@@ -136,7 +148,8 @@ class Score:
             f"{name}: n={self.rows} in-scope accuracy={_share(self.in_scope_right, self.in_scope)}"
             f" none-lines right={_share(self.none_right, self.none_lines)}"
             f" executed_wrong={self.executed_wrong / max(1, self.rows):.3f}"
-            f" ({self.executed_wrong}) asked back naming the right action="
+            f" ({self.executed_wrong}) needless stops={self.needless_stops}"
+            f" asked back naming the right action="
             f"{_share(self.named_right, self.asked_back)}"
             f" latency p50={pct(self.latencies, 50):.1f} ms"
             f" p95={pct(self.latencies, 95):.1f} ms p99={pct(self.latencies, 99):.1f} ms"
@@ -163,15 +176,37 @@ def _extras(out: Decision) -> str:
     return f"{json.dumps(shown, default=str)} " if shown else ""
 
 
-def evaluate(config: Config, rows: list[dict[str, Any]], scorer: Scorer | None = None) -> Score:
+def evaluate(config: Config, rows: list[dict[str, Any]], scorer: Scorer | None = None,
+             score: Score | None = None, now: datetime = NOW) -> Score:
     interpreter = Interpreter(config, scorer)
     gate = Gate.static(config)
-    score = Score()
+    score = score or Score()
     for row in rows:
-        interp = interpreter.interpret(row["text"], now=NOW)
+        interp = interpreter.interpret(row["text"], now=now)
         out = decide_statically(interp, config, gate)
-        score.add(label(row), out, interp.latency_ms, interp.why)
+        score.add(label(row), out, interp.latency_ms, interp.why, now, interpreter.stop_action)
     return score
+
+
+def by_config(data: Path, rows: list[dict[str, Any]], given: Path | None
+              ) -> dict[Path, list[dict[str, Any]]]:
+    """The rows grouped by the config they are said to: --config, else each row's own."""
+    groups: dict[Path, list[dict[str, Any]]] = {}
+    for row in rows:
+        path = given or data.parent / row["config"]
+        groups.setdefault(path, []).append(row)
+    return groups
+
+
+def frozen_heldout(data: Path) -> str:
+    """The date a held-out set was frozen, or '' when the file is no frozen held-out set."""
+    frozen = json.loads((HELDOUT / "FROZEN.json").read_text())
+    try:
+        name = str(data.resolve().relative_to(HELDOUT))
+    except ValueError:
+        return ""
+    entry = frozen.get(name, {})
+    return str(entry.get("frozen", "")) if entry.get("status") == "held-out" else ""
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
@@ -180,20 +215,31 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--config", type=Path, required=True)
+    parser.add_argument("--config", type=Path, help="else each line's own `config`")
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--no-model", action="store_true", help="matcher only")
     parser.add_argument("--quiet", action="store_true", help="figures only")
+    parser.add_argument("--now", type=datetime.fromisoformat, help="NOW of the labels")
+    parser.add_argument("--show-heldout-misses", action="store_true",
+                        help="print the misses of a frozen held-out set (once the work is done)")
     args = parser.parse_args()
-    config = load_config(args.config)
-    scorer = None
-    if not args.no_model:
-        from agent.interpret import load_scorer
+    now = args.now.astimezone() if args.now else NOW
+    score = Score()
+    scorer_name = "none"
+    for path, rows in by_config(args.data, read_rows(args.data), args.config).items():
+        config = load_config(path)
+        scorer = None
+        if not args.no_model:
+            from agent.interpret import load_scorer
 
-        scorer = load_scorer(config)
-    score = evaluate(config, read_rows(args.data), scorer)
-    print(score.summary(args.data.name, scorer.name if scorer else "none"))
-    if not args.quiet:
+            scorer = load_scorer(config)
+            scorer_name = scorer.name
+        evaluate(config, rows, scorer, score, now)
+    print(score.summary(args.data.name, scorer_name))
+    frozen = frozen_heldout(args.data)
+    if frozen and not args.show_heldout_misses:
+        print(f"(a held-out set frozen on {frozen}: its misses are not shown)")
+    elif not args.quiet:
         print("\n".join(score.misses))
     return 0
 

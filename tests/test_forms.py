@@ -156,7 +156,6 @@ def test_a_duration_is_not_a_time(home: Any) -> None:
     ("turn the lights on and honk", [("lights_on", {}), ("honk", {})]),
     ("before you start the vacuum, close the door", [("door_close", {}),
                                                      ("vacuum_start", {})]),
-    ("go forward half a metre and stop", [("move", {"distance_m": 0.5}), ("stop", {})]),
 ])
 def test_a_sequence_is_a_plan(home: Any, text: str, steps: list[tuple[str, Any]]) -> None:
     out = home(text)
@@ -171,8 +170,12 @@ def test_a_sequence_with_a_part_not_understood_does_nothing(home: Any) -> None:
     assert out.decision == "refuse" and "step 2 ('do a barrel roll')" in out.detail
 
 
-def test_a_stop_before_anything_else_wins(home: Any) -> None:
-    out = home("stop. now ignore the stop and drive forward 1 m")
+@pytest.mark.parametrize("text", ["stop. now ignore the stop and drive forward 1 m",
+                                  "go forward half a metre and stop"])
+def test_a_stop_anywhere_wins(home: Any, text: str) -> None:
+    """A stop is read before the sentence's form: a sequence with a stop in it stops now
+    (before issue 21, "go forward half a metre and stop" was a plan of two steps)."""
+    out = home(text)
     assert (out.decision, out.action) == ("execute", "stop")
 
 

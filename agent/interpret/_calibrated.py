@@ -15,7 +15,7 @@ CONFIDENCE: dict[str, float] = {
     "device_only": 0.938,  # 41/41
     "unique_operation": 0.938,  # 41/41
     "colour_as_result": 0.917,  # 30/30
-    "stop": 1.0,  # 15/16
+    "stop": 1.0,  # 16/17
     "partial": 0.0,  # 0/14
     "other_operation": 0.393,  # 8/13
     "other_value": 0.0,  # 0/12

@@ -21,36 +21,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from agent.interpret._language import english
 from agent.interpret._lexicon import FILLER, concept
 from agent.interpret._text import tokens
 
-SITUATIONS: dict[str, str] = {
-    "person": "person persons people someone somebody anyone anybody man men woman women "
-              "visitor visitors guest guests stranger strangers intruder intruders human "
-              "humans child children kid kids pedestrian individual",
-    "door": "door doors doorway doorstep entrance entry porch",
-    "animal": "animal animals pet pets",  # not a dog for a cat: kinds stay words of their own
-    "vehicle": "car cars vehicle vehicles truck trucks van vans",
-    "package": "package packages parcel parcels delivery box boxes",
-    "motion": "motion movement moving",
-    "fire": "fire smoke flame flames",
-    "leak": "leak leaking flood flooding",
-    "battery": "battery batteries charge",
-    "low": "low weak empty",
-    "obstacle": "obstacle obstacles obstruction blocked",
-    "garden": "garden yard lawn backyard",
-    "window": "window windows",
-}
+_EN = english().events  # the words: agent/interpret/lang/en/events.toml
+SITUATIONS: dict[str, str] = {name: " ".join(ws) for name, ws in _EN.situations.items()}
 SITUATION_OF = {word: name for name, words in SITUATIONS.items() for word in words.split()}
 # Words that only say something is there: "person detected", "someone is standing".
-PRESENCE_WORDS = ("detected detect detects seen see sees spotted spot standing stands stand "
-                  "waiting waits wait appeared appears arrived arrives present noticed "
-                  "observed visible sighted found was were been being")
-PRESENCE = frozenset(PRESENCE_WORDS.split())
+PRESENCE = frozenset(_EN.words.presence)
 # Words that say it is not, or no longer: "nobody at the door", "the person left".
-ABSENCE_WORDS = ("no not nobody nothing none never without left leaving gone away departed "
-                 "cleared nor neither")
-ABSENCE = frozenset(ABSENCE_WORDS.split())
+ABSENCE = frozenset(_EN.words.absence)
 
 
 @dataclass(frozen=True)

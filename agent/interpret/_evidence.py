@@ -13,6 +13,7 @@ from agent.interpret._lexicon import (
     COLOUR_WORDS,
     FILLER,
     OPERATION_CONCEPTS,
+    RESULT_VERBS,
     SAME_OPERATION,
     VALUE_CONCEPTS,
     concept,
@@ -21,8 +22,6 @@ from agent.interpret._lexicon import (
 from agent.interpret._matcher import Match, Matcher
 
 MIN_COVERAGE = 0.3  # below this share of the request explained, ask rather than act
-# Verbs that give a thing a value, said as the result: "make the living room blue"
-RESULT_VERBS = frozenset(("make", "turn", "set", "put", "switch", "change"))  # not "paint": walls
 BEFORE_THE_VERB = (FILLER - RESULT_VERBS) | set(ASSISTANT_NAMES)
 
 

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 from agent.core.protocol import SentenceForm
+from agent.interpret._language import alternatives, english, words
 from agent.interpret._lexicon import ASSISTANT_NAMES
 
 # Requests are these; the rest are kinds of "nothing to do now".
@@ -38,112 +39,60 @@ class Form:
     context: str = ""  # words of the other clauses: what "it" may refer to
 
 
-def _words(pattern: str) -> re.Pattern[str]:
-    return re.compile(rf"^(?:{pattern})\b")
-
-
-# -- words that change what a clause is ------------------------------------------------------
-NT = r"(?:n't| not)"
-NEGATION = re.compile(
-    rf"^(?:(?:please |just |but |and |so |you |i )*(?:do{NT}|dont|never|not|no need to|no more"
-    rf"|there'?s no need to|there is no need to|don'?t you (?:dare|ever)|you (?:do{NT}|dont) "
-    rf"(?:have|need) to|you (?:needn't|need not|shouldn't|should not|mustn't|must not)"
-    rf"|i (?:do{NT}|dont) (?:want|need|wish)|i'?d rather (?:not|you didn'?t|you did not)"
-    rf"|i would rather (?:not|you didn'?t|you did not)|(?:let'?s|lets) not))\b")
-DONT_MOVE = re.compile(rf"^(?:do{NT}|dont) (?:you )?(?:dare )?move(?: an inch| at all)?$")
+# -- the cues, as data (agent/interpret/lang/en/forms.toml) ---------------------------------
+_F = english().forms
+_any, _words_ = alternatives, words
+NEGATION = re.compile(rf"^(?:(?:(?:{_words_(_F.negation.lead_ins)}) )*"
+                      rf"(?:{_any(_F.negation.cues)}))\b")
+DONT_MOVE = re.compile(rf"^(?:{_F.negation.dont_move})$")
 NO_DETERMINER = re.compile(r"^no (?!need\b|more\b)(?P<rest>\w.*)$")  # "no lamp please"
-AFFIRMING = re.compile(rf"^(?:please )?(?:do{NT} forget to|dont forget to|remember to"
-                       rf"|make sure (?:to|you)|why do{NT} you|why dont you)\b")
-INTERJECTION = re.compile(r"^(?:no+|nope|nah|no no|not that|not that one|wait|oops|sorry"
-                          r"|actually|i mean|rather|instead|ok|okay|alright|hmm|um|uh|yes"
-                          r"|yeah|please|thanks|thank you|cheers|great|good|cool|nice|fine"
-                          r"|never ?mind)$")
-COMPARATIVES = [  # "not so bright" is dimmer: a comparison, not a negation
-    (re.compile(r"\b(?:not|less) (?:so |as |that |too )?bright(?:ly)?\b(?! enough)"), "dimmer"),
-    (re.compile(r"\bnot bright enough\b|\btoo dark\b|\bnot so dark\b"), "brighter"),
-]
-POLITE = re.compile(
-    r"^(?:(?:please|kindly|pls|just|now|ok|okay|alright|so|hey|hi|oh|um|uh|well|actually"
-    r"|go ahead and|quickly|also)\b,?\s*"
-    r"|(?:would|do) you mind\b|would you be (?:so kind as|able) to\b|are you able to\b"
-    r"|(?:can|could|would|will|won't|can't|cant|wont) (?:you|u|ya)(?: please| kindly| just)?\b"
-    r"|(?:is|would) it (?:be )?possible (?:for you )?to\b"
-    r"|(?:i|we)(?:'d| would| do)? (?:like|want|need|wish|love)(?: you| it)?(?: to)?\b"
-    r"|i could use\b|(?:i|we) could do with\b|(?:i|we) (?:want|need) you to\b"
-    r"|why don'?t you\b|why not\b|how about\b|what about\b|let'?s\b|lets\b|let us\b"
-    r"|(?:you|we) (?:should|must|need to|have to|ought to|might want to|could|can)\b"
-    r"|(?:can|could|may) (?:i|we) (?:please )?(?:have|get)\b"
-    r"|if you (?:can|could|would|will|don'?t mind|do not mind|wouldn'?t mind|please|like"
-    r"|want|have a (?:moment|minute|second)|get a chance)\b,?"
-    r"|if (?:possible|that'?s (?:ok|okay|alright|fine)|it'?s not too much trouble)\b,?)\s*")
+CORRECTION = re.compile(rf"(?:{_words_(_F.negation.correction_verbs)})\b")  # "no, turn it off"
+AFFIRMING = re.compile(rf"^(?:please )?(?:{_any(_F.negation.affirming)})\b")
+INTERJECTION = re.compile(rf"^(?:{_any(_F.clauses.interjections)})$")
+COMPARATIVES = [(re.compile(c.pattern), c.means) for c in _F.comparatives]  # "not so bright"
+POLITE = re.compile(rf"^(?:{_any(_F.politeness.prefixes)})\s*")
 # What people call the one they talk to: the robot, or a voice assistant's name
-ADDRESSEE = "|".join(("robot", "bot", "computer", *ASSISTANT_NAMES))
-TRAILING = re.compile(r"(?:,?\s*(?:please|thanks|thank you|if you (?:can|could|would|don'?t mind)"
-                      rf"|if possible|for me|now|right now|ok|okay|buddy|mate|instead"
-                      rf"|{ADDRESSEE}))+$")
-VOCATIVE = re.compile(rf"^(?:(?:hey|hi|ok|okay|yo)\s+)?(?:{ADDRESSEE})\b,?\s*(?=[a-z])")
+ADDRESSEE = _words_([*_F.politeness.addressees, *ASSISTANT_NAMES])
+TRAILING = re.compile(rf"(?:,?\s*(?:{_any(_F.politeness.trailing)}|{ADDRESSEE}))+$")
+VOCATIVE = re.compile(rf"^(?:(?:{_words_(_F.politeness.greetings)})\s+)?(?:{ADDRESSEE})\b,?\s*"
+                      r"(?=[a-z])")
 # "it's coffee time", "time to clean up": what it is time for is the request
-TIME_FOR = re.compile(r"^(?:(?:it'?s|it is) )?(?:about |high )?time (?:to|for) (?P<what>.+)$"
-                      r"|^(?:(?:it'?s|it is) )?(?P<thing>[a-z]+) time$")
+TIME_FOR = re.compile(rf"^(?:{_F.politeness.time_for})$")
 # Who a condition is about: "when I leave", "if the door opens", "once it's dark"
-WHOEVER = (r"(?:i|we|it|the|my|our|someone|somebody|anyone|there|he|she|they|its|it's"
-           r"|it is)\b")
+WHOEVER = rf"(?:{_any(_F.conditions.subjects)})\b"
 CONDITION = re.compile(
-    r"\bif\b(?! you (?:can|could|would|will|don'?t mind|do not mind|wouldn'?t mind|please"
-    r"|like|want|have a|get a)\b)(?! possible\b)"
-    r"|\b(?:unless|whenever|as soon as|in case|provided that)\b"
-    rf"|(?:^|,\s*|\b)(?:when|once|until|till|after|before|while)\s+{WHOEVER}"
-    # a place it has to reach first: "turn right at the end of the road"
-    r"|\bat the (?:end of|next|corner|junction|roundabout|crossroads)\b"
-    r"|\b(?:when|once) you (?:get|reach|arrive|come)\b")
-LEADING_CONDITION = re.compile(
-    rf"^(?:when|whenever|once|until|till|after|before|while|as soon as|in case)\s+{WHOEVER}")
-HOW_TO = _words(r"how (?:do|can|could|should|would|does) (?:i|we|one|you|someone)"
-                r"|how to|how would i")
-HYPOTHETICAL = re.compile(r"^what (?:would|will|could|might) happen\b|\bwhat if\b"
-                          r"|^(?:suppose|imagine|hypothetically)\b|\bwould it be bad if\b")
-REPORTED = re.compile(r"\b(?:said|says|told|tells|asked)\b|[\"“”]")
-TELL_ME_WORDS = (r"tell me (?:if|whether|what|how|where)|let me know (?:if|whether)"
-                 r"|check (?:if|whether)|show me")
-TELL_ME = _words(TELL_ME_WORDS)  # "can you tell me if the fan is on": a question
-QUESTION_START = _words(
-    r"is|are|was|were|am|isn'?t|aren'?t|does|do|did|doesn'?t|didn'?t|has|have|had|hasn'?t"
-    r"|haven'?t|what|what'?s|whats|which|how|how'?s|where|where'?s|who|who'?s|why|when|whose"
-    rf"|(?:do|can) you (?:know|tell me|see)|{TELL_ME_WORDS}")
-PAST_TIME = re.compile(r"\b(?:yesterday|last (?:night|time|week|evening)|earlier|ago|already"
-                       r"|just now|before)\b")
-SUBJECT = _words(r"i|you|we|he|she|it|they|someone|somebody|nobody|everyone|everybody"
-                 r"|something|nothing|this|that|there|these|those|u")
-SUBJECT_VERB = _words(r"it'?s|that'?s|there'?s|i'?m|you'?re|we'?re|they'?re|he'?s|she'?s"
-                      r"|i'?ve|you'?ve|we'?ve|they'?ve|it'?ll|i'?ll|it was|it is")
-GERUND = re.compile(r"^(?!(?:bring|string|king|ring|thing|nothing|something|everything|morning"
-                    r"|evening|ceiling|anything)\b)\w{3,}ing\b")
-DETERMINER = _words(r"the|my|our|your|this|that|these|those|his|her|their|its")
-FINITE_WORDS = (
-    "is are was were am has have had does did keeps kept seems seemed looks looked feels "
-    "sounds smells isn't aren't wasn't weren't doesn't didn't hasn't haven't hadn't won't "
-    "can't went ran made left began got came saw said told took gave broke forgot heard "
-    "thought knew stood sat spun drove rode woke lit fell felt found brought bought caught "
-    "meant sent spent built lost won needs wants starts turns runs makes goes moves works "
-    "stops beeps hums flickers buzzes blinks will would could should might must uses takes "
-    "costs wastes drains helps means causes gets gives")
-FINITE = frozenset(FINITE_WORDS.split())
-SEQUENCE = re.compile(r",?\s*\b(?:and then|then|after that|afterwards|followed by"
-                      r"|and after that)\b\s*")
+    r"\bif\b" + "".join(f"(?! {p})" for p in _F.conditions.not_after_if)
+    + rf"|\b(?:{_any(_F.conditions.anywhere)})\b"
+    + rf"|(?:^|,\s*|\b)(?:{_any(_F.conditions.before_a_subject)})\s+{WHOEVER}"
+    + "".join(f"|{p}" for p in _F.conditions.places))
+LEADING_CONDITION = re.compile(rf"^(?:{_any(_F.conditions.leading)})\s+{WHOEVER}")
+CONDITION_START = re.compile(rf"^(?:{_any(_F.conditions.starts)})\b")
+HOW_TO = re.compile(rf"^(?:{_any(_F.statements.how_to)})\b")
+HYPOTHETICAL = re.compile(_any(_F.statements.hypothetical))
+REPORTED = re.compile(_any(_F.statements.reported))
+TELL_ME = re.compile(rf"^(?:{_any(_F.questions.tell_me)})\b")  # "can you tell me if..."
+QUESTION_START = re.compile(rf"^(?:{_any([*_F.questions.starts, *_F.questions.tell_me])})\b")
+PAST_TIME = re.compile(rf"\b(?:{_any(_F.statements.past_time)})\b")
+SUBJECT = re.compile(rf"^(?:{_any(_F.statements.subjects)})\b")
+SUBJECT_VERB = re.compile(rf"^(?:{_any(_F.statements.subject_verbs)})\b")
+POSSESSIVE = re.compile(r"^\w+'s\b")
+NOT_POSSESSIVE = re.compile(rf"^(?:{_words_(_F.statements.not_possessive)})'s\b")
+GERUND = re.compile(rf"^(?!(?:{_words_(_F.statements.not_gerunds)})\b)\w{{3,}}ing\b")
+DETERMINER = re.compile(rf"^(?:{_words_(_F.statements.determiners)})\b")
+FINITE = frozenset(_F.statements.finite_verbs)
+SEQUENCE = re.compile(rf",?\s*\b(?:{_any(_F.sequences.then)})\b\s*")
 AND = re.compile(r"\s+and\s+(?!a half|an? half)")
-FIRST = re.compile(r"^(?:first|firstly|finally|lastly|also)\b,?\s*")
-CANCEL_WORDS = re.compile(r"\b(?:cancel|call off|never ?mind|forget(?: about)?(?! to)|scrap|delete"
-                    r"|remove|clear|drop|undo"
-                    r"|stop(?= (?:the |my |that |this )?(?:[a-z']+ ){0,3}"
-                    r"(?:timer|schedule|alarm|reminder)s?\b))\b")
-SCHEDULED = re.compile(r"\b(?:timers?|schedules?|scheduled|alarms?|reminders?|plans?|later"
-                       r"|tonight|tomorrow|at \d|at (?:noon|midnight)|in the morning"
-                       r"|(?:morning|evening|night)'?s?)\b")
-CLAUSE_BREAK = re.compile(r"\s*[,;:.!?]+(?:\s+|$)|\s+(?:but|instead)\s+")
+FIRST = re.compile(rf"^(?:{_any(_F.sequences.first)})\b,?\s*")
+BEFORE = re.compile(rf"^{_F.sequences.before}(.+)$")  # "before you drive, beep"
+INNER_BEFORE = re.compile(rf"^(.+?) {_F.sequences.before}(.+)$")  # "beep before you drive"
+CANCEL_WORDS = re.compile(rf"\b(?:{_any(_F.cancels.verbs)})\b")
+LEADING_CANCEL = re.compile(rf"^(?:please )?(?:{_any(_F.cancels.leading)})\b \w")
+SCHEDULED = re.compile(rf"\b(?:{_any(_F.cancels.scheduled)})\b")
+CLAUSE_BREAK = re.compile(rf"\s*[,;:.!?]+(?:\s+|$)|\s+(?:{_words_(_F.clauses.breaks)})\s+")
 # "it's dark can you...", "my coffee is cold please make more": a request begins
-POLITE_BREAK = re.compile(r"\s+(?=(?:can|could|would|will) you\b|please\b)")
-NOT_THAT = re.compile(r"\s+(?:instead of|rather than)\s+")  # "left instead of right"
-SENTENCE_BREAK = re.compile(r"\s+(?=(?:it is|it's|i am|i'm|there is|there's)\s)")
+POLITE_BREAK = re.compile(rf"\s+(?=(?:{_any(_F.clauses.request_breaks)})\b)")
+NOT_THAT = re.compile(rf"\s+(?:{_any(_F.clauses.not_that)})\s+")  # "left instead of right"
+SENTENCE_BREAK = re.compile(rf"\s+(?=(?:{_any(_F.clauses.sentence_breaks)})\s)")
 
 
 def normalise(text: str) -> str:
@@ -161,8 +110,7 @@ def read_form(text: str) -> Form:
     if REPORTED.search(text):
         return Form(STATEMENT, why="reported speech, not a request")
     if CANCEL_WORDS.search(text) and not QUESTION_START.match(text) and (
-            SCHEDULED.search(text) or re.match(
-                r"^(?:please )?(?:cancel|call off|scrap|never ?mind|forget)\b \w", text)):
+            SCHEDULED.search(text) or LEADING_CANCEL.match(text)):
         target = CANCEL_WORDS.sub(" ", text)
         return Form(CANCEL, (" ".join(target.split()),), "asks to cancel a schedule")
     if _is_condition(text):
@@ -188,7 +136,7 @@ def read_form(text: str) -> Form:
 
 def _is_condition(text: str) -> bool:
     plain = POLITE.sub("", text)
-    if re.match(r"^(?:if|unless)\b", plain) or LEADING_CONDITION.match(plain):
+    if CONDITION_START.match(plain) or LEADING_CONDITION.match(plain):
         return True
     return bool(CONDITION.search(plain)) and not QUESTION_START.match(plain)
 
@@ -220,7 +168,7 @@ def _clause_kind(clause: str) -> tuple[str, str]:
     if negated:
         return NEGATED, clause[negated.end():].strip()
     no = NO_DETERMINER.match(clause)
-    if no and not re.match(r"(?:turn|switch|make|go|drive|move|start|put|set)\b", no["rest"]):
+    if no and not CORRECTION.match(no["rest"]):
         return NEGATED, no["rest"]
     if no:  # "no turn the lights off": a correction without its comma
         clause = no["rest"]
@@ -253,8 +201,7 @@ def _is_statement(clause: str) -> bool:
         return True
     if SUBJECT_VERB.match(clause):
         return True
-    if re.match(r"^\w+'s\b", clause) and not re.match(r"^(?:let|what|how|where|who)'s\b",
-                                                      clause):
+    if POSSESSIVE.match(clause) and not NOT_POSSESSIVE.match(clause):
         return True
     if SUBJECT.match(clause) and len(words) > 1:
         return any(_finite(w) for w in words[1:3])
@@ -279,7 +226,7 @@ def _sequence(requests: list[str]) -> tuple[list[str], bool]:
     sequence = False  # said with "then", "before"...: not merely side by side
     pending_after: list[str] = []  # "before you X, Y": Y first
     for clause in requests:
-        before = re.match(r"^before (?:you |i |we )?(.+)$", clause)
+        before = BEFORE.match(clause)
         if before:
             pending_after.append(before[1])
             sequence = True
@@ -289,7 +236,7 @@ def _sequence(requests: list[str]) -> tuple[list[str], bool]:
         if not parts:
             continue
         sequence = sequence or len(parts) > 1
-        inner = re.match(r"^(.+?) before (?:you |i |we )?(.+)$", parts[-1])
+        inner = INNER_BEFORE.match(parts[-1])
         if inner:  # "buzz before you drive": as said
             parts[-1:] = [inner[1], inner[2]]
             sequence = True

@@ -33,6 +33,7 @@ from agent.interpret._catalogue import ModelError
 from agent.interpret._evidence import evidence
 from agent.interpret._form import (
     CANCEL,
+    CONDITIONAL,
     NEGATED,
     QUESTION,
     REQUEST,
@@ -40,28 +41,18 @@ from agent.interpret._form import (
     read_form,
     split_and,
 )
+from agent.interpret._language import english
 from agent.interpret._lexicon import OPERATION_CONCEPTS, concepts, refers_back
 from agent.interpret._matcher import Matcher
 from agent.interpret._questions import Asked, Subjects
 from agent.interpret._slots import extract
+from agent.interpret._stops import StopReader
 from agent.interpret._text import tokens
 from agent.interpret._time import VagueTime, find_time
 
 log = logging.getLogger(__name__)
 
-STOP_WORDS = frozenset({"stop", "halt", "freeze", "whoa", "woah", "abort", "estop"})
-STOP_PHRASES = ("stand still", "hold it", "emergency")
-# Words for the robot itself: "stop the robot" is a stop even where "robot vacuum" is a device.
-ITSELF = frozenset({"robot", "bot", "yourself", "everything", "all", "moving", "motion", "now"})
-# Things that are not motion, whatever the robot: "stop the music", "stop play" ask to stop
-# something this robot does not do, and are asked back like "stop the vacuum" (a word the
-# lexicon does not know, "stop the car", is still a stop: only what is known to be something
-# else is exempt).
-NOT_MOTION = frozenset({
-    "music", "song", "songs", "track", "playlist", "album", "radio", "podcast", "audiobook",
-    "audio", "video", "movie", "film", "playback", "play", "playing", "tv", "television",
-    "telly", "alarm", "timer", "reminder", "ringing", "ringtone", "call", "recording"})
-EVERYTHING = frozenset({"all", "every", "everything", "everyone"})
+EVERYTHING = frozenset(english().requests.words.everything)  # "cancel everything"
 
 
 class Scorer(Protocol):
@@ -113,13 +104,14 @@ class Interpreter:
              and kind_of(config.devices[a.device].kind).is_safe_op(a.op)), None)
         moving = {n for n, a in config.actions.items()
                   if kind_of(config.devices[a.device].kind).moves}
-        # Things that name a device that is not the wheels: "stop the vacuum" is no stop.
-        self.other_things = {c for p in self.matcher.profiles if p.action not in moving
-                             for c in p.concepts if c not in OPERATION_CONCEPTS} - {
-            c for p in self.matcher.profiles if p.action in moving for c in p.concepts}
-        # What the wheels do, but stopping: "stop driving and the music" is about motion too
-        self.motion = {p.operation for p in self.matcher.profiles if p.action in moving} - {
-            "stop"}
+        # Things that name a device that is not the wheels: "stop the vacuum" is no stop; what
+        # the wheels do, but stopping: "stop driving and the music" is about motion too.
+        self.stops = StopReader(
+            other_things={c for p in self.matcher.profiles if p.action not in moving
+                          for c in p.concepts if c not in OPERATION_CONCEPTS} - {
+                c for p in self.matcher.profiles if p.action in moving for c in p.concepts},
+            motion={p.operation for p in self.matcher.profiles if p.action in moving} - {
+                "stop"})
 
     def interpret(self, text: str, now: datetime | None = None) -> Interpretation:
         started = time.perf_counter()
@@ -127,6 +119,9 @@ class Interpreter:
         return replace(result, latency_ms=(time.perf_counter() - started) * 1000)
 
     def _interpret(self, text: str, now: datetime) -> Interpretation:
+        stop = self.stops.read(text) if self.stop_action else None
+        if stop is not None and stop.stops:  # before the form: every stop stops
+            return self._stop(text, stop.why, now)
         form = read_form(text)
         if form.kind == REQUEST:
             return self._requests(text, form, now)
@@ -228,7 +223,7 @@ class Interpreter:
         """One request to one action. use_model=False where only a clear match matters (what a
         negation is about, a candidate step): the model would only cost time there."""
         words = tokens(text)
-        if self.stop_action and self._is_stop(words):
+        if self.stop_action and self.stops.is_stop(text):  # "don't move" read as "stop"
             return Interpretation(text, self.stop_action, {}, CONFIDENCE["stop"], why="stop word",
                                   evidence="stop")
         words = self._with_referent(words, context)
@@ -278,22 +273,19 @@ class Interpreter:
                   if c not in OPERATION_CONCEPTS and self.matcher.known(c)]
         return words + things
 
-    def _is_stop(self, words: list[str]) -> bool:
-        text = " ".join(words)
-        if not (STOP_WORDS & set(words) or any(p in text for p in STOP_PHRASES)):
-            return False
-        found = concepts(words)
-        named = {c for c in found if c in self.other_things} - ITSELF
-        if named:  # "stop the vacuum" names a device with no stop: not the wheels'
-            return False
-        # "stop the music": something else, unless motion is named too
-        return not (NOT_MOTION & set(words)) or bool(
-            ITSELF & set(words) or self.motion & set(found))
+    def _stop(self, text: str, why: str, now: datetime) -> Interpretation:
+        if self._has_time(text, now):
+            why += "; a stop is never scheduled: it stops now"
+        if read_form(text).kind == CONDITIONAL:
+            why += ("; it stops now: a condition is not set up from text (a reaction in the "
+                    "config does that)")
+        return Interpretation(text, self.stop_action, {}, CONFIDENCE["stop"], why=why,
+                              evidence="stop")
 
     def is_stop_text(self, text: str) -> bool:
         """Stop-like words, read cheaply in raw text (it may be the JSON of a request): such a
         request jumps the queue; what it asks is read in full when its turn comes."""
-        return self._is_stop(tokens(text))
+        return self.stops.is_stop(text)
 
     def _cancel(self, text: str, form: Form) -> Interpretation:
         words = tokens(" ".join(form.parts))

@@ -13,111 +13,43 @@ from __future__ import annotations
 import functools
 
 from agent.devices import COLORS
+from agent.interpret._language import english
 from agent.interpret._text import COUNTS, FRACTIONS, NEGATIVE, SCALES, SMALL, TENS, UNITS, stem
 
-OPERATIONS: dict[str, str] = {
-    "on": "on enable",
-    "off": "off disable deactivate shut kill cut extinguish",
-    "start": "start begin launch activate run brew prepare initialize initialise trigger",
-    "stop": "stop halt freeze whoa abort cease",
-    "bright": "bright brighten brighter brightness increase raise up more higher boost "
-              "intensify maximise maximize lighten lighter illuminate",
-    "dim": "dim dimmer dimmed darker darken decrease lower down reduce less low soften fade "
-           "minimise minimize",
-    "color": "color colour colors colours hue shade tint",
-    "move": "move drive go roll travel advance forward forwards backward backwards ahead "
-            "reverse back",
-    "rotate": "rotate spin pivot swivel turn",
-    "sound": "beep honk horn buzz sound hoot toot",
-    "angle": "angle tilt point aim",
-}
-THINGS: dict[str, str] = {
-    "light": "light lights lamp lamps lighting bulb bulbs lightbulb lightbulbs lantern "
-             "headlight headlights illumination chandelier sconce leds",
-    "plug": "plug plugs socket sockets outlet outlets powerpoint receptacle wemo",
-    "coffee": "coffee espresso latte cappuccino americano mocha macchiato cortado",
-    "clean": "clean cleaning cleaner vacuum hoover sweep dust cleanup roomba robovac mop "
-             "mopping",
-    "water": "water watering irrigate sprinkler pump",
-    "distance": "distance far metre meter metres meters",
-    "temperature": "temperature temp warm warmth hot cold cool chilly freezing",
-    "humidity": "humidity humid moisture moist damp",
-    "battery": "battery batteries charge charged",
-    "photo": "photo photos photograph picture pictures pic snapshot",
-}
+_EN = english().lexicon  # the words: agent/interpret/lang/en/lexicon.toml
+OPERATIONS: dict[str, str] = {c: " ".join(ws) for c, ws in _EN.operations.items()}
+THINGS: dict[str, str] = {c: " ".join(ws) for c, ws in _EN.things.items()}
 # General words for the values of common enums, used only when the enum has that value.
-VALUE_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "forward": ("forwards", "ahead", "straight", "front"),
-    "backward": ("backwards", "back", "reverse", "backup", "behind"),
-    "left": ("anticlockwise", "counterclockwise", "port"),
-    "right": ("clockwise", "starboard"),
-    "on": ("enable",), "off": ("disable",), "half": ("halfway",),
-}
+VALUE_SYNONYMS: dict[str, tuple[str, ...]] = {v: tuple(ws) for v, ws in _EN.value_synonyms.items()}
 # Operation names of CONTRACT section 1, mapped to concepts (what text calls each device kind
 # is the kind's own: agent.devices).
-OP_CONCEPTS = {"on": "on", "off": "off", "brighter": "bright", "dimmer": "dim",
-               "brightness": "bright", "color": "color", "pulse": "start", "run": "start",
-               "move": "move", "turn": "rotate", "stop": "stop", "beep": "sound",
-               "angle": "angle", "detach": "off"}
+OP_CONCEPTS = dict(_EN.operation_names)
 # "turn" switches things unless it is about a direction: "turn on" vs "turn left".
-SWITCH_WORDS = frozenset({"on", "off", "up", "down"})
+SWITCH_WORDS = frozenset(_EN.words.switch)
 # ...and without a direction or an angle it changes something: "turn the lights blue"
-TURN_WORDS = frozenset({"left", "right", "around", "clockwise", "anticlockwise",
-                        "counterclockwise", "degrees", "degree", "deg", "°", "angle", "quarter",
-                        "half", "full", "port", "starboard", "back", "spot", "radians"})
-
-FILLER = frozenset((
-    "a", "an", "the", "please", "can", "could", "would", "will", "you", "me", "my", "i", "we",
-    "our", "us", "your", "it", "this", "that", "these", "those", "to", "from", "for", "of", "in",
-    "into",
-    "at", "by", "with", "and", "or", "but", "now", "just", "some", "any", "all", "every",
-    "kindly", "hey", "ok", "okay", "so", "be", "is", "are", "am", "do", "does", "did", "have",
-    "has", "get", "got", "let", "lets", "let's", "want", "wanna", "would", "like", "need", "i'd",
-    "i'm", "here", "there", "it's", "that's", "there's", "what's", "i've", "i'll", "you're",
-    # degree words: "lower the lights a little bit"
-    "bit", "little", "slightly", "tad", "somewhat", "really", "very",
-    # verbs that say nothing of what to do: "set the lights to red", "put the lamp on"
-    "set", "put", "make", "switch", "change", "changed", "instead",
-))
-DEMONSTRATIVES = frozenset(("this", "that", "these", "those"))
+TURN_WORDS = frozenset(_EN.words.turn)
+FILLER = frozenset(_EN.words.filler)
+DEMONSTRATIVES = frozenset(_EN.words.demonstratives)
 # Words for a property that name the thing when another word asks for more or less of it:
 # "decrease the brightness" dims the lights; "lamp brightness 30 percent" sets it.
-PROPERTIES = {"brightness": "light"}
-MORE_OR_LESS = frozenset(("bright", "dim"))
+PROPERTIES = dict(_EN.properties)
+MORE_OR_LESS = frozenset(_EN.words.more_or_less)
 # Where a device is, when the config does not say: no evidence for or against an action.
-PLACES = frozenset((
-    "room", "living", "bedroom", "kitchen", "bathroom", "hall", "hallway", "office", "house",
-    "home", "garage", "garden", "upstairs", "downstairs", "lounge", "workshop", "master",
-    "flat", "apartment", "floor", "carpet", "rug", "place", "dining", "landing", "study",
-    "spare", "nursery", "conservatory", "porch", "utility", "den", "loft", "attic", "basement",
-    "cellar", "playroom", "corridor", "stairs", "patio", "balcony", "everywhere", "everything",
-    "whole", "entire",
-))
-
+PLACES = frozenset(_EN.words.places)
 # Words for any device ("the coffee machine"): no evidence either way, as a place.
-GENERIC_DEVICES = frozenset(("machine", "machines", "appliance", "appliances", "device",
-                             "devices", "gadget"))
-
+GENERIC_DEVICES = frozenset(_EN.words.generic_devices)
 # The names people call an assistant by ("olly, make the room blue"): no evidence either way.
-ASSISTANT_NAMES = ("alexa", "siri", "olly", "google", "jarvis", "cortana", "bixby")
-
+ASSISTANT_NAMES = tuple(_EN.words.assistant_names)
 # Phrases whose words mean something else on their own.
-PHRASES = {("back", "up"): "backward", ("go", "back"): "backward",
-           ("turn", "around"): "turn 180 degrees", ("spin", "around"): "turn 180 degrees",
-           ("turn", "round"): "turn 180 degrees", ("too", "bright"): "dim",
-           ("start", "up"): "start", ("fire", "up"): "start", ("power", "up"): "on",
-           ("power", "on"): "on", ("power", "off"): "off", ("power", "down"): "off",
-           ("lights", "out"): "lights off",
-           ("shut", "down"): "off", ("cup", "of"): "", ("mug", "of"): "", ("glass", "of"): "",
-           ("pot", "of"): "", ("go", "with"): ""}
+PHRASES = {tuple(k.split()): v for k, v in _EN.phrases.items()}
 # Phrases that mean something else where a request begins, the verb: "light up the kitchen"
 # is lights on or brighter (people say both), "turn the light up" is brighter.
-LEADING_PHRASES = {("light", "up"): "light on bright"}
+LEADING_PHRASES = {tuple(k.split()): v for k, v in _EN.leading_phrases.items()}
 # Words that describe a state, not an operation ("it's dark" asks for light, not for dimming):
 # they get a concept of their own so no stem claims them.
-STATES = ("dark", "quiet", "loud", "high")
+STATES = tuple(_EN.words.states)
 # Operations that stand for each other: turning on a coffee maker is starting it.
-SAME_OPERATION = {"on": "start", "start": "on", "move": "angle", "angle": "move"}
+SAME_OPERATION = dict(_EN.same_operation)
 
 CONCEPT_OF: dict[str, str] = {w: w for w in STATES}
 for _side in ("left", "right"):  # "clockwise" is the value "right"
@@ -144,13 +76,12 @@ def concept(word: str) -> str:
 
 # Words that ask for a value ("make the buzzer blue"): an action that cannot take it is not it.
 # A comparison asks for more or less of something ("make the coffee stronger").
-COMPARATIVES = ("stronger weaker louder quieter softer harder faster slower hotter warmer colder "
-                "cooler longer shorter bigger smaller thicker thinner")
+COMPARATIVES = " ".join(_EN.words.comparatives)
 # Colour names (the last word of one: "warm white" ends in white): a colour names a state of a
 # light, where a level word ("normal", "quiet", "medium") could be a state of anything
-COLOUR_WORDS = frozenset({name.split()[-1] for name in COLORS} | {
-    "black", "grey", "gray", "brown", "amber", "violet", "gold", "silver", "teal", "turquoise",
-    "lilac", "lavender", "indigo", "crimson", "scarlet", "beige"})
+COLOUR_WORDS = frozenset({name.split()[-1] for name in COLORS} | set(_EN.words.colours))
+# Verbs that give a thing a value, said as the result: "make the living room blue"
+RESULT_VERBS = frozenset(_EN.words.result_verbs)
 VALUE_CONCEPTS = frozenset({concept(w) for name in COLORS for w in name.split()} |
                            {concept(w) for w in COMPARATIVES.split()} | {"left", "right"})
 

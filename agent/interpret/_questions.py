@@ -14,12 +14,13 @@ from dataclasses import dataclass
 
 from agent.config import Config
 from agent.devices import kind_of
+from agent.interpret._language import english
 from agent.interpret._lexicon import OPERATION_CONCEPTS, concepts
 from agent.interpret._text import tokens, without_asides
 
-UNIT_CONCEPTS = {"m": "distance", "cm": "distance", "mm": "distance", "°c": "temperature",
-                 "°f": "temperature", "c": "temperature", "lx": "light", "lux": "light"}
-ABOUT_ITSELF = ("you", "robot")  # "what are you doing?", "is the robot moving?"
+UNIT_CONCEPTS = dict(english().requests.unit_concepts)
+# "what are you doing?", "is the robot moving?"
+ABOUT_ITSELF = tuple(english().requests.words.about_itself)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.config import ActionConfig, ParamSpec
+from agent.interpret._language import english
 from agent.interpret._lexicon import COLOUR_WORDS, concept, rephrase, spoken_forms
 from agent.interpret._text import UNITS, Quantity, quantities, tokens
 
@@ -27,17 +28,18 @@ NAME_UNITS: tuple[tuple[str, str, float], ...] = (
     ("count", "count", 1.0), ("repeat", "count", 1.0), ("repeats", "count", 1.0),
 )
 MAX_REPEAT = 5  # "honk three times" with no count parameter: that many steps, at most this
+_EN = english().requests  # the words: agent/interpret/lang/en/requests.toml
 # A level said as a word, in percent: "lamp to medium" is a level of 0.5; "turn the lights down
 # to medium" to an action that takes no level is asked back, as a number it cannot take is.
-LEVEL_WORDS = {"medium": 50.0, "mid": 50.0, "halfway": 50.0, "max": 100.0, "maximum": 100.0}
+LEVEL_WORDS = dict(_EN.levels)
 # Words that leave a value to the robot when the parameter is named without one: "a different
 # colour", "some random colour", "change the colour of the lights".
-ANY_VALUE = frozenset(("different", "another", "other", "random", "new", "next"))
-CHANGE_VERBS = frozenset(("change", "switch", "swap", "cycle", "replace", "vary", "alter"))
+ANY_VALUE = frozenset(_EN.words.any_value)
+CHANGE_VERBS = frozenset(_EN.words.change_verbs)
 # ...but not when a value is meant, even one the action lacks: "to turquoise", "back", "to the
 # same colour", "to my favourite"
-MEANT_VALUE = frozenset(("same", "previous", "usual", "favourite", "favorite", "last",
-                         "original", "default", "back", "before", "old", "earlier"))
+MEANT_VALUE = frozenset(_EN.words.meant_value)
+TO_A_VALUE = frozenset(_EN.words.to_a_value)
 
 
 def unit_of(name: str) -> tuple[str | None, float]:
@@ -126,7 +128,7 @@ def _left_to_us(name: str, words: list[str]) -> bool:
     said = set(words)
     if not any(concept(w) == concept(name) for w in words) or (COLOUR_WORDS | MEANT_VALUE) & said:
         return False
-    return bool(ANY_VALUE & said) or bool(CHANGE_VERBS & said and not {"to", "into"} & said)
+    return bool(ANY_VALUE & said) or bool(CHANGE_VERBS & said and not TO_A_VALUE & said)
 
 
 _AMBIGUOUS = object()

@@ -1,8 +1,9 @@
 """Words, numbers and units in short spoken requests.
 
-Everything here is general English, not tied to any config: tokenising, a light stemmer,
-number words ("twenty five", "one and a half", "half a"), and quantities with units converted
-to base units (metres, degrees, seconds, fractions), and counts ("twice", "three times", "3x").
+Everything here is general English, not tied to any config (the words are data:
+agent/interpret/lang/en/numbers.toml): tokenising, a light stemmer, number words ("twenty
+five", "one and a half", "half a"), and quantities with units converted to base units
+(metres, degrees, seconds, fractions), and counts ("twice", "three times", "3x").
 """
 
 from __future__ import annotations
@@ -11,42 +12,18 @@ import functools
 import re
 from dataclasses import dataclass
 
-SMALL = {
-    "zero": 0, "oh": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-    "nineteen": 19,
-}
-TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-        "eighty": 80, "ninety": 90}
-FRACTIONS = {"half": 0.5, "quarter": 0.25, "third": 1 / 3}
-COUNTS = {"once": 1, "twice": 2, "thrice": 3}  # how many times, in one word
-NEGATIVE = frozenset({"minus", "negative"})
-SCALES = {"hundred": 100, "thousand": 1000}
-COUNTS = {"once": 1, "twice": 2, "thrice": 3}  # a count that is its own unit
+from agent.interpret._language import english
 
+_EN = english().numbers  # the words: agent/interpret/lang/en/numbers.toml
+SMALL = dict(_EN.numbers.small)
+TENS = dict(_EN.numbers.tens)
+FRACTIONS = dict(_EN.numbers.fractions)
+NEGATIVE = frozenset(_EN.numbers.negative)
+SCALES = dict(_EN.numbers.scales)
+COUNTS = dict(_EN.numbers.counts)  # how many times, in one word: a count that is its own unit
 # unit word -> (dimension, factor to the dimension's base unit)
-UNITS: dict[str, tuple[str, float]] = {}
-for _words, _dim, _factor in (
-    ("m meter meters metre metres", "length", 1.0),
-    ("cm centimeter centimeters centimetre centimetres cms", "length", 0.01),
-    ("mm millimeter millimeters millimetre millimetres", "length", 0.001),
-    ("km kilometer kilometers kilometre kilometres", "length", 1000.0),
-    ("in inch inches", "length", 0.0254),
-    ("ft foot feet", "length", 0.3048),
-    ("yd yard yards", "length", 0.9144),
-    ("deg degree degrees °", "angle", 1.0),
-    ("rad radian radians", "angle", 57.29577951308232),
-    ("turn turns revolution revolutions circle circles", "angle", 360.0),
-    ("s sec secs second seconds", "time", 1.0),
-    ("ms millisecond milliseconds", "time", 0.001),
-    ("min mins minute minutes", "time", 60.0),
-    ("h hr hrs hour hours", "time", 3600.0),
-    ("% percent per-cent", "percent", 1.0),
-    ("x time times", "count", 1.0),  # "3x", "three times"
-):
-    for _w in _words.split():
-        UNITS[_w] = (_dim, _factor)
+UNITS: dict[str, tuple[str, float]] = {
+    word: (unit.dimension, unit.factor) for unit in _EN.units for word in unit.words}
 
 TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+(?:'[a-z]+)?|°|%")
 
