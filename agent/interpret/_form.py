@@ -43,7 +43,9 @@ class Form:
 _F = english().forms
 _any, _words_ = alternatives, words
 NEGATION = re.compile(rf"^(?:(?:(?:{_words_(_F.negation.lead_ins)}) )*"
-                      rf"(?:{_any(_F.negation.cues)}))\b")
+                      rf"(?:{_any([*_F.negation.cues, *_F.negation.refraining])}))\b")
+NEGATIVE_ADVERB = re.compile(rf"\b(?:{_any(_F.negation.adverbs)})\b")
+SCOPE_END = re.compile(rf"\s+and\s+(?:{_any(_F.negation.scope_ends)})\s+")
 DONT_MOVE = re.compile(rf"^(?:{_F.negation.dont_move})$")
 NO_DETERMINER = re.compile(r"^no (?!need\b|more\b)(?P<rest>\w.*)$")  # "no lamp please"
 CORRECTION = re.compile(rf"(?:{_words_(_F.negation.correction_verbs)})\b")  # "no, turn it off"
@@ -109,6 +111,11 @@ def read_form(text: str) -> Form:
         return Form(STATEMENT, why="a hypothetical or how-to question, not a request")
     if REPORTED.search(text):
         return Form(STATEMENT, why="reported speech, not a request")
+    first, *rest = [c for c in CLAUSE_BREAK.split(text) if c.strip()] or [""]
+    if LEADING_CANCEL.match(text) and not SCHEDULED.search(text) and rest:
+        # "never mind the horn, start the vacuum": nothing scheduled is named, and a request
+        # follows: the first clause takes back what was said before
+        return _with_context(read_form(" ".join(rest)), first)
     if CANCEL_WORDS.search(text) and not QUESTION_START.match(text) and (
             SCHEDULED.search(text) or LEADING_CANCEL.match(text)):
         target = CANCEL_WORDS.sub(" ", text)
@@ -119,7 +126,7 @@ def read_form(text: str) -> Form:
     clauses = [c for part in CLAUSE_BREAK.split(text) for c in SENTENCE_BREAK.split(part)]
     if not QUESTION_START.match(text):
         clauses = [c for clause in clauses for c in POLITE_BREAK.split(clause)]
-    kinds = [_clause_kind(c) for c in clauses if c.strip()]
+    kinds = [kind for c in clauses if c.strip() for kind in _scoped(*_clause_kind(c))]
     requests = [clause for kind, clause in kinds if kind == REQUEST]
     context = " ".join(c for k, c in kinds if k != REQUEST)
     if requests:
@@ -132,6 +139,11 @@ def read_form(text: str) -> Form:
                    STATEMENT: "a statement or report, not a request"}[kind]
             return Form(kind, tuple(found), why, context=context)
     return Form(STATEMENT, why="nothing asked")
+
+
+def _with_context(form: Form, context: str) -> Form:
+    return Form(form.kind, form.parts, form.why, form.sequence,
+                " ".join(c for c in (context, form.context) if c))
 
 
 def _is_condition(text: str) -> bool:
@@ -152,6 +164,17 @@ def _consequent(text: str) -> str:
     return after.strip() if comma else ""
 
 
+def _scoped(kind: str, clause: str) -> list[tuple[str, str]]:
+    """A negation ends where "and" marks a new request ("skip the beep and just set the fan to
+    low"); a bare "and" stays in its scope: "don't drive and beep" may mean neither."""
+    if kind != NEGATED:
+        return [(kind, clause)]
+    scope = SCOPE_END.search(clause)
+    if scope is None:
+        return [(kind, clause)]
+    return [(kind, clause[:scope.start()]), *_scoped(*_clause_kind(clause[scope.end():]))]
+
+
 def _clause_kind(clause: str) -> tuple[str, str]:
     """One clause: (kind, the words that matter)."""
     clause = TRAILING.sub("", clause.strip()).strip()
@@ -167,6 +190,9 @@ def _clause_kind(clause: str) -> tuple[str, str]:
     negated = NEGATION.match(clause)
     if negated:
         return NEGATED, clause[negated.end():].strip()
+    adverb = NEGATIVE_ADVERB.search(clause)
+    if adverb:  # "by no means turn it on": the whole clause says not to
+        return NEGATED, " ".join(NEGATIVE_ADVERB.sub(" ", clause).split())
     no = NO_DETERMINER.match(clause)
     if no and not CORRECTION.match(no["rest"]):
         return NEGATED, no["rest"]

@@ -91,6 +91,9 @@ class Numbers(Strict):
 class Negation(Strict):
     lead_ins: Words
     cues: list[Pattern]
+    refraining: list[Pattern]
+    scope_ends: list[Pattern]
+    adverbs: list[Pattern]
     dont_move: Pattern
     affirming: list[Pattern]
     correction_verbs: Words
