@@ -19,8 +19,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as scripts/NAME.py
 
 from agent.config import load_config
-from scripts.calibrate import DEVELOPMENT, HELD_OUT
-from scripts.eval_interpreter import Score, evaluate, pct, read_rows
+from scripts.calibrate import DEVELOPMENT, HELD_OUT, HELDOUT_NOW, LANGUAGES
+from scripts.eval_interpreter import (
+    NOW,
+    Score,
+    by_config,
+    evaluate,
+    pct,
+    read_rows,
+    with_languages,
+)
 
 
 def row(name: str, mode: str, score: Score) -> str:
@@ -45,13 +53,17 @@ def main() -> int:
     for config_path, data in [*DEVELOPMENT, *HELD_OUT]:
         if not data.exists():
             continue
-        config = load_config(config_path)
-        if args.threads:
-            config = config.model_copy(update={"model": config.model.model_copy(
-                update={"threads": args.threads})})
-        rows = read_rows(Path(data))
-        print(row(data.name, "without", evaluate(config, rows)), flush=True)
-        print(row(data.name, "with", evaluate(config, rows, load_scorer(config))), flush=True)
+        now = NOW if config_path else HELDOUT_NOW
+        without, with_model = Score(), Score()
+        for path, rows in by_config(data, read_rows(Path(data)), config_path).items():
+            config = with_languages(load_config(path), LANGUAGES)
+            if args.threads:
+                config = config.model_copy(update={"model": config.model.model_copy(
+                    update={"threads": args.threads})})
+            evaluate(config, rows, score=without, now=now)
+            evaluate(config, rows, load_scorer(config), with_model, now)
+        print(row(data.name, "without", without), flush=True)
+        print(row(data.name, "with", with_model), flush=True)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak RSS of this process (model loaded once per config): {rss:.0f} MB")
     return 0

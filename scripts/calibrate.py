@@ -20,6 +20,7 @@ import argparse
 import math
 import sys
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +30,22 @@ from agent.config import load_config
 from agent.interpret import Interpretation, Interpreter
 from agent.safety.gate import Gate
 from agent.text.decide import with_values_picked
-from scripts.eval_interpreter import NOW, label, params_match, read_rows
+from scripts.eval_interpreter import (
+    NOW,
+    by_config,
+    label,
+    params_match,
+    read_rows,
+    with_languages,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "scripts/eval-data"
 SHARED = ROOT.parent / "shared/eval"
-DEVELOPMENT = [
+HELDOUT = EVAL / "heldout"
+HELDOUT_NOW = datetime(2026, 12, 9, 10, 0).astimezone()  # NOW of the frozen sets' labels
+LANGUAGES = ("en", "de")  # every set is read with every language the interpreter has
+DEVELOPMENT: list[tuple[Path | None, Path]] = [
     (EVAL / "home-rover.toml", SHARED / "slurp-devel-home.jsonl"),
     (EVAL / "home-rover.toml", EVAL / "slurp-test-home-dev.jsonl"),
     (ROOT / "deploy/examples/rover.toml", EVAL / "rover-motion.jsonl"),
@@ -47,8 +58,7 @@ DEVELOPMENT = [
     (EVAL / "living-room.toml", EVAL / "calib-living-room.jsonl"),
     (EVAL / "studio.toml", EVAL / "calib-studio.jsonl"),
     (ROOT / "deploy/examples/rover.toml", EVAL / "calib-rover.jsonl"),
-]
-HELD_OUT = [
+    # Sets once held out, since tuned on (docs/interpreter.md): development from issue 21 on
     (EVAL / "home-current.toml", EVAL / "sentence-forms.jsonl"),
     (ROOT / "deploy/examples/rover.toml", EVAL / "rover-forms.jsonl"),
     (EVAL / "workshop.toml", EVAL / "forms-holdout.jsonl"),
@@ -58,6 +68,17 @@ HELD_OUT = [
     (EVAL / "living-room.toml", EVAL / "values-holdout-living-room.jsonl"),
     (EVAL / "studio.toml", EVAL / "values-holdout-studio.jsonl"),
     (ROOT / "deploy/examples/rover.toml", EVAL / "values-holdout-rover.jsonl"),
+    # The development halves of the sets frozen on 2026-12-07 (each line names its config)
+    (None, HELDOUT / "set-c/german-dev.jsonl"),
+    (None, HELDOUT / "set-c/negation-stops-dev.jsonl"),
+    # Written by a colleague who saw none of the rules, as development data (issue 21)
+    (None, EVAL / "dev-d/requests.jsonl"),
+]
+# Frozen before any rule saw them (scripts/eval-data/heldout/FROZEN.json): figures only
+HELD_OUT: list[tuple[Path | None, Path]] = [
+    (None, HELDOUT / "set-a/requests.jsonl"),
+    (None, HELDOUT / "set-c/german-holdout.jsonl"),
+    (None, HELDOUT / "set-c/negation-stops-holdout.jsonl"),
 ]
 TABLE = ROOT / "agent/interpret/_calibrated.py"
 Z = 1.645  # one-sided 95 %
@@ -83,7 +104,7 @@ def samples(interp: Interpretation, row: dict[str, Any], gate: Gate
 
     def could_run(step: Interpretation) -> bool:
         return (step.action is not None and not step.by_model and not step.question and
-                gate.check_static(step.action, step.params).allowed and
+                not step.not_here and gate.check_static(step.action, step.params).allowed and
                 gate.config.actions[step.action].risk != "high")
 
     interp = with_values_picked(interp, gate.config, None)
@@ -104,16 +125,19 @@ def samples(interp: Interpretation, row: dict[str, Any], gate: Gate
     return [(interp, right)]
 
 
-def collect(sets: list[tuple[Path, Path]]) -> list[tuple[Interpretation, bool]]:
+def collect(sets: list[tuple[Path | None, Path]]) -> list[tuple[Interpretation, bool]]:
+    """Every sample of these sets; a set without a config names one on each line."""
     found = []
     for config_path, data in sets:
         if not data.exists():
             print(f"skipping {data}: not beside this checkout", file=sys.stderr)
             continue
-        config = load_config(config_path)
-        interpreter, gate = Interpreter(config), Gate.static(config)
-        for row in read_rows(data):
-            found += samples(interpreter.interpret(row["text"], now=NOW), row, gate)
+        now = NOW if config_path else HELDOUT_NOW
+        for path, rows in by_config(data, read_rows(data), config_path).items():
+            config = with_languages(load_config(path), LANGUAGES)
+            interpreter, gate = Interpreter(config), Gate.static(config)
+            for row in rows:
+                found += samples(interpreter.interpret(row["text"], now=now), row, gate)
     return found
 
 

@@ -198,6 +198,11 @@ def by_config(data: Path, rows: list[dict[str, Any]], given: Path | None
     return groups
 
 
+def with_languages(config: Config, languages: tuple[str, ...]) -> Config:
+    return config.model_copy(update={"interpreter": config.interpreter.model_copy(
+        update={"languages": languages})})
+
+
 def frozen_heldout(data: Path) -> str:
     """The date a held-out set was frozen, or '' when the file is no frozen held-out set."""
     frozen = json.loads((HELDOUT / "FROZEN.json").read_text())
@@ -220,6 +225,8 @@ def main() -> int:
     parser.add_argument("--no-model", action="store_true", help="matcher only")
     parser.add_argument("--quiet", action="store_true", help="figures only")
     parser.add_argument("--now", type=datetime.fromisoformat, help="NOW of the labels")
+    parser.add_argument("--languages", help="the interpreter's languages, e.g. en,de "
+                        "(else each config's own [interpreter] languages)")
     parser.add_argument("--show-heldout-misses", action="store_true",
                         help="print the misses of a frozen held-out set (once the work is done)")
     args = parser.parse_args()
@@ -228,6 +235,8 @@ def main() -> int:
     scorer_name = "none"
     for path, rows in by_config(args.data, read_rows(args.data), args.config).items():
         config = load_config(path)
+        if args.languages:
+            config = with_languages(config, tuple(args.languages.split(",")))
         scorer = None
         if not args.no_model:
             from agent.interpret import load_scorer

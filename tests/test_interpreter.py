@@ -77,7 +77,7 @@ def test_stop_like_text_is_a_certain_stop(run: Any, text: str) -> None:
     ("turn left 720 degrees", "refuse", "out_of_bounds"),
     ("water the plants", "confirm", "risk_high"),
     ("what's the weather like today", "refuse", "low_confidence"),
-    ("move forward for 10 seconds", "none", None),
+    ("move forward for 10 seconds", "none", "not_here"),
     ("turn", "none", None),
 ])
 def test_what_must_not_run_does_not(run: Any, text: str, decision: str,

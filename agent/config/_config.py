@@ -19,6 +19,7 @@ from agent.config._sections import (
     DeviceInfo,
     GpioConfig,
     HomeAssistantConfig,
+    InterpreterConfig,
     ModelConfig,
     MqttConfig,
     SafetyConfig,
@@ -60,6 +61,7 @@ class Config(Strict):
     mqtt: MqttConfig = MqttConfig()
     gpio: GpioConfig = GpioConfig()
     model: ModelConfig = ModelConfig()
+    interpreter: InterpreterConfig = InterpreterConfig()
     cloud: CloudConfig = CloudConfig()
     safety: SafetyConfig = SafetyConfig()
     homeassistant: HomeAssistantConfig = HomeAssistantConfig()

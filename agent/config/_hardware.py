@@ -28,6 +28,8 @@ class SensorConfig(Strict):
 
 class DeviceConfig(Strict):
     kind: str
+    description: str = ""  # what and where it is, in words: read by the interpreter
+    room: str = ""  # where it is (CONTRACT section 6): a request naming another room is asked back
     pin: Pin | None = None
     pins: list[Pin] | None = None
     left: tuple[Pin, Pin] | None = None

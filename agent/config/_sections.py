@@ -44,6 +44,12 @@ class ModelConfig(Strict):
     escalate_threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.70
 
 
+class InterpreterConfig(Strict):
+    """The languages text may come in besides English, the interpreter's own (agent/interpret/
+    lang/): a sentence in one of them is read through its translation into English."""
+    languages: tuple[Literal["en", "de"], ...] = ("en",)
+
+
 class CloudConfig(Strict):
     enabled: bool = False
     base_url: str = "https://openrouter.ai/api/v1"

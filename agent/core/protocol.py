@@ -76,6 +76,7 @@ class Reason(StrEnum):
     NOT_A_REQUEST = "not_a_request"
     BAD_REPLY_TO = "bad_reply_to"
     SIGNING_UNAVAILABLE = "signing_unavailable"
+    NOT_HERE = "not_here"  # a device, place, value or unit this robot does not have
 
 
 class InputKind(StrEnum):

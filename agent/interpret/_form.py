@@ -68,7 +68,8 @@ CONDITION = re.compile(
     + rf"|(?:^|,\s*|\b)(?:{_any(_F.conditions.before_a_subject)})\s+{WHOEVER}"
     + "".join(f"|{p}" for p in _F.conditions.places))
 LEADING_CONDITION = re.compile(rf"^(?:{_any(_F.conditions.leading)})\s+{WHOEVER}")
-CONDITION_START = re.compile(rf"^(?:{_any(_F.conditions.starts)})\b")
+CONDITION_START = re.compile(rf"^(?:{_any(_F.conditions.starts)})\b"
+                             rf"|^(?:{_any(_F.conditions.leading_you)})\s+you\b")
 HOW_TO = re.compile(rf"^(?:{_any(_F.statements.how_to)})\b")
 HYPOTHETICAL = re.compile(_any(_F.statements.hypothetical))
 REPORTED = re.compile(_any(_F.statements.reported))

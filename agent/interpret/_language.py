@@ -47,12 +47,16 @@ class LexiconWords(Strict):
     turn: Words
     demonstratives: Words
     more_or_less: Words
+    rooms: Words
     places: Words
+    objects: Words
     generic_devices: Words
     assistant_names: Words
     states: Words
     comparatives: Words
     colours: Words
+    discourse: Words
+    measures: Words
     result_verbs: Words
 
 
@@ -123,6 +127,7 @@ class Politeness(Strict):
 class Conditions(Strict):
     starts: list[Pattern]
     subjects: list[Pattern]
+    leading_you: list[Pattern]
     anywhere: list[Pattern]
     before_a_subject: list[Pattern]
     leading: list[Pattern]
@@ -215,6 +220,21 @@ class English(Strict):
     events: Events
 
 
+class Rewrite(Strict):
+    pattern: Pattern
+    english: str
+
+
+class Translation(Strict):
+    """Another language, read through English: its markers, phrases and words, and rewrites of
+    word order on the English result."""
+
+    markers: Words
+    phrases: dict[str, str]
+    words: dict[str, str]
+    rewrites: list[Rewrite]
+
+
 FILES: dict[str, type[Strict]] = {"lexicon": Lexicon, "numbers": Numbers, "forms": Forms,
                                   "stops": Stops, "requests": Requests, "events": Events}
 
@@ -237,6 +257,12 @@ def english() -> English:
     folder = LANGUAGES / "en"
     return English(**{name: _read(folder / f"{name}.toml", model)
                       for name, model in FILES.items()})
+
+
+@functools.cache
+def translation(code: str) -> Translation:
+    result: Translation = _read(LANGUAGES / code / "translation.toml", Translation)
+    return result
 
 
 def alternatives(patterns: list[str]) -> str:

@@ -35,7 +35,10 @@ DEMONSTRATIVES = frozenset(_EN.words.demonstratives)
 PROPERTIES = dict(_EN.properties)
 MORE_OR_LESS = frozenset(_EN.words.more_or_less)
 # Where a device is, when the config does not say: no evidence for or against an action.
-PLACES = frozenset(_EN.words.places)
+ROOMS = frozenset(_EN.words.rooms)
+PLACES = frozenset(_EN.words.places) | ROOMS
+# Things a robot may or may not have ("the fan", "the tv"): one the config lacks is asked back.
+OBJECTS = frozenset(w for w in _EN.words.objects if " " not in w)
 # Words for any device ("the coffee machine"): no evidence either way, as a place.
 GENERIC_DEVICES = frozenset(_EN.words.generic_devices)
 # The names people call an assistant by ("olly, make the room blue"): no evidence either way.

@@ -77,7 +77,9 @@ class Matcher:
             # are not reliable operations, the op itself is.
             # A device's name ("drive") is no operation either.
             described = {c for c in concepts(tokens(without_asides(action.description)) +
-                                             tokens(action.device.replace("_", " ")))
+                                             tokens(action.device.replace("_", " ")) +
+                                             tokens(without_asides(device.description)) +
+                                             tokens(device.room))
                          if c not in OPERATION_CONCEPTS}
             found = set(concepts(words)) | described | {
                 c for e in action.examples for c in concepts(tokens(e))}

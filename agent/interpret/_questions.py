@@ -42,7 +42,8 @@ class Subjects:
     def __init__(self, config: Config) -> None:
         self.profiles: dict[tuple[str, str], frozenset[str]] = {}
         for name, device in config.devices.items():
-            words = tokens(name.replace("_", " "))
+            words = (tokens(name.replace("_", " ")) + tokens(without_asides(device.description))
+                     + tokens(device.room))
             for action_name, action in config.actions.items():
                 if action.device == name:
                     words += (tokens(without_asides(action.description)) +

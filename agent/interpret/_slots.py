@@ -42,6 +42,14 @@ MEANT_VALUE = frozenset(_EN.words.meant_value)
 TO_A_VALUE = frozenset(_EN.words.to_a_value)
 
 
+def takes(action: ActionConfig) -> set[str]:
+    """The dimensions of the amounts an action's numeric parameters take ("percent" when a
+    fraction does)."""
+    found = {unit_of(n)[0] for n, s in action.params.items()
+             if s.type in ("number", "integer") and s.enum is None}
+    return {d for d in found if d} | ({"percent"} if "fraction" in found else set())
+
+
 def unit_of(name: str) -> tuple[str | None, float]:
     for suffix, dimension, factor in NAME_UNITS:
         if name.endswith(suffix):
@@ -55,6 +63,7 @@ class Slots:
     question: str = ""  # set when the words cannot be turned into parameters safely
     repeat: int = 1  # "N times" for an action that takes no count: N steps
     pick: str = ""  # an enum parameter whose value was left to the robot: another than now
+    lacks: str = ""  # a number, unit or level the action has no parameter for: what it takes
 
 
 def extract(action: ActionConfig, text: str, *, may_pick: bool = False) -> Slots:
@@ -92,8 +101,12 @@ def extract(action: ActionConfig, text: str, *, may_pick: bool = False) -> Slots
             wanted = ", ".join(numeric) or "no number"
             heard = (f"'{words[q.start]}'" if words[q.start] in LEVEL_WORDS
                      else f"a {unit} ({q.value:g})")
-            slots.question = slots.question or (
+            slots.lacks = slots.lacks or (
                 f"I heard {heard} but this action takes {wanted}: could you say it again?")
+            continue
+        if q.dimension is None and unit_of(target)[0] in ("length", "time"):
+            slots.question = slots.question or (  # "go forward 2": metres? centimetres?
+                f"{q.value:g} what: which unit for {target}?")
             continue
         dimension, factor = unit_of(target)
         value: float | int = (q.value / factor if q.dimension in ("length", "time", "angle")

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from agent.interpret._form import AFFIRMING, CANCEL_WORDS, NEGATION, normalise
-from agent.interpret._language import english
+from agent.interpret._language import alternatives, english
 from agent.interpret._lexicon import concepts
 from agent.interpret._text import tokens
 
@@ -29,11 +29,12 @@ IDIOMS = tuple(sorted(_EN.phrases, key=len, reverse=True))  # the longest first
 # Where what a stop is about ends: the next clause, or "and" before a new request ("stop and
 # turn the lights off"), not "and" before more things ("stop the music and the robot")
 OBJECT_END = re.compile(r"[,;:.!?]|\b(?:but|then|instead)\b"
-                        r"|\band\s+(?!(?:the|my|your|its|this|that|all|everything|you)\b)")
+                        r"|\band\s+(?!(?:the|my|your|its|this|that|all|everything|you)\b)"
+                        rf"|\b(?:{alternatives(english().forms.statements.subject_verbs)})\b")
 # A negation that ends right before a stop word: "don't stop", "please don't ever stop"; but
 # not one that asks after all: "why don't you stop"
 NEGATED_BEFORE = re.compile(rf"(?:{NEGATION.pattern[1:]})(?:\s+(?:please|just|ever|you))*\s*$")
-AFFIRMED_BEFORE = re.compile(rf"(?:{AFFIRMING.pattern[1:]})\s*$")
+AFFIRMED_BEFORE = re.compile(rf"(?:{AFFIRMING.pattern[1:]})(?:\s+(?:please|just|you))*\s*$")
 REFRAINING = re.compile(r"^\s*(?:yourself|you|it)\s+from\b")  # "stop yourself from ..."
 
 

@@ -110,10 +110,14 @@ def _single(interp: Interpretation, config: Config, base: Decision, cloud: str) 
                                  confidence=base.confidence, latency_ms=interp.latency_ms,
                                  detail=interp.why)
     model = config.model
+    if interp.not_here:  # it names what this robot lacks: asked back, whatever the confidence
+        return proposal.as_nothing(reason=Reason.NOT_HERE, extra={"question": interp.not_here})
     if interp.action is None or interp.confidence < model.escalate_threshold:
         return _not_sure(proposal, interp.why, cloud)
     if interp.question or interp.by_model or interp.confidence < model.execute_threshold:
-        question = interp.question or f"Did you mean: {_describe(interp)}?"
+        unknown = ", ".join(f"'{w}'" for w in interp.unexplained)
+        question = interp.question or (f"I do not know {unknown}. " if unknown else "") + (
+            f"Did you mean: {_describe(interp)}?")
         return proposal.as_nothing(extra={"question": question})
     if interp.recurring and interp.recurring not in RECURRING_OK:
         return proposal.as_nothing(extra={"question": (
@@ -129,6 +133,9 @@ def _plan(interp: Interpretation, config: Config, base: Decision, cloud: str) ->
     model = config.model
     for number, step in enumerate(interp.steps, 1):
         part = f"step {number} ('{step.text}')"
+        if step.not_here:
+            return base.but(reason=Reason.NOT_HERE, detail=f"{part}: {step.why}",
+                            extra={"question": f"{part}: {step.not_here}"})
         if step.action is None or step.confidence < model.escalate_threshold:
             return _not_sure(base, f"{part}: {step.why or 'nothing matched'}", cloud)
         if step.question or step.by_model or step.confidence < model.execute_threshold:
