@@ -73,6 +73,7 @@ DEVELOPMENT: list[tuple[Path | None, Path]] = [
     (None, HELDOUT / "set-c/negation-stops-dev.jsonl"),
     # Written by a colleague who saw none of the rules, as development data (issue 21)
     (None, EVAL / "dev-d/requests.jsonl"),
+    (None, EVAL / "dev-e/requests.jsonl"),
 ]
 # Frozen before any rule saw them (scripts/eval-data/heldout/FROZEN.json): figures only
 HELD_OUT: list[tuple[Path | None, Path]] = [

@@ -62,7 +62,8 @@ SETS = {
 # language the interpreter has: (data, in-scope accuracy at least, executed-wrong at most)
 HELDOUT = EVAL / "heldout"
 OWN_CONFIGS = {
-    "dev-d": (EVAL / "dev-d/requests.jsonl", 0.63, WRONG),
+    "dev-d": (EVAL / "dev-d/requests.jsonl", 0.66, WRONG),
+    "dev-e": (EVAL / "dev-e/requests.jsonl", 0.63, WRONG),
     "german-dev": (HELDOUT / "set-c/german-dev.jsonl", 0.75, WRONG),
     "negation-stops-dev": (HELDOUT / "set-c/negation-stops-dev.jsonl", 0.75, WRONG),
 }

@@ -12,6 +12,7 @@ from agent.interpret._lexicon import (
     ASSISTANT_NAMES,
     COLOUR_WORDS,
     FILLER,
+    MORE_OR_LESS,
     OPERATION_CONCEPTS,
     RESULT_VERBS,
     SAME_OPERATION,
@@ -20,6 +21,7 @@ from agent.interpret._lexicon import (
     refers_back,
 )
 from agent.interpret._matcher import Match, Matcher
+from agent.interpret._text import quantities
 
 MIN_COVERAGE = 0.3  # below this share of the request explained, ask rather than act
 BEFORE_THE_VERB = (FILLER - RESULT_VERBS) | set(ASSISTANT_NAMES)
@@ -41,6 +43,9 @@ def evidence(matcher: Matcher, best: Match, second: Match | None, words: list[st
         return "example", "an example of the action, word for word"
     others = {c for c in asked if c != profile.operation and
               SAME_OPERATION.get(c) != profile.operation and c not in profile.concepts}
+    if best.action in matcher.levels and any(q.dimension == "percent"
+                                             for q in quantities(words)):
+        others -= MORE_OR_LESS  # "dim the lamp to 40 percent" sets its level
     if others:
         return "other_operation", (f"asks for {', '.join(sorted(others))} too, which "
                                    f"{best.action} is not")

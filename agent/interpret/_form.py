@@ -92,6 +92,7 @@ CANCEL_WORDS = re.compile(rf"\b(?:{_any(_F.cancels.verbs)})\b")
 LEADING_CANCEL = re.compile(rf"^(?:please )?(?:{_any(_F.cancels.leading)})\b \w")
 SCHEDULED = re.compile(rf"\b(?:{_any(_F.cancels.scheduled)})\b")
 CLAUSE_BREAK = re.compile(rf"\s*[,;:.!?]+(?:\s+|$)|\s+(?:{_words_(_F.clauses.breaks)})\s+")
+ASKED = " \u2047"  # marks a clause that ended in "?" through the split
 # "it's dark can you...", "my coffee is cold please make more": a request begins
 POLITE_BREAK = re.compile(rf"\s+(?=(?:{_any(_F.clauses.request_breaks)})\b)")
 NOT_THAT = re.compile(rf"\s+(?:{_any(_F.clauses.not_that)})\s+")  # "left instead of right"
@@ -124,7 +125,11 @@ def read_form(text: str) -> Form:
     if _is_condition(text):
         return Form(CONDITIONAL, (_consequent(text),), "depends on a condition")
     text = NOT_THAT.sub(", not ", text)
-    clauses = [c for part in CLAUSE_BREAK.split(text) for c in SENTENCE_BREAK.split(part)]
+    # A sentence of one clause that ends in "?" asks: "battery?" (the break drops the mark);
+    # "could you turn right a little, like 30 degrees?" is still a request
+    single = not CLAUSE_BREAK.search(text.rstrip(" ?"))
+    marked = re.sub(r"\?+\s*$", ASKED, text) if single else text
+    clauses = [c for part in CLAUSE_BREAK.split(marked) for c in SENTENCE_BREAK.split(part)]
     if not QUESTION_START.match(text):
         clauses = [c for clause in clauses for c in POLITE_BREAK.split(clause)]
     kinds = [kind for c in clauses if c.strip() for kind in _scoped(*_clause_kind(c))]
@@ -178,7 +183,8 @@ def _scoped(kind: str, clause: str) -> list[tuple[str, str]]:
 
 def _clause_kind(clause: str) -> tuple[str, str]:
     """One clause: (kind, the words that matter)."""
-    clause = TRAILING.sub("", clause.strip()).strip()
+    asked = clause.rstrip().endswith(ASKED.strip())
+    clause = TRAILING.sub("", clause.replace(ASKED.strip(), " ").strip()).strip()
     if not clause or INTERJECTION.match(clause):
         return "", clause
     time_for = TIME_FOR.match(clause)
@@ -208,7 +214,7 @@ def _clause_kind(clause: str) -> tuple[str, str]:
         if TELL_ME.match(polite):  # "can you tell me if the fan is on"
             return QUESTION, polite
         return REQUEST, polite
-    if QUESTION_START.match(clause) or clause.endswith("?"):
+    if QUESTION_START.match(clause) or asked:
         return QUESTION, clause
     if _is_statement(clause):
         return STATEMENT, clause

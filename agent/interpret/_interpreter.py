@@ -168,7 +168,7 @@ class Interpreter:
         for part in self._fragments_joined(list(form.parts)):
             steps += self._steps_of(part, form.context, now)
         if not form.sequence:  # "I'd love a coffee, could you start the machine?": once
-            steps = [s for n, s in enumerate(steps) if n == 0 or not _same(s, steps[n - 1])]
+            steps = _repairs_merged(steps)
         stops = [n for n, s in enumerate(steps) if s.evidence == "stop"]
         if stops and (len(steps) == 1 or not all(self._safe(s) for s in steps[stops[0]:])):
             # A stop wins over whatever would move after it ("stop. now ignore that and
@@ -279,7 +279,8 @@ class Interpreter:
             found += "_unexplained"  # its own confidence, measured (scripts/calibrate.py)
             why += f"; not understood: {', '.join(accounting.unknown)}"
         return Interpretation(text, action, slots.params, CONFIDENCE.get(found, 0.0),
-                              slots.question or accounting.which, why, alternatives,
+                              slots.question or (accounting.which if found != "example" else ""),
+                              why, alternatives,
                               evidence=found,
                               by_model=by_model, repeat=slots.repeat, pick=slots.pick,
                               not_here=accounting.lacks or slots.lacks,
@@ -378,5 +379,17 @@ def _described(interp: Interpretation) -> str:
                          if s.params else "") for s in steps if s.action) or "that"
 
 
-def _same(a: Interpretation, b: Interpretation) -> bool:
-    return a.action is not None and (a.action, a.params) == (b.action, b.params)
+def _repairs_merged(steps: list[Interpretation]) -> list[Interpretation]:
+    """The same action said again, more or less fully ("go back, go back like a meter"): once,
+    as said most fully."""
+    merged: list[Interpretation] = []
+    for step in steps:
+        last = merged[-1] if merged else None
+        if last is not None and last.action is not None and last.action == step.action and (
+                last.params.items() <= step.params.items()
+                or step.params.items() <= last.params.items()):
+            if len(step.params) > len(last.params):
+                merged[-1] = step
+            continue
+        merged.append(step)
+    return merged

@@ -180,6 +180,7 @@ class Forms(Strict):
 class Stops(Strict):
     words: Words
     phrases: Words
+    told_someone_else: list[Pattern]
     itself: Words
     not_motion: Words
 

@@ -16,6 +16,7 @@ from agent.config import Config
 from agent.devices import kind_of
 from agent.interpret._lexicon import (
     ASSISTANT_NAMES,
+    COLOUR_WORDS,
     GENERIC_DEVICES,
     NUMBER_WORDS,
     OP_CONCEPTS,
@@ -27,6 +28,7 @@ from agent.interpret._lexicon import (
     concepts,
     said,
 )
+from agent.interpret._slots import takes
 from agent.interpret._text import UNITS, tokens, without_asides
 
 
@@ -94,6 +96,7 @@ class Matcher:
                                          frozenset(own), frozenset(concepts(values)),
                                          kind.takes_colour_as_result))
         self.by_name = {p.action: p for p in self.profiles}
+        self.levels = {name for name, a in config.actions.items() if "percent" in takes(a)}
         self.queries: dict[tuple[str, ...], list[str]] = {}  # a request is read many times
         self.value_words = {w for a in config.actions.values() for spec in a.params.values()
                             for value in spec.enum or [] for v in tokens(str(value))
@@ -139,7 +142,11 @@ class Matcher:
         if key not in self.queries:
             if len(self.queries) > 256:
                 self.queries.clear()
-            self.queries[key] = [c for c in concepts(words)
+            # "put the fan on low", "the ring on blue": "on" before a value is no operation
+            said = [w for i, w in enumerate(words)
+                    if not (w == "on" and i + 1 < len(words) and
+                            words[i + 1] in self.value_words | COLOUR_WORDS)]
+            self.queries[key] = [c for c in concepts(said)
                                  if c in self.weight or c not in UNSAID]
         return self.queries[key]
 

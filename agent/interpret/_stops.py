@@ -36,6 +36,7 @@ OBJECT_END = re.compile(r"[,;:.!?]|\b(?:but|then|instead)\b"
 NEGATED_BEFORE = re.compile(rf"(?:{NEGATION.pattern[1:]})(?:\s+(?:please|just|ever|you))*\s*$")
 AFFIRMED_BEFORE = re.compile(rf"(?:{AFFIRMING.pattern[1:]})(?:\s+(?:please|just|you))*\s*$")
 REFRAINING = re.compile(r"^\s*(?:yourself|you|it)\s+from\b")  # "stop yourself from ..."
+TOLD_SOMEONE_ELSE = re.compile(alternatives(_EN.told_someone_else))
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ class StopReader:
             if NEGATED_BEFORE.search(before) and not AFFIRMED_BEFORE.search(before):
                 continue  # "don't stop": the stop itself is negated
             after = low[end:]
+            if TOLD_SOMEONE_ELSE.search(before):
+                continue  # "she told me to stop parking here": not said to the robot
             if REFRAINING.match(after):
                 continue  # "stop yourself from driving into the wall": refrain from it
             if self._cancels(low, start):
