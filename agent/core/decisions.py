@@ -16,8 +16,9 @@ from typing import Any
 from agent.core.protocol import DecisionKind, InputKind, Reason, Route, Status
 
 # Of a result's extra fields, the ones its record carries too (and the journal, as STEP=...):
-# which step of a plan it is, which schedule, so each record can be told from the others.
-RECORDED_EXTRAS = frozenset(("step", "of", "failed_step", "schedule_id", "at"))
+# which step of a plan it is, which schedule, so each record can be told from the others; and
+# what a cloud call cost (USAGE=...).
+RECORDED_EXTRAS = frozenset(("step", "of", "failed_step", "schedule_id", "at", "usage"))
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,7 @@ class Reason(StrEnum):
     NOT_A_REQUEST = "not_a_request"
     BAD_REPLY_TO = "bad_reply_to"
     SIGNING_UNAVAILABLE = "signing_unavailable"
+    BUDGET_EXCEEDED = "budget_exceeded"  # a cloud call would pass [cloud] budget_per_day
 
 
 class InputKind(StrEnum):
