@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from agent.cli.remote import status as remote_status
 from agent.cloud.budget import FILE_NAME, Budget, BudgetExceeded
 from agent.cloud.cost import MAX_TOKENS, Pricing, Prompt, Usage, image_tokens
 from agent.config import ConfigError, ModelPrices
@@ -53,7 +54,8 @@ def planned(client: Client, stub: CloudStub, rid: str) -> dict[str, Any]:
 
 
 def test_cost_and_usage_in_the_result_record_journal_and_status_surviving_a_restart(
-        broker: Broker, client: Client, tmp_path: Path, stub: CloudStub) -> None:
+        broker: Broker, client: Client, tmp_path: Path, stub: CloudStub,
+        capsys: pytest.CaptureFixture[str]) -> None:
     stub.usage = {"prompt_tokens": 1200, "completion_tokens": 30}
     running = start(broker, client, tmp_path / "state", stub, "send_images = true\n")
     try:
@@ -70,6 +72,8 @@ def test_cost_and_usage_in_the_result_record_journal_and_status_surviving_a_rest
                                  lambda s: s.get("cloud_cost_today", 0) > 0)
         assert status["cloud_cost_today"] == pytest.approx(cost)
         assert status["cloud_budget_per_day"] is None
+        assert remote_status(running.daemon.config) == 0
+        assert f"cloud cost today: {cost:.6f} of no limit" in capsys.readouterr().out
     finally:
         running.stop()
     client.forget()

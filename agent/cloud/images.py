@@ -31,8 +31,9 @@ def prepare(frame: Frame, max_px: int, quality: int) -> Prepared:
     """Raises (OSError, mostly) when the frame cannot be decoded after all: its header and end
     were read when it arrived, the pixels between them may still be broken."""
     with Image.open(io.BytesIO(frame.data), formats=FORMATS) as image:
-        if image.format == "JPEG":
-            image.draft("RGB", (max_px, max_px))  # decode at 1/2, 1/4 or 1/8 when that suffices
+        if image.format == "JPEG":  # decode at 1/2, 1/4 or 1/8 when that still covers the size
+            scale = min(1.0, max_px / max(image.size))
+            image.draft("RGB", (round(image.width * scale), round(image.height * scale)))
         upright = ImageOps.exif_transpose(image)
         rgb = upright.convert("RGB")
     rgb.thumbnail((max_px, max_px), Image.Resampling.BICUBIC)
