@@ -67,7 +67,9 @@ def test_cost_and_usage_in_the_result_record_journal_and_status_surviving_a_rest
                                    "cost": pytest.approx(cost), "estimated": False}
         record = client.wait_for("robots/t/events", lambda e: e["id"] == "p1" and "usage" in e)
         assert record["usage"] == result["usage"]
-        assert json.loads(fields(record)["USAGE"]) == result["usage"]  # the journal's field
+        journal = fields(record)
+        assert json.loads(journal["USAGE"]) == result["usage"]  # the journal's field
+        assert '"cost":' in journal["MESSAGE"]  # and the line a technician reads
         status = client.wait_for("robots/t/status",
                                  lambda s: s.get("cloud_cost_today", 0) > 0)
         assert status["cloud_cost_today"] == pytest.approx(cost)

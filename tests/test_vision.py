@@ -139,7 +139,8 @@ def test_a_question_the_state_cannot_answer_is_asked_with_the_frame(
         assert result["answer"] == "The door on the left is open."
         assert result["facts"]["image"]["sent"]["width"] == 768
         assert result["usage"]["images"] == 1 and result["usage"]["cost"] > 0
-        assert client.result("q", "escalated")["decision"] == "escalate"  # said first
+        escalated = client.result("q", "escalated")  # said first, without a local answer
+        assert escalated["decision"] == "escalate" and "answer" not in escalated
         [image] = stub.images()
         assert image.size == (768, 432)
         assert stub.text().endswith("Image: attached below, from camera front_camera, "

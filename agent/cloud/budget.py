@@ -65,10 +65,13 @@ class Budget:
             self.held += worst.cost
             return worst.cost
 
-    def settle(self, held: float, usage: Usage) -> None:
-        """A call is over: what it held is released, what it cost is spent and saved."""
+    def settle(self, held: float, usage: Usage | None) -> None:
+        """A call is over: what it held is released, what it cost (None: it was never sent) is
+        spent and saved."""
         with self.lock:
             self.held = max(0.0, self.held - held)
+            if usage is None:
+                return
             self._roll()
             self.spent += usage.cost
             self.calls += 1

@@ -111,11 +111,11 @@ class CloudClient:
             spent = exc.usage
             raise
         finally:
-            self.budget.settle(held, spent or NOTHING_SPENT)
+            self.budget.settle(held, spent)
             if spent is not None:
                 with self.lock:
                     self.usage.add(spent)
-            self.on_spent()
+                self.on_spent()
 
     def _ask(self, prompt: Prompt, schema: dict[str, Any], worst: Usage) -> Answer:
         started = self.clock.monotonic()

@@ -177,6 +177,7 @@ class Planner:
     def ask_eyes(self, job: Job, asked: Decision, reply: Reply | None) -> None:
         """A question the robot's own state cannot answer ("is the door open?"): to the cloud
         with the camera's frame, answered in words (decision `answer`); nothing moves."""
+        asked = asked.but(extra={})  # not what the state said, if it said anything
         self._hand_over(job, asked, reply, "asked the cloud, with the camera's frame; its "
                                            "answer follows", lambda: self.answer(job, asked, reply))
 

@@ -127,4 +127,6 @@ def log_line(record: dict[str, Any]) -> str:
     parts.append(f"latency_ms={record['latency_ms']:.1f}")
     if record["detail"]:
         parts.append(f"detail={to_json(record['detail'][:300])}")
+    if record.get("usage"):  # what a cloud call cost
+        parts.append(f"usage={to_json(record['usage'])}")
     return " ".join(parts)
