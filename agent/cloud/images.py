@@ -14,8 +14,6 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from PIL import Image, ImageOps
-
 from agent.sensing.frames import FORMATS, Frame
 
 
@@ -30,6 +28,8 @@ class Prepared:
 def prepare(frame: Frame, max_px: int, quality: int) -> Prepared:
     """Raises (OSError, mostly) when the frame cannot be decoded after all: its header and end
     were read when it arrived, the pixels between them may still be broken."""
+    from PIL import Image, ImageOps  # loaded with the first frame (agent.sensing.frames)
+
     with Image.open(io.BytesIO(frame.data), formats=FORMATS) as image:
         if image.format == "JPEG":  # decode at 1/2, 1/4 or 1/8 when that still covers the size
             scale = min(1.0, max_px / max(image.size))

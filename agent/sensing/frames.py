@@ -15,8 +15,6 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 
-from PIL import Image
-
 from agent.core.protocol import Reason
 
 FORMATS = ("JPEG", "PNG")
@@ -55,6 +53,8 @@ def read_frame(payload: bytes, max_bytes: int, *, retained: bool = False) -> Fra
     if len(payload) > max_bytes:
         raise Unusable(Reason.TOO_LARGE, f"a frame of {len(payload):,} bytes, over the camera's "
                                          f"max_bytes {max_bytes:,}")
+    from PIL import Image  # on the first frame: a robot without a camera never loads Pillow
+
     try:
         with Image.open(io.BytesIO(payload), formats=FORMATS) as image:
             kind, (width, height) = str(image.format), image.size

@@ -13,8 +13,6 @@ import io
 import math
 from typing import Protocol
 
-from PIL import Image, ImageDraw
-
 WIDTH, HEIGHT = 320, 240
 FIELD_OF_VIEW = 62.0  # degrees, about a Raspberry Pi camera module 3's horizontal view
 WALL_M = 0.4  # how tall the walls are drawn: a wall 0.4 m away fills the image's height
@@ -31,6 +29,8 @@ class Pose(Protocol):
 
 def render(pose: Pose, width: int = WIDTH, height: int = HEIGHT) -> bytes:
     """A JPEG of what the robot faces."""
+    from PIL import Image, ImageDraw  # only a simulation with a camera loads Pillow
+
     image = Image.new("RGB", (width, height), CEILING)
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, height // 2, width, height), fill=FLOOR)
