@@ -24,7 +24,7 @@ from typing import Any
 from agent.config import SensorConfig
 from agent.core.clock import Clock
 from agent.core.protocol import Reason
-from agent.sensing.frames import Frame, Unusable, read_frame
+from agent.sensing.frames import Frame, Unusable, load_pillow, read_frame
 from agent.sensing.frigate import FrigateEvents
 from agent.sensing.windows import Stats, Window
 
@@ -100,6 +100,8 @@ class Sensors:
         self.frigate = {name: FrigateEvents() for name, cfg in configs.items()
                         if cfg.format == "frigate"}
         self.cameras = [name for name, cfg in configs.items() if cfg.kind == "camera"]
+        if self.cameras:
+            load_pillow()
 
     def update(self, name: str, payload: bytes, *, retained: bool = False) -> Reading | None:
         """Store a reading and return it (its problem set when unusable); None when it was
