@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from agent.cloud.budget import Budget
 from agent.cloud.client import CloudClient
 from agent.cloud.planner import Planner
 from agent.config import Config
@@ -139,7 +140,7 @@ class Daemon:
                                    publisher=self.publisher, clock=clock,
                                    queue=self.queues["reactions"])
         self.planner = Planner(
-            config, client=self._cloud_client(), pipeline=self.pipeline,
+            config, client=self._cloud_client(state_dir), pipeline=self.pipeline,
             plans=self.plans, publisher=self.publisher, reader=self.reader,
             sensors=self.sensors, estop=self.estop, executor=self.executor,
             queue=self.queues["planner"], stopping=self.stopping,
@@ -299,12 +300,14 @@ class Daemon:
         self.schedules.publish()
         self.state_feed.changed(urgent=True)
 
-    def _cloud_client(self) -> CloudClient:
+    def _cloud_client(self, state_dir: Path) -> CloudClient:
         cfg = self.config.cloud
         key = read_secret(cfg.api_key_file, CREDENTIALS["cloud_api_key"],
                           "ROBOT_AGENT_CLOUD_API_KEY")
         return CloudClient(cfg, key.decode().strip() if key else None, self.clock,
-                           on_state=lambda state: self.publish_status())
+                           Budget(cfg.budget_per_day, state_dir, self.clock),
+                           on_state=lambda state: self.publish_status(),
+                           on_spent=self.publish_status)
 
     def _publish_retained(self, topic: str, payload: str, retain: bool) -> bool:
         return self.connection.publish(topic, payload, retain=retain).rc == 0  # queued
@@ -323,7 +326,7 @@ class Daemon:
         return lambda msg: self._on_sensor(name, msg)
 
     def _on_sensor(self, name: str, msg: Inbound) -> None:
-        reading = self.sensors.update(name, msg.payload)
+        reading = self.sensors.update(name, msg.payload, retained=msg.retained)
         if reading is None:
             return  # older than the reading kept
         self.executor.poke()
@@ -336,6 +339,6 @@ class Daemon:
         if now - self.sensor_warned.get(name, -SENSOR_WARN_EVERY_S) >= SENSOR_WARN_EVERY_S:
             self.sensor_warned[name] = now
             self.publisher.publish(Decision.refused(
-                f"sensor:{name}", InputKind.SENSOR, Reason.MALFORMED,
+                f"sensor:{name}", InputKind.SENSOR, reading.reason,
                 f"sensor {name}: {problem}; treated as no reading (interlocks on it refuse)"),
                 None, result=False)

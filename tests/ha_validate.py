@@ -24,6 +24,7 @@ go missing unseen.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import importlib
 import json
@@ -107,7 +108,24 @@ def _validate(topic: str, payload: str) -> dict[str, Any]:
     return result
 
 
+def import_platforms(items: list[dict[str, str]]) -> None:
+    """Import every platform the messages name before any is validated: what a platform logs as
+    it is imported is about this machine, not about a message (the camera's "Error loading
+    libturbojpeg" where that library is not installed)."""
+    for item in items:
+        try:
+            components = json.loads(item["payload"]).get("cmps") or {}
+        except (ValueError, AttributeError):
+            continue
+        for component in components.values():
+            platform = component.get("p") if isinstance(component, dict) else None
+            if isinstance(platform, str) and platform.isidentifier():
+                with contextlib.suppress(ImportError):  # validation says so, for that component
+                    importlib.import_module(f"homeassistant.components.mqtt.{platform}")
+
+
 async def validate_all(items: list[dict[str, str]]) -> list[dict[str, Any]]:
+    import_platforms(items)
     with tempfile.TemporaryDirectory(prefix="ha-validate-") as config_dir:
         hass = HomeAssistant(config_dir)  # gives templates their loop; never started
         try:

@@ -38,13 +38,15 @@ ENABLED = "\n[homeassistant]\nenabled = true\n"
 
 
 def every_sensor_kind() -> str:
-    """A sensor for each unit the discovery maps, both percentages, a bool and an event."""
+    """A sensor for each unit the discovery maps, both percentages, a bool, an event and a
+    camera."""
     units = {**{f"u{i}": unit for i, unit in enumerate(UNIT_CLASSES)}, "battery": "%",
              "soil_humidity": "%", "duty": "%", "plain": ""}
     text = "".join(f'[sensors.{name}]\ntopic = "robots/t/sensors/{name}"\nunit = "{unit}"\n'
                    for name, unit in units.items())
     return text + ('[sensors.bumper]\ntopic = "robots/t/sensors/bumper"\nkind = "bool"\n'
-                   '[sensors.camera]\ntopic = "robots/t/events/camera"\nkind = "event"\n')
+                   '[sensors.camera]\ntopic = "robots/t/events/camera"\nkind = "event"\n'
+                   '[sensors.front_camera]\ntopic = "robots/t/camera/front"\nkind = "camera"\n')
 
 
 def validated(payloads: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -72,6 +74,7 @@ def test_every_discovery_message_passes_home_assistants_own_schemas() -> None:
         assert set(result["components"]) == set(payload["cmps"])
         assert result["components"]["estop"] == "button"
         assert result["components"]["estop_engaged"] == "binary_sensor"
+    assert validated(payloads[2:3])[0]["components"]["sensor_front_camera"] == "camera"
 
 
 SPOILED: dict[str, tuple[Any, str]] = {

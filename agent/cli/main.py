@@ -248,7 +248,7 @@ def run_daemon(config: Config, sim: bool) -> int:
     signal.signal(signal.SIGINT, stop)
     try:
         daemon.start()
-        if sim or config.gpio.pin_factory == "mock":
+        if wants_sim_world(config, sim):
             start_sim_world(daemon)
         return daemon.run_until_stopped()
     except BaseException as exc:
@@ -257,8 +257,13 @@ def run_daemon(config: Config, sim: bool) -> int:
         return 1
 
 
+def wants_sim_world(config: Config, sim: bool) -> bool:
+    """Simulated readings and camera frames: on mock pins, unless `[sim] world = false`."""
+    return (sim or config.gpio.pin_factory == "mock") and config.sim.world
+
+
 def start_sim_world(daemon: Daemon) -> None:
-    """Simulated sensors for the simulated robot: a room, a battery, a bumper
+    """Simulated sensors for the simulated robot: a room, a battery, a bumper, cameras
     (agent.sensing.sim_world)."""
     from agent.sensing.sim_world import SimWorld
 
@@ -266,5 +271,6 @@ def start_sim_world(daemon: Daemon) -> None:
              lambda topic, payload: daemon.connection.publish(topic, payload, qos=0),
              clock=daemon.clock, stopping=daemon.stopping).start()
     log.info("simulation: the robot is in a 2.5 m room, 2 m from a wall; simulated sensors "
-             "publish ten times a second (agent/sensing/sim_world.py)")
+             "publish ten times a second, cameras a frame a second (agent/sensing/sim_world.py;"
+             " [sim] world = false turns it off)")
 

@@ -138,6 +138,10 @@ def status(config: Config) -> int:
     if isinstance(state.get("schedules"), dict):
         print(f"schedules: {state['schedules'].get('pending')} pending, store "
               f"{state['schedules'].get('store')}")
+    if "cloud_cost_today" in state:
+        budget = state.get("cloud_budget_per_day")
+        print(f"cloud cost today: {state['cloud_cost_today']:.6f} of "
+              f"{'no limit' if budget is None else f'a budget of {budget:g}'}")
     return 0 if state.get("state") == "online" else 1
 
 

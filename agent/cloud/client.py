@@ -6,6 +6,12 @@ way the answer is parsed and validated here, never trusted. A circuit breaker ma
 cost one timeout, not one per request: after a failure the cloud is offline, requests fail at
 once, and a cheap probe (GET /models) brings it back. The API key goes into the Authorization
 header and nowhere else: not into logs, events, results or error messages.
+
+Every call is priced (agent.cloud.cost) and held against the day's budget (agent.cloud.budget)
+before it is sent: a call whose worst case would pass the budget is refused `budget_exceeded`
+and never sent. Its usage (from the API, else estimated) comes back with its answer, or with
+the CloudError that ended it: tokens spent on an answer that cannot be used still count, and a
+call that got no answer at all (a timeout) counts at its worst case, as it may have run.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from typing import Any
 import httpx
 from jsonschema import Draft202012Validator
 
+from agent.cloud.budget import Budget, BudgetExceeded
+from agent.cloud.cost import MAX_TOKENS, Pricing, Prompt, Usage
 from agent.config import CloudConfig
 from agent.core.clock import Clock
 from agent.core.protocol import Reason
@@ -27,32 +35,37 @@ from agent.core.protocol import Reason
 log = logging.getLogger(__name__)
 
 PROBE_EVERY_S = 15.0
+NOTHING_SPENT = Usage(0, 0, 0, 0.0)
 
 
 class CloudError(Exception):
-    def __init__(self, reason: Reason, detail: str) -> None:
+    def __init__(self, reason: Reason, detail: str, usage: Usage | None = None) -> None:
         super().__init__(detail)
-        self.reason = reason  # offline | cloud_error
+        self.reason = reason  # offline | cloud_error | budget_exceeded
         self.detail = detail
+        self.usage = usage  # what the call cost; None when nothing was sent
 
 
 @dataclass
-class Usage:
+class Totals:
+    """Every call since the start (status `cloud_usage`)."""
+
     requests: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    images: int = 0
 
-    def add(self, usage: dict[str, Any]) -> None:
+    def add(self, usage: Usage) -> None:
         self.requests += 1
-        self.prompt_tokens += int(usage.get("prompt_tokens") or 0)
-        self.completion_tokens += int(usage.get("completion_tokens") or 0)
+        self.prompt_tokens += usage.input_tokens
+        self.completion_tokens += usage.output_tokens
+        self.images += usage.images
 
 
 @dataclass
 class Answer:
     data: dict[str, Any]
-    prompt_tokens: int
-    completion_tokens: int
+    usage: Usage
     latency_ms: float
 
 
@@ -61,9 +74,11 @@ class CloudClient:
     config: CloudConfig
     api_key: str | None
     clock: Clock
+    budget: Budget
     transport: httpx.BaseTransport | None = None  # injected by tests, like httpx does itself
     on_state: Callable[[str], None] = lambda state: None
-    usage: Usage = field(default_factory=Usage)
+    on_spent: Callable[[], None] = lambda: None  # the day's cost changed
+    usage: Totals = field(default_factory=Totals)
     state: str = "online"  # online | offline (disabled clouds get no client)
     schema_mode: str = "json_schema"  # falls back to json_object once the endpoint refuses it
     retry_at: float = 0.0
@@ -74,47 +89,77 @@ class CloudClient:
         self.http = httpx.Client(base_url=self.config.base_url.rstrip("/") + "/",
                                  headers=headers, timeout=self.config.timeout_s,
                                  transport=self.transport)
+        self.pricing = Pricing(self.config.price)
 
-    def chat_json(self, messages: list[dict[str, str]], schema: dict[str, Any]) -> Answer:
-        """A JSON object valid against schema, or CloudError(offline | cloud_error)."""
+    def chat_json(self, prompt: Prompt, schema: dict[str, Any]) -> Answer:
+        """A JSON object valid against schema, or CloudError(offline | cloud_error |
+        budget_exceeded)."""
         if self.state == "offline" and self.clock.monotonic() < self.retry_at:
             raise CloudError(Reason.OFFLINE, "the cloud was unreachable a moment ago; not retrying "
                                         "until it answers a probe")
+        worst = self.pricing.worst_case(prompt)
+        try:
+            held = self.budget.hold(worst)
+        except BudgetExceeded as exc:
+            raise CloudError(Reason.BUDGET_EXCEEDED, str(exc)) from None
+        spent: Usage | None = None
+        try:
+            answer = self._ask(prompt, schema, worst)
+            spent = answer.usage
+            return answer
+        except CloudError as exc:
+            spent = exc.usage
+            raise
+        finally:
+            self.budget.settle(held, spent)
+            if spent is not None:
+                with self.lock:
+                    self.usage.add(spent)
+                self.on_spent()
+
+    def _ask(self, prompt: Prompt, schema: dict[str, Any], worst: Usage) -> Answer:
         started = self.clock.monotonic()
-        response = self._post(messages, schema)
+        response = self._post(prompt, schema, worst)
         if response.status_code in (400, 422, 500) and self.schema_mode == "json_schema":
             self.schema_mode = "json_object"  # this endpoint does not take json_schema
-            response = self._post(messages, schema)
-        if response.status_code >= 400:
-            raise CloudError(Reason.CLOUD_ERROR, f"the cloud answered HTTP {response.status_code}")
-        usage: dict[str, Any] = {}
+            response = self._post(prompt, schema, worst)
+        body: Any = None
+        content: str | None = None
         try:
             body = response.json()
-            if isinstance(body, dict) and isinstance(body.get("usage"), dict):
-                usage = body["usage"]  # tokens spent count, even on an answer we cannot use
             content = body["choices"][0]["message"]["content"]
-            data = json.loads(content)
         except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise CloudError(Reason.CLOUD_ERROR, f"the cloud's answer is not the JSON asked for "
-                                            f"({type(exc).__name__})") from exc
-        finally:
-            with self.lock:
-                self.usage.add(usage)
+            problem = f"not the JSON asked for ({type(exc).__name__})"
+        else:
+            problem = ""
+        reported = body.get("usage") if isinstance(body, dict) else None
+        # Tokens spent count, even on an answer that cannot be used; an error without usage
+        # ran nothing.
+        usage = (self.pricing.reported(prompt, reported, str(content or ""))
+                 if response.status_code < 400 or isinstance(reported, dict) else NOTHING_SPENT)
+        if response.status_code >= 400:
+            raise CloudError(Reason.CLOUD_ERROR, f"the cloud answered HTTP {response.status_code}",
+                             usage)
+        try:
+            data = json.loads(str(content)) if not problem else None
+        except ValueError as exc:
+            problem = f"not the JSON asked for ({type(exc).__name__})"
+        if problem or not isinstance(data, dict):
+            raise CloudError(Reason.CLOUD_ERROR, f"the cloud's answer is "
+                                                 f"{problem or 'not a JSON object'}", usage)
         errors = sorted(Draft202012Validator(schema).iter_errors(data), key=str)
         if errors:
             raise CloudError(Reason.CLOUD_ERROR, f"the cloud's answer does not fit the schema: "
-                                            f"{errors[0].message[:160]}")
-        return Answer(data, int(usage.get("prompt_tokens") or 0),
-                      int(usage.get("completion_tokens") or 0),
-                      (self.clock.monotonic() - started) * 1000)
+                                            f"{errors[0].message[:160]}", usage)
+        return Answer(data, usage, (self.clock.monotonic() - started) * 1000)
 
-    def _post(self, messages: list[dict[str, str]], schema: dict[str, Any]) -> httpx.Response:
+    def _post(self, prompt: Prompt, schema: dict[str, Any], worst: Usage) -> httpx.Response:
         fmt: dict[str, Any] = (
             {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema,
                                                     "strict": True}}
             if self.schema_mode == "json_schema" else {"type": "json_object", "schema": schema})
-        body = {"model": self.config.model, "messages": messages, "response_format": fmt,
-                "temperature": 0, "max_tokens": 400}
+        body = {"model": self.config.model, "messages": prompt.messages, "response_format": fmt,
+                "temperature": 0, "max_tokens": MAX_TOKENS}
         for attempt in (1, 2):
             try:
                 response = self.http.post("chat/completions", json=body)
@@ -122,11 +167,13 @@ class CloudClient:
                 # Nothing reached the cloud: safe to try once more before giving up.
                 if attempt == 1:
                     continue
-                self._went_offline(f"cannot connect ({type(exc).__name__})")
-            except httpx.TimeoutException:
-                self._went_offline(f"no answer within {self.config.timeout_s:g} s")
+                self._went_offline(f"cannot connect ({type(exc).__name__})", None)
+            except httpx.TimeoutException as exc:
+                # Sent, unless the connection itself timed out: it may have run, and be billed.
+                self._went_offline(f"no answer within {self.config.timeout_s:g} s",
+                                   None if isinstance(exc, httpx.ConnectTimeout) else worst)
             except httpx.HTTPError as exc:
-                self._went_offline(type(exc).__name__)
+                self._went_offline(type(exc).__name__, worst)
             else:
                 self._back_online()
                 return response
@@ -143,13 +190,13 @@ class CloudClient:
             return True
         return False
 
-    def _went_offline(self, why: str) -> None:
+    def _went_offline(self, why: str, usage: Usage | None) -> None:
         self.retry_at = self.clock.monotonic() + PROBE_EVERY_S
         if self.state != "offline":
             self.state = "offline"
             log.warning("cloud %s is offline: %s", self.config.base_url, why)
             self.on_state("offline")
-        raise CloudError(Reason.OFFLINE, f"the cloud is unreachable: {why}")
+        raise CloudError(Reason.OFFLINE, f"the cloud is unreachable: {why}", usage)
 
     def _back_online(self) -> None:
         if self.state != "online":

@@ -16,11 +16,17 @@ from agent.config._config import (
 )
 from agent.config._hardware import DeviceConfig, SensorConfig, SensorKind
 from agent.config._reactions import ReactionConfig, ReactionDo, ReactionWhen
-from agent.config._sections import CloudConfig, ModelConfig, MqttConfig, SafetyConfig
+from agent.config._sections import (
+    CloudConfig,
+    ModelConfig,
+    ModelPrices,
+    MqttConfig,
+    SafetyConfig,
+)
 
 __all__ = [
     "ActionConfig", "CloudConfig", "Config", "ConfigError", "DeviceConfig", "InterlockConfig",
-    "ModelConfig", "MqttConfig", "ParamSpec", "ReactionConfig", "ReactionDo", "ReactionWhen",
-    "SafetyConfig", "SensorConfig", "SensorKind", "check_value", "config_path", "load_config",
-    "parse_config", "state_dir", "stays_on",
+    "ModelConfig", "ModelPrices", "MqttConfig", "ParamSpec", "ReactionConfig", "ReactionDo",
+    "ReactionWhen", "SafetyConfig", "SensorConfig", "SensorKind", "check_value", "config_path",
+    "load_config", "parse_config", "state_dir", "stays_on",
 ]

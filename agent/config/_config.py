@@ -12,7 +12,7 @@ from pydantic import Field, ValidationError
 
 from agent.config._actions import ActionConfig, action_problems
 from agent.config._base import NAME, Strict
-from agent.config._hardware import DeviceConfig, SensorConfig
+from agent.config._hardware import DeviceConfig, SensorConfig, sensor_problems
 from agent.config._reactions import ReactionConfig, reaction_problems
 from agent.config._sections import (
     CloudConfig,
@@ -24,6 +24,7 @@ from agent.config._sections import (
     MqttConfig,
     SafetyConfig,
     SchedulesConfig,
+    SimConfig,
 )
 from agent.devices import KINDS, kind_of
 
@@ -66,6 +67,7 @@ class Config(Strict):
     safety: SafetyConfig = SafetyConfig()
     homeassistant: HomeAssistantConfig = HomeAssistantConfig()
     schedules: SchedulesConfig = SchedulesConfig()
+    sim: SimConfig = SimConfig()
     sensors: dict[str, SensorConfig] = Field(default_factory=dict)
     devices: dict[str, DeviceConfig] = Field(default_factory=dict)
     actions: dict[str, ActionConfig] = Field(default_factory=dict)
@@ -129,6 +131,9 @@ def _cross_checks(config: Config) -> list[str]:
 
     if config.safety.estop_button_pin:
         claim(config.safety.estop_button_pin, "safety.estop_button_pin")
+    for name, sensor in config.sensors.items():
+        problems += [f"sensors.{name}{p}" for p in sensor_problems(sensor)]
+    problems += config.cloud.problems()
     for name, device in config.devices.items():
         if not NAME.match(name):
             problems.append(f"devices.{name}: names are lower-case letters, digits and _")

@@ -94,12 +94,13 @@ def _when_problems(when: ReactionWhen, config: Config) -> list[str]:
     if when.equals is not None:
         if when.clear is not None:
             return [".clear: equals re-arms when the reading changes; clear is for below/above"]
-        if sensor.kind == "event" or isinstance(when.equals, bool) != (sensor.kind == "bool"):
+        if sensor.kind not in ("bool", "number") or isinstance(when.equals, bool) != (
+                sensor.kind == "bool"):
             return [f".equals: {when.sensor} is a {sensor.kind} sensor"]
         return []
     key = limits[0]
     if sensor.kind != "number":
-        hint = " (use equals)" if sensor.kind == "bool" else " (use event and means)"
+        hint = {"bool": " (use equals)", "event": " (use event and means)"}.get(sensor.kind, "")
         return [f".{key}: {when.sensor} is a {sensor.kind} sensor; {key} needs a number "
                 f"sensor{hint}"]
     line = when.below if when.below is not None else when.above

@@ -50,6 +50,15 @@ class InterpreterConfig(Strict):
     languages: tuple[Literal["en", "de"], ...] = ("en",)
 
 
+class ModelPrices(Strict):
+    """What a model costs, from its card (docs/cloud.md), in the currency of budget_per_day."""
+
+    input_per_m: Annotated[float, Field(ge=0)]  # per million input tokens
+    output_per_m: Annotated[float, Field(ge=0)]  # per million output tokens
+    per_image: Annotated[float, Field(ge=0)] = 0.0  # per image sent
+    vision: bool = False  # the model takes images
+
+
 class CloudConfig(Strict):
     enabled: bool = False
     base_url: str = "https://openrouter.ai/api/v1"
@@ -57,6 +66,36 @@ class CloudConfig(Strict):
     api_key_file: str = ""
     timeout_s: Annotated[float, Field(gt=0, le=300)] = 15
     max_plan_s: Annotated[float, Field(gt=0, le=3600)] = 120  # a plan never runs longer
+    send_images: bool = False  # camera frames leave the robot only when true
+    image_max_px: Annotated[int, Field(ge=64, le=4096)] = 768  # long side after downscaling
+    image_quality: Annotated[int, Field(ge=1, le=95)] = 75  # of the re-encoded JPEG
+    # None: no limit; 0: no cloud calls at all
+    budget_per_day: Annotated[float, Field(ge=0)] | None = None
+    prices: dict[str, ModelPrices] = Field(default_factory=dict)  # by model name
+
+    @property
+    def price(self) -> ModelPrices | None:
+        """The prices of the model in use, if the config has them."""
+        return self.prices.get(self.model)
+
+    @property
+    def sends_images(self) -> bool:
+        """Frames go to the model: allowed, and the model takes images."""
+        return self.send_images and self.price is not None and self.price.vision
+
+    def problems(self) -> list[str]:
+        """A budget needs the prices of the model it bounds ('key: why')."""
+        if self.budget_per_day is not None and self.price is None:
+            return [f"cloud.budget_per_day: no prices for cloud.model {self.model!r}: add "
+                    f'[cloud.prices."{self.model}"] with input_per_m and output_per_m (and '
+                    "per_image) from the model's page, or remove the budget"]
+        return []
+
+
+class SimConfig(Strict):
+    """The simulation of `run --sim` (agent.sensing.sim_world)."""
+
+    world: bool = True  # false: mock pins, and no simulated readings or camera frames
 
 
 class HomeAssistantConfig(Strict):

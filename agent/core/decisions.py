@@ -16,8 +16,9 @@ from typing import Any
 from agent.core.protocol import DecisionKind, InputKind, Reason, Route, Status
 
 # Of a result's extra fields, the ones its record carries too (and the journal, as STEP=...):
-# which step of a plan it is, which schedule, so each record can be told from the others.
-RECORDED_EXTRAS = frozenset(("step", "of", "failed_step", "schedule_id", "at"))
+# which step of a plan it is, which schedule, so each record can be told from the others; and
+# what a cloud call cost (USAGE=...).
+RECORDED_EXTRAS = frozenset(("step", "of", "failed_step", "schedule_id", "at", "usage"))
 
 
 @dataclass(frozen=True)
@@ -126,4 +127,6 @@ def log_line(record: dict[str, Any]) -> str:
     parts.append(f"latency_ms={record['latency_ms']:.1f}")
     if record["detail"]:
         parts.append(f"detail={to_json(record['detail'][:300])}")
+    if record.get("usage"):  # what a cloud call cost
+        parts.append(f"usage={to_json(record['usage'])}")
     return " ".join(parts)

@@ -77,6 +77,7 @@ class Reason(StrEnum):
     BAD_REPLY_TO = "bad_reply_to"
     SIGNING_UNAVAILABLE = "signing_unavailable"
     NOT_HERE = "not_here"  # a device, place, value or unit this robot does not have
+    BUDGET_EXCEEDED = "budget_exceeded"  # a cloud call would pass [cloud] budget_per_day
 
 
 class InputKind(StrEnum):

@@ -245,6 +245,7 @@ class Connection:
         response_topic = getattr(props, "ResponseTopic", None) if props else None
         correlation = getattr(props, "CorrelationData", None) if props else None
         try:
-            self.handle(Inbound(msg.topic, bytes(msg.payload), response_topic, correlation))
+            self.handle(Inbound(msg.topic, bytes(msg.payload), response_topic, correlation,
+                                bool(msg.retain)))
         except Exception:  # an exception here would end paho's loop: log it, keep serving
             log.exception("handling a message on %s failed", msg.topic)

@@ -135,8 +135,10 @@ def discovery_payload(config: Config) -> dict[str, Any]:
 
 def _sensor(name: str, sensor: SensorConfig) -> dict[str, Any]:
     """A number is a sensor with its unit and device class, a bool a binary sensor, an event
-    a sensor showing the last text. A number or bool that stops coming goes unavailable after
-    twice its max_age_s (rounded up: Home Assistant counts whole seconds)."""
+    a sensor showing the last text, a camera a camera. A number or bool that stops coming goes
+    unavailable after twice its max_age_s (rounded up: Home Assistant counts whole seconds)."""
+    if sensor.kind == "camera":  # Home Assistant's MQTT camera shows the raw frames itself
+        return {"p": "camera", "name": _title(name), "topic": sensor.topic}
     expire = max(1, math.ceil(2 * sensor.max_age_s))
     base = {"name": _title(name), "state_topic": sensor.topic}
     if sensor.kind == "bool":

@@ -34,6 +34,7 @@ class Inbound:
     payload: bytes
     response_topic: str | None = None
     correlation: bytes | None = None
+    retained: bool = False  # a retained message the broker delivered on subscribing
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from agent.mqtt.publisher import Publisher
 from agent.requests.pipeline import Pipeline, Work
 from agent.safety.estop import EStop
 from agent.safety.executor import Executor
+from agent.sensing.frames import Frame
 from agent.sensing.sensors import Reading, Sensors
 
 NOTE_EVERY_S = 1.0  # records of events that fire nothing: at most this often per sensor
@@ -69,8 +70,8 @@ class Reactions:
     def on_reading(self, sensor: str, reading: Reading) -> None:
         """A usable reading was stored: fire what it triggers, if it is fresh."""
         names = self.by_sensor.get(sensor)
-        if not names or reading.value is None:
-            return
+        if not names or reading.value is None or isinstance(reading.value, Frame):
+            return  # no reaction reads a camera's frames (the config check says so)
         if self.clock.monotonic() - reading.measured > self.sensors.configs[sensor].max_age_s:
             return  # a late backlog says nothing about now
         if isinstance(reading.value, str):

@@ -18,6 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from agent.core.files import replace_atomically, sync
+
 log = logging.getLogger(__name__)
 
 FILE_NAME = "schedules.json"
@@ -101,17 +103,8 @@ class ScheduleFile:
         card) in the way; it syncs right after."""
         data = json.dumps({"version": VERSION, "entries": [_encode(s) for s in entries]},
                           ensure_ascii=False, indent=1).encode("utf-8")
-        temporary = self.path.with_name(FILE_NAME + ".tmp")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(temporary, "wb") as f:
-                f.write(data)
-                if durable:
-                    f.flush()
-                    os.fsync(f.fileno())
-            os.replace(temporary, self.path)
-            if durable:
-                self._sync_directory()
+            replace_atomically(self.path, data, durable=durable)
         except OSError as exc:
             return self._failed(exc)
         self.save_problem = ""
@@ -120,20 +113,11 @@ class ScheduleFile:
     def sync(self) -> None:
         """Make the last save durable."""
         try:
-            with open(self.path, "rb") as f:
-                os.fsync(f.fileno())
-            self._sync_directory()
+            sync(self.path)
         except FileNotFoundError:
             return
         except OSError as exc:
             self._failed(exc)
-
-    def _sync_directory(self) -> None:
-        directory = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
 
     def _failed(self, exc: OSError) -> str:
         self.save_problem = f"unwritable: {exc.strerror or exc}"

@@ -1,10 +1,11 @@
 """The latest reading of each configured sensor, with how old it is, and what it did lately.
 
-A sensor is a number (with its unit), a boolean (a bumper, a door contact) or an event (free
-text from another part of the stack). Only the newest reading is kept, plus statistics over the
-sensor's window (agent.sensing.windows), so a flood of sensor messages costs a parse and a few
-additions each, and no memory grows. A message that cannot be read replaces the reading with
-"unusable": it never counts as fresh.
+A sensor is a number (with its unit), a boolean (a bumper, a door contact), an event (free
+text from another part of the stack, or Frigate's events: agent.sensing.frigate) or a camera
+(its newest frame: agent.sensing.frames). Only the newest reading is kept, plus statistics over
+the sensor's window (agent.sensing.windows), so a flood of sensor messages costs a parse and a
+few additions each, and no memory grows. A message that cannot be read replaces the reading
+with "unusable": it never counts as fresh.
 
 Time (docs/CONTRACT.md, sensors): a reading without `ts` was measured when it arrived. With
 `ts`, its age counts from `ts`, so a backlog delivered late is stale; a `ts` up to
@@ -22,9 +23,12 @@ from typing import Any
 
 from agent.config import SensorConfig
 from agent.core.clock import Clock
+from agent.core.protocol import Reason
+from agent.sensing.frames import Frame, Unusable, load_pillow, read_frame
+from agent.sensing.frigate import FrigateEvents
 from agent.sensing.windows import Stats, Window
 
-Value = float | bool | str
+Value = float | bool | str | Frame
 MAX_EVENT_CHARS = 500
 TRUE_WORDS = frozenset({"true", "on", "1", "yes"})
 FALSE_WORDS = frozenset({"false", "off", "0", "no"})
@@ -36,6 +40,7 @@ class Reading:
     value: Value | None  # None: the last message was unusable
     measured: float  # monotonic time the value was measured (its ts, if older than receipt)
     problem: str = ""
+    reason: Reason = Reason.MALFORMED  # why it is unusable, when it is
 
 
 def parse_reading(payload: bytes, config: SensorConfig) -> tuple[Value, float | None]:
@@ -92,22 +97,39 @@ class Sensors:
         self.readings: dict[str, Reading] = {}
         self.newest: dict[str, float] = {}  # when the newest usable reading was measured
         self.windows = {name: Window(cfg.window_s) for name, cfg in configs.items()}
+        self.frigate = {name: FrigateEvents() for name, cfg in configs.items()
+                        if cfg.format == "frigate"}
+        self.cameras = [name for name, cfg in configs.items() if cfg.kind == "camera"]
+        if self.cameras:
+            load_pillow()
 
-    def update(self, name: str, payload: bytes) -> Reading | None:
+    def update(self, name: str, payload: bytes, *, retained: bool = False) -> Reading | None:
         """Store a reading and return it (its problem set when unusable); None when it was
-        older than the reading kept, which stays."""
+        older than the reading kept, which stays, or said nothing new (a Frigate update).
+        retained: the broker delivered a retained message, taken at a time nobody knows."""
         now = self.clock.monotonic()
+        config = self.configs[name]
         try:
-            value, ts = parse_reading(payload, self.configs[name])
+            value: Value | None
+            if config.kind == "camera":  # age from arrival: raw bytes carry no ts
+                value, ts = read_frame(payload, config.frame_limit, retained=retained), None
+            elif name in self.frigate:
+                value, ts = self.frigate[name].read(payload), None
+            else:
+                value, ts = parse_reading(payload, config)
             measured = self._measured(now, ts)
+        except Unusable as exc:
+            reading = self.readings[name] = Reading(None, now, str(exc), exc.reason)
+            return reading
         except ValueError as exc:
             reading = self.readings[name] = Reading(None, now, str(exc))
             return reading
-        if measured < self.newest.get(name, measured):
+        if value is None or measured < self.newest.get(name, measured):
             return None
         self.newest[name] = measured
         reading = self.readings[name] = Reading(value, measured)
-        self.windows[name].add(measured, value)
+        if not isinstance(value, Frame):  # a frame has no statistics: only the newest counts
+            self.windows[name].add(measured, value)
         return reading
 
     def _measured(self, now: float, ts: float | None) -> float:
@@ -131,6 +153,9 @@ class Sensors:
         limit = self.configs[name].max_age_s
         if age > limit:
             return None, f"sensor {name} is stale: {age:.2f} s old (max {limit:g} s)"
+        if isinstance(reading.value, Frame) and reading.value.retained:
+            return None, (f"the frame from {name} was a retained message: when it was taken is "
+                          "unknown")
         return reading.value, ""
 
     def fresh_number(self, name: str) -> tuple[float | None, str]:
@@ -147,9 +172,14 @@ class Sensors:
         for name, cfg in self.configs.items():
             reading = self.readings.get(name)
             fresh, _ = self.fresh(name)
+            age = round(now - reading.measured, 3) if reading else None
+            if cfg.kind == "camera":  # what the frame is, never its bytes
+                frame = reading.value if reading and isinstance(reading.value, Frame) else None
+                out[name] = {"age_s": age, **(frame.facts() if frame else dict.fromkeys(
+                    ("bytes", "width", "height", "format"))), "fresh": fresh is not None}
+                continue
             out[name] = {"value": reading.value if reading else None, "unit": cfg.unit,
-                         "age_s": round(now - reading.measured, 3) if reading else None,
-                         "fresh": fresh is not None}
+                         "age_s": age, "fresh": fresh is not None}
         return out
 
     def describe(self, name: str) -> str:
@@ -161,6 +191,8 @@ class Sensors:
         head = name + (f" ({cfg.description})" if cfg.description else "") + ": "
         reading = self.readings.get(name)
         fresh, _ = self.fresh(name)
+        if cfg.kind == "camera":  # only its newest frame counts: no statistics
+            return head + _frame_said(reading, fresh is not None, now)
         if reading is None:
             current = "no reading yet"
         elif reading.value is None:
@@ -174,6 +206,16 @@ class Sensors:
             current = f"now {_shown(fresh)}{unit}"
         stats = self.windows[name].stats(now)
         return f"{head}{current}; last {cfg.window_s:g} s: {_window(cfg, stats, unit)}"
+
+
+def _frame_said(reading: Reading | None, fresh: bool, now: float) -> str:
+    if reading is None:
+        return "no frame yet"
+    if not isinstance(reading.value, Frame):
+        return f"last frame unusable ({reading.problem})"
+    frame = reading.value
+    return (f"a {frame.width}x{frame.height} frame {now - reading.measured:.1f} s old" +
+            ("" if fresh else " (not fresh)"))
 
 
 def _shown(value: Value) -> str:

@@ -8,8 +8,10 @@ robot in a 2.5 x 2.5 m room (it starts 2 m from a wall), and publishes `{"value"
 - each number sensor with unit "%": a battery that starts at 20 %, drains while the motors run
   and charges while they are still, as if on a charger (so a low-battery reaction fires after
   about 25 s of driving, re-arms after a rest, and can fire again);
-- each bool sensor: a bumper, true while the robot touches a wall.
-Other sensors (events, other units) are left to the user, to publish by hand.
+- each bool sensor: a bumper, true while the robot touches a wall;
+- each camera: once a second, a JPEG of the room as the robot sees it (agent.sensing.sim_camera).
+Other sensors (events, other units) are left to the user, to publish by hand. With `[sim] world
+= false` none of this runs: mock pins, and sensors only as the user publishes them.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from dataclasses import dataclass
 from agent.config import Config
 from agent.core.clock import Clock
 from agent.devices import Output
+from agent.sensing.sim_camera import render
 
 PERIOD_S = 0.1
+FRAME_EVERY_S = 1.0  # a camera's frames: a low rate, as a robot would send them
 ROOM_M = (2.5, 2.5)
 START = (0.5, 1.25, 0.0)  # x, y (m), heading (degrees, counter-clockwise; 0 faces +x): 2 m ahead
 TOUCH_M = 0.02  # this close to a wall the bumper is pressed
@@ -41,14 +45,21 @@ class Pose:
 
     def ahead(self) -> float:
         """Distance to the wall straight ahead."""
-        dx, dy = math.cos(math.radians(self.heading)), math.sin(math.radians(self.heading))
+        return self.wall(self.heading)[0]
+
+    def wall(self, heading: float) -> tuple[float, str]:
+        """Distance to the wall in a direction (degrees), and which wall it is: "+x", "-x",
+        "+y" or "-y" (the robot starts facing "+x")."""
+        dx, dy = math.cos(math.radians(heading)), math.sin(math.radians(heading))
         limits = []
-        for position, step, size in ((self.x, dx, ROOM_M[0]), (self.y, dy, ROOM_M[1])):
+        for axis, position, step, size in (("x", self.x, dx, ROOM_M[0]),
+                                           ("y", self.y, dy, ROOM_M[1])):
             if step > 1e-9:
-                limits.append((size - position) / step)
+                limits.append(((size - position) / step, "+" + axis))
             elif step < -1e-9:
-                limits.append(-position / step)
-        return max(0.0, min(limits))
+                limits.append((-position / step, "-" + axis))
+        distance, which = min(limits)
+        return max(0.0, distance), which
 
     def drive(self, metres: float, degrees: float) -> None:
         """Turn, then move (forward or back), never through a wall."""
@@ -62,7 +73,7 @@ class Pose:
 
 class SimWorld:
     def __init__(self, config: Config, outputs: dict[str, Output],
-                 publish: Callable[[str, str], object], *, clock: Clock,
+                 publish: Callable[[str, str | bytes], object], *, clock: Clock,
                  stopping: threading.Event) -> None:
         self.publish = publish
         self.clock = clock
@@ -74,6 +85,7 @@ class SimWorld:
         self.distances = [s.topic for _, s in sensors if s.kind == "number" and s.unit == "m"]
         self.batteries = [s.topic for _, s in sensors if s.kind == "number" and s.unit == "%"]
         self.bumpers = [s.topic for _, s in sensors if s.kind == "bool"]
+        self.cameras = [s.topic for _, s in sensors if s.kind == "camera"]
         self.thread = threading.Thread(target=self._run, name="sim-world", daemon=True)
 
     def start(self) -> None:
@@ -94,7 +106,7 @@ class SimWorld:
                 [(t, ahead <= TOUCH_M) for t in self.bumpers])
 
     def _run(self) -> None:
-        last = self.clock.monotonic()
+        last = framed = self.clock.monotonic()
         while not self.stopping.wait(PERIOD_S):
             now = self.clock.monotonic()
             self.step(now - last)
@@ -102,3 +114,8 @@ class SimWorld:
             ts = self.clock.time()
             for topic, value in self.readings():
                 self.publish(topic, json.dumps({"value": value, "ts": round(ts, 3)}))
+            if self.cameras and now - framed >= FRAME_EVERY_S:
+                framed = now
+                frame = render(self.pose)
+                for topic in self.cameras:
+                    self.publish(topic, frame)

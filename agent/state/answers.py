@@ -68,6 +68,8 @@ def _device(name: str, state: dict[str, Any], running: list[dict[str, Any]]) -> 
 def _sensor(name: str, reading: dict[str, Any], kind: str) -> str:
     shown = name.replace("_", " ")
     be = _is(shown)
+    if kind == "camera":
+        return _camera(shown, reading)
     value = reading.get("value")
     if value is None:
         return f"There is no usable reading from {shown} yet."
@@ -78,3 +80,14 @@ def _sensor(name: str, reading: dict[str, Any], kind: str) -> str:
     if not reading.get("fresh"):
         return f"There is no fresh reading from {shown}: the last was {text}, {age}."
     return f"The {shown} {be} {text} (read {age})."
+
+
+def _camera(shown: str, reading: dict[str, Any]) -> str:
+    """What the state says of a camera: its frame, not what it shows (only a vision model in the
+    cloud can say that, docs/cloud.md)."""
+    if reading.get("width") is None:
+        return f"There is no usable frame from {shown} yet."
+    frame = (f"a {reading['width']}x{reading['height']} frame, {reading['age_s']:.1f} s old"
+             + ("" if reading.get("fresh") else ", not fresh"))
+    return (f"The {shown} has {frame}; I cannot look at it myself (a vision model in the cloud "
+            "can: [cloud] send_images).")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import logging
+import re
 import threading
 import uuid
 from collections.abc import Callable
@@ -47,6 +48,10 @@ from agent.state.picture import Picture
 from agent.text.decide import decide
 
 log = logging.getLogger(__name__)
+
+# Words of a question about what the robot sees: only its camera's frame can answer it.
+SEEING = frozenset(("see", "sees", "seeing", "seen", "look", "looks", "looking", "show",
+                    "shows", "visible", "view", "camera", "picture", "image", "photo"))
 
 
 @dataclass(frozen=True)
@@ -163,7 +168,10 @@ class TextService:
         state = self.picture.now() if needs_state else None
         decision = decide(interpretation, self.config, request_id=ask.id, cloud=cloud,
                           state=state)
-        if self.planner is not None and decision.reason in ("low_confidence", "offline"):
+        if self._for_the_camera(interpretation, decision):
+            assert self.planner is not None
+            self.planner.ask_eyes(job, decision, ask.reply)
+        elif self.planner is not None and decision.reason in ("low_confidence", "offline"):
             self.planner.escalate(job, decision, ask.reply)
         elif decision.decision == DecisionKind.EXECUTE:
             self.pipeline.submit(decision, decision.params, job=job, reply=ask.reply)
@@ -176,6 +184,19 @@ class TextService:
             self._cancel(decision, job, ask.reply)
         else:
             self.pipeline.answer(decision, job, ask.reply)
+
+    def _for_the_camera(self, interpretation: Interpretation, decision: Decision) -> bool:
+        """A question the robot's state cannot answer ("is the door open?"), or one about what
+        it sees ("what do you see?", or one about a camera), goes to the cloud with the
+        camera's frame when there is a camera and a model allowed to see it, and the cloud is
+        online (docs/cloud.md, "Questions"). Otherwise it is decided as any other question."""
+        if interpretation.form != "question" or self.planner is None or \
+                not self.planner.sees or self.planner.cloud_state != "online":
+            return False
+        asked = interpretation.asked.sensors if interpretation.asked else ()
+        return (decision.decision != DecisionKind.ANSWER or
+                bool(SEEING.intersection(re.findall(r"[a-z]+", interpretation.text.lower()))) or
+                any(self.config.sensors[name].kind == "camera" for name in asked))
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock.time()).astimezone()
