@@ -210,6 +210,20 @@ class Events(Strict):
     words: EventWords
 
 
+class TimeWords(Strict):
+    days: Words
+    months: Words
+    units: list[Pattern]
+    parts_of_day: Words
+    pm_hints: Words
+    am_hints: Words
+    approximately: Words
+    setting_units: list[Pattern]
+    setting_words: Words
+    vague: list[Pattern]
+    repetitions: Words
+
+
 class English(Strict):
     """The interpreter's own language: every mechanism reads these words."""
 
@@ -219,6 +233,7 @@ class English(Strict):
     stops: Stops
     requests: Requests
     events: Events
+    time: TimeWords
 
 
 class Rewrite(Strict):
@@ -237,7 +252,8 @@ class Translation(Strict):
 
 
 FILES: dict[str, type[Strict]] = {"lexicon": Lexicon, "numbers": Numbers, "forms": Forms,
-                                  "stops": Stops, "requests": Requests, "events": Events}
+                                  "stops": Stops, "requests": Requests, "events": Events,
+                                  "time": TimeWords}
 
 
 def _read(path: Path, model: type[Strict]) -> Any:
@@ -253,17 +269,26 @@ def _read(path: Path, model: type[Strict]) -> Any:
         raise LanguageError(f"{path}: {problems}") from exc
 
 
-@functools.cache
-def english() -> English:
-    folder = LANGUAGES / "en"
+def read_english(folder: Path) -> English:
+    """English as one folder of data files says it: LanguageError when a file is missing,
+    has a key the model does not know, lacks one, or holds a pattern that does not compile."""
     return English(**{name: _read(folder / f"{name}.toml", model)
                       for name, model in FILES.items()})
 
 
+def read_translation(folder: Path) -> Translation:
+    result: Translation = _read(folder / "translation.toml", Translation)
+    return result
+
+
+@functools.cache
+def english() -> English:
+    return read_english(LANGUAGES / "en")
+
+
 @functools.cache
 def translation(code: str) -> Translation:
-    result: Translation = _read(LANGUAGES / code / "translation.toml", Translation)
-    return result
+    return read_translation(LANGUAGES / code)
 
 
 def alternatives(patterns: list[str]) -> str:

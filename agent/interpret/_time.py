@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import time as clock_time
 
+from agent.interpret._language import alternatives, english, words
+
 HORIZON = timedelta(days=366)  # a time further ahead is a misreading: ask
 
 
@@ -41,48 +43,44 @@ class When:
     span: str  # the time phrase as said
 
 
-NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
-    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "ninety": 90,
-}
-NW = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
+_EN = english()
+_TIME = _EN.time
+NUMBER_WORDS = {word: value for word, value in
+                {**_EN.numbers.numbers.small, **_EN.numbers.numbers.tens}.items() if value}
+
+
+def _longest_first(listed: list[str]) -> str:
+    return words(sorted(listed, key=len, reverse=True))
+
+
+NW = _longest_first(list(NUMBER_WORDS))
 NUMW = rf"(?:{NW})(?:[\s-](?:{NW}))?"
 HOUR = rf"(?:\d{{1,2}}|{NW})"
-DOW = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
-MON = (r"(?:january|february|march|april|may|june|july|august|september|october|november"
-       r"|december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)")
-UNIT = r"(?:seconds?|secs?|minutes?|mins?|m|hours?|hrs?|h|days?|weeks?)"
+DOW = rf"(?:{_longest_first(_TIME.days)})"
+MON = rf"(?:{_longest_first(_TIME.months)})"
+UNIT = rf"(?:{alternatives(_TIME.units)})"
 AMPM = r"(?:\s*(?:am|pm|a\.m\.|p\.m\.)(?!\w))"
-POD = r"(?:morning|afternoon|evening|night)"  # part of the day
+POD = rf"(?:{words(_TIME.parts_of_day)})"  # part of the day
+APPROX = words(_TIME.approximately)
 CLOCK = (rf"(?:noon|midnight"
          rf"|(?:half|(?:a\s+)?quarter|\d{{1,2}}|{NUMW})\s+(?:minutes\s+)?(?:past|to)\s+{HOUR}"
          rf"|[01]\d[0-5]\d|2[0-3][0-5]\d"
          rf"|\d{{1,2}}(?:[:.]\d{{2}})?{AMPM}?(?:\s*o'?clock)?"
          rf"|(?:{NW})(?:\s+(?:o'?clock|{NUMW}))?{AMPM}?)")
 # "at 45 degrees", "at 50 percent", "speed at 3" are settings, not times
-NOT_A_TIME_UNIT = (r"(?!\s*(?:%|percent|degrees?|cm|mm|m|km|km/h|mph|kph|hz|meters?|metres?"
-                   r"|times|steps?|speed|level)\b)")
-NOT_A_SETTING = (r"(?<!speed )(?<!level )(?<!volume )(?<!brightness )(?<!temperature )"
-                 r"(?<!power )")
+NOT_A_TIME_UNIT = rf"(?!\s*(?:{alternatives(_TIME.setting_units)})\b)"
+NOT_A_SETTING = "".join(f"(?<!{re.escape(word)} )" for word in _TIME.setting_words)
 
 CUE_PATTERNS = {
-    "vague": (rf"\b(?:later(?:\s+(?:today|on|tonight))?|soon|shortly|sometime"
-              rf"|in\s+a\s+(?:little\s+)?(?:bit|while|moment)|in\s+a\s+few\s+{UNIT}"
-              rf"|at\s+some\s+point|in\s+a\s+(?:second|sec|jiffy)|whenever"
-              rf"|when\s+(?:i|we|you)\s+\w+(?:\s+(?:up|home|back))?"
-              rf"|(?:at\s+)?(?:sunset|sunrise|dawn|dusk)"
-              rf"|after\s+(?:lunch|dinner|breakfast|supper|work|school))\b"),
+    "vague": rf"\b(?:{alternatives([p.replace('{unit}', UNIT) for p in _TIME.vague])})\b",
     "recurring": (rf"\b(?:(?:every|each)\s+(?:other\s+)?(?:day|{POD}|weekday|weekend|hour|{DOW}"
                   rf"|(?:\d+|{NUMW})\s+{UNIT})"
-                  rf"|(?:on\s+)?weekdays|(?:on\s+)?weekends|mornings|evenings|nights|daily"
-                  rf"|hourly|nightly)\b"),
+                  rf"|(?:on\s+)?(?:{words(_TIME.repetitions)}))\b"),
     "relative": (rf"\b(?:in|within|after)\s+(?:\d+(?:\.\d+)?|{NUMW}|an?|half\s+an?"
                  rf"|a\s+quarter\s+of\s+an?|a\s+couple\s+of)"
                  rf"(?:\s+and\s+a\s+half)?\s*{UNIT}(?:\s+and\s+a\s+half)?(?:'s\s+time)?\b"
                  rf"|\b(?:\d+|{NUMW}|an?)\s+{UNIT}\s+from\s+now\b"),
-    "at": (rf"{NOT_A_SETTING}\b(?:at|around|about|by)\s+{CLOCK}(?![\w.%:]){NOT_A_TIME_UNIT}"
+    "at": (rf"{NOT_A_SETTING}\b(?:at|{APPROX})\s+{CLOCK}(?![\w.%:]){NOT_A_TIME_UNIT}"
            rf"(?:\s+(?:in\s+the\s+{POD}|at\s+night))?"),
     "day": (rf"\b(?:(?:the\s+day\s+after\s+)?tomorrow(?:\s+{POD})?|today(?!'s)|tonight"
             rf"|this\s+{POD}|in\s+the\s+{POD}"
@@ -96,8 +94,8 @@ CUES = [(kind, re.compile(pattern, re.I)) for kind, pattern in CUE_PATTERNS.item
 RESIDUE = re.compile(rf"\b(?:\d{{1,2}}(?::\d{{2}})?\s*(?:am|pm|a\.m\.|p\.m\.)|\d{{1,2}}:\d{{2}}"
                      rf"|\d{{1,2}}(?:st|nd|rd|th)|o'?clock|noon|midnight|tonight|tomorrow"
                      rf"|today(?!'s)|{DOW}|{MON}\s+\d)(?!\w)", re.I)
-PM_HINT = re.compile(r"\b(?:afternoon|evening|night|tonight)\b")
-AM_HINT = re.compile(r"\bmorning\b")
+PM_HINT = re.compile(rf"\b(?:{words(_TIME.pm_hints)})\b")
+AM_HINT = re.compile(rf"\b(?:{words(_TIME.am_hints)})\b")
 HAS_CLOCK = re.compile(r"\bat\s|\bnoon\b|\bmidnight\b|\d\s*(?:am|pm)\b")
 HAS_DATE = re.compile(rf"tomorrow|{DOW}|{MON}|\d(?:st|nd|rd|th)\b")
 EXPLICIT = re.compile(r"\d\s*(?:am|pm)\b|noon|midnight|\b(?:0\d|1[3-9]|2[0-3]):\d\d")
@@ -227,7 +225,7 @@ def _hour_before(hour: str) -> int:
 
 def _normalise(span: str) -> str:
     """A span in dateparser's words: numbers in digits, clock idioms as h:mm."""
-    v = re.sub(r"\b(?:around|about|by)\b", "at", span)
+    v = re.sub(rf"\b(?:{APPROX})\b", "at", span)
     v = re.sub(r"\b([ap])\.m\.", r"\1m", v)
     v = re.sub(r"(?<!day )\bafter\b", "in", v)
     v = re.sub(r"\bthis\s+coming\b", "this", v)
