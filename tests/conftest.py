@@ -138,9 +138,9 @@ class Client:
             status is None or r.get("status") == status), timeout)
 
     def final(self, rid: str, timeout: float = 10.0) -> Any:
-        """A request's own final result: not a plan step's, not running."""
-        return self.wait_for("robots/t/result", lambda r: r.get("id") == rid and r["status"] in (
-            "done", "failed", "refused", "none") and "step" not in r, timeout)
+        """A request's own final result (`final: true`): not a plan step's, not running."""
+        return self.wait_for("robots/t/result", lambda r: r.get("id") == rid and r["final"],
+                             timeout)
 
     def forget(self) -> None:
         """Ignore everything received so far."""

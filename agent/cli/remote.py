@@ -79,10 +79,14 @@ class RemoteClient:
 
 
 def estop(config: Config, reason: str) -> int:
+    """Engage, and wait for the state that echoes this request's id: a retained state of an
+    earlier e-stop is no confirmation of this one."""
+    eid = f"cli-estop-{uuid.uuid4().hex[:8]}"
     with RemoteClient(config) as c:
         c.subscribe("estop/state")
-        c.publish("estop", {"reason": reason, "source": "cli"})
-        state = c.wait("estop/state", lambda s: s.get("engaged") is True)
+        c.publish("estop", {"id": eid, "reason": reason, "source": "cli"})
+        state = c.wait("estop/state", lambda s: s.get("engaged") is True and
+                       s.get("request_id") == eid)
     if state is None:
         print("estop: sent, but no engaged state came back: is the daemon running?")
         return 1

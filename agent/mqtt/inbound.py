@@ -12,6 +12,7 @@ topic only when that is a usable target, else on `P/result`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from dataclasses import dataclass
@@ -111,10 +112,11 @@ class ScheduleCancel:
 
 @dataclass(frozen=True)
 class EStopRequest:
-    """`P/estop`: anything at all; a reason when one can be read."""
+    """`P/estop`: anything at all; a reason and an id when they can be read."""
 
     source: str  # cli when `robot-agent estop` sent it, else mqtt
     reason: str
+    id: str | None = None  # echoed in P/estop/state: the sender sees its own e-stop arrive
 
 
 class EnvelopeReader:
@@ -266,10 +268,14 @@ def read_estop(payload: bytes) -> EStopRequest:
         data = parse_json(payload, 4096)
     except Malformed:
         data = None
+    rid = None
+    if isinstance(data, dict) and "id" in data:
+        with contextlib.suppress(Malformed):  # a bad id still engages, unechoed
+            rid = request_id(data)
     if isinstance(data, dict) and isinstance(data.get("reason"), str):
         source = "cli" if data.get("source") == "cli" else "mqtt"
-        return EStopRequest(source, str(data["reason"])[:MAX_ESTOP_REASON_CHARS])
-    return EStopRequest("mqtt", text or "(empty message)")
+        return EStopRequest(source, str(data["reason"])[:MAX_ESTOP_REASON_CHARS], rid)
+    return EStopRequest("mqtt", text or "(empty message)", rid)
 
 
 def _no_constants(name: str) -> Any:
