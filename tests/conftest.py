@@ -22,6 +22,7 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 from paho.mqtt.enums import CallbackAPIVersion
 
 from agent.config import Config, parse_config
+from agent.core.journal import DecisionLog
 from agent.daemon import Daemon
 from agent.mqtt.connection import no_delay
 from agent.text.service import ModelOptions
@@ -271,12 +272,14 @@ class Running:
 
 def start_daemon(config: Config, state_dir: Path, client: Client | None = None,
                  secrets: dict[str, bytes] | None = None, load_model: bool = False,
-                 factory: MockFactory | None = None, **model_options: float) -> Running:
+                 factory: MockFactory | None = None, decision_log: DecisionLog | None = None,
+                 **model_options: float) -> Running:
     """The daemon on mock pins, connected; with the model only when load_model."""
     factory = factory or MockFactory(pin_class=MockPWMPin)
     daemon = Daemon(config, pin_factory=factory, state_dir=state_dir,
                     secrets=secrets if secrets is not None else {"signing_key": TEST_KEY},
-                    model=ModelOptions(load=load_model, **model_options))
+                    model=ModelOptions(load=load_model, **model_options),
+                    decision_log=decision_log)
     daemon.start()
     code: list[int] = []
     thread = threading.Thread(target=lambda: code.append(daemon.run_until_stopped()),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -199,8 +200,6 @@ def pin_factory(config: Config, sim: bool) -> Any:
 
 
 def make_outputs_safe(config: Config, sim: bool) -> int:
-    import os
-
     from agent.cli.safe_outputs import safe_outputs
     from agent.config import state_dir
 
@@ -241,8 +240,10 @@ def run_daemon(config: Config, sim: bool) -> int:
         return 1
 
     def stop(signum: int, frame: object) -> None:
-        log.info("received %s: stopping", signal.Signals(signum).name)
-        daemon.stopping.set()
+        name = signal.Signals(signum).name
+        log.info("received %s: stopping (outputs go safe first)", name)
+        daemon.request_stop(f"received {name}" + (" from systemd" if name == "SIGTERM" and
+                                                  os.environ.get("INVOCATION_ID") else ""))
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
