@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.core.protocol import Reason
+from agent.core.spelling import did_you_mean
 from agent.core.topics import Topic, Topics, topic_problem
 
 MAX_ID_CHARS = 128
@@ -316,7 +317,9 @@ def request_id(data: Any) -> str:
 def check_fields(data: dict[str, Any], allowed: set[str], rid: str) -> None:
     extra = sorted(set(data) - allowed)
     if extra:
-        raise Malformed(Reason.MALFORMED, f"unknown fields: {', '.join(extra)[:200]}", rid)
+        said = ", ".join(f"{name[:40]}{did_you_mean(name, allowed)}" for name in extra[:5])
+        raise Malformed(Reason.MALFORMED, f"unknown fields: {said}; a message of this kind "
+                        f"takes {', '.join(sorted(allowed))}", rid)
 
 
 def _is_utf8(payload: bytes) -> bool:
