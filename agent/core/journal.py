@@ -114,6 +114,9 @@ def setup_logging() -> None:
             import systemd.journal as sdj
 
             handler = sdj.JournalHandler(SYSLOG_IDENTIFIER="robot-agent")
+            # The message alone: the journal has the level (PRIORITY) and the logger (LOGGER);
+            # basicConfig would prefix "INFO:agent.daemon:" to every line.
+            handler.setFormatter(logging.Formatter("%(message)s"))
         except ImportError:
             handler = logging.StreamHandler(sys.stderr)
     else:

@@ -252,8 +252,6 @@ class EStop:
             self.latch.sync()
         for out in self.outputs.values():
             self.publisher.publish_device_state(out)
-        for run, why, text in item.cancelled:
-            run.on_end(Status.FAILED, why, text)
         decision = item.decision
         if item.repeat:
             with self.lock:
@@ -261,7 +259,11 @@ class EStop:
             times = "1 such e-stop" if count == 1 else f"{count} such e-stops"
             decision = decision.but(detail=f"{decision.detail} (engaged again while engaged; "
                                            f"{times})")
+        # The e-stop's record first, then the ends of what it stopped: the journal reads in
+        # the order things happened.
         self.publisher.publish(decision, None, result=False)
+        for run, why, text in item.cancelled:
+            run.on_end(Status.FAILED, why, text)
         for follow in self.after_engage:
             follow()
         if item.first:
