@@ -69,10 +69,15 @@ class Broker:
     @classmethod
     def local(cls, directory: Path) -> Broker:
         """A mosquitto on a free loopback port, anonymous, set_tcp_nodelay as shipped, started."""
+        return cls.configured(directory, "allow_anonymous true\npersistence false\n"
+                                         "set_tcp_nodelay true\n")
+
+    @classmethod
+    def configured(cls, directory: Path, settings: str) -> Broker:
+        """A mosquitto on a free loopback port with these settings, started."""
         port = free_port()
         conf = directory / "mosquitto.conf"
-        conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                        "set_tcp_nodelay true\n")
+        conf.write_text(f"listener {port} 127.0.0.1\n{settings}")
         broker = cls(port, conf)
         broker.start()
         return broker

@@ -16,7 +16,7 @@ from agent.cli.doctor import Warn, check_broker, check_pin_factory, doctor
 from agent.config import Config
 from agent.devices import pins
 from agent.devices.sim_pins import sim_factory
-from tests.conftest import Broker, free_port, make_config
+from tests.conftest import Broker, make_config
 
 
 def on_the_pi(config: Config) -> Config:
@@ -45,13 +45,8 @@ def password_broker(directory: Path, anonymous: bool) -> Broker:
     subprocess.run(["mosquitto_passwd", "-b", "-c", str(directory / "passwd"), "robot", "pw"],
                    check=True, capture_output=True)
     (directory / "passwd").chmod(0o644)
-    port = free_port()
-    conf = directory / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous {str(anonymous).lower()}\n"
-                    f"password_file {directory}/passwd\npersistence false\n")
-    broker = Broker(port, conf)
-    broker.start()
-    return broker
+    return Broker.configured(directory, f"allow_anonymous {str(anonymous).lower()}\n"
+                                        f"password_file {directory}/passwd\npersistence false\n")
 
 
 def test_an_anonymous_broker_is_a_warning_with_the_fix_on_a_real_robot(broker: Broker) -> None:
