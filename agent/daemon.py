@@ -36,7 +36,7 @@ from agent.core.protocol import InputKind, Reason, Status
 from agent.core.secrets import CREDENTIALS, read_secret
 from agent.core.topics import Topics
 from agent.core.workers import Worker
-from agent.devices import Output, build_outputs
+from agent.devices import Output, build_outputs, pins
 from agent.mqtt.connection import Connection, Will
 from agent.mqtt.homeassistant import Discovery
 from agent.mqtt.inbound import EnvelopeReader, Inbound
@@ -53,6 +53,7 @@ from agent.safety.latch import Latch, LatchState
 from agent.safety.signing import Verifier
 from agent.sensing.sensors import Sensors
 from agent.state.picture import Picture, StateFeed
+from agent.state.story import say_online, say_starting, say_stopped
 from agent.text.service import LOAD_THE_MODEL, ModelOptions, TextService
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ SENSOR_WARN_EVERY_S = 5.0
 HEALTH_EVERY_S = 0.5
 FINISH_S = 3.0  # at shutdown, how long the workers may take to end what they have in hand
 GIL_SWITCH_S = 0.001
+ESTOP_FIRST_S = 2.0  # at start, how long the main link waits for the e-stop's to be up
 # The queues requests wait in, each served by a thread of its own; a full one answers busy.
 # Stop-like text, P/cmd and P/schedule/cancel share the commands queue.
 QUEUES = {"commands": 64, "interpreter": 4, "planner": 2, "reactions": 16}
@@ -80,13 +82,14 @@ class Daemon:
         secrets = secrets or {}
         self.topics = topics = Topics.under(config.prefix)
         self.stopping = threading.Event()
+        self.stop_why = "asked to stop"  # for the journal's last line: a signal, a fault
         self.fault = ""
         self.offline_status = Will(topics.status, to_json({"state": "offline"}))
         password = secrets["mqtt_password"].decode() if "mqtt_password" in secrets else None
 
         self.sensors = Sensors(config.sensors, clock)
         self.sensor_warned: dict[str, float] = {}
-        self.latch = Latch(state_dir)
+        self.latch = Latch(state_dir, started=clock.time())
         self.verifier = Verifier(secrets.get("signing_key"), state_dir / "signed-ids.json")
         self.homeassistant = Discovery(config, state_dir, self._publish_retained)
         self.reader = EnvelopeReader(
@@ -97,7 +100,8 @@ class Daemon:
         self.connection = Connection(config.mqtt, client_id=f"robot-agent-{config.device.id}",
                                      clock=clock, on_message=self._on_message,
                                      on_connect=self._on_connect, will=self.offline_status,
-                                     password=password)
+                                     password=password, name="main",
+                                     carries="commands, text, sensors, results and states")
         # The e-stop's own connection: its session kept, so an e-stop sent while the robot was
         # away is delivered when it is back.
         self.estop_link = Connection(config.mqtt,
@@ -105,10 +109,14 @@ class Daemon:
                                      clock=clock, on_message=lambda msg: self.estop.receive(msg),
                                      password=password, keep_session=True,
                                      on_connect=self._estop_changed,
-                                     on_disconnect=self._estop_changed)
+                                     on_disconnect=self._estop_changed, name="e-stop",
+                                     carries=f"{topics.estop} in, {topics.estop_state} out, "
+                                             "nothing else")
         self.publisher = Publisher(self.connection, topics, clock=clock, meta=self._meta,
                                    decision_log=decision_log or DecisionLog())
         self.outputs = build_outputs(config.devices, pin_factory, self.connection.publish)
+        self.pins = pins.name_of(pins.in_use(pin_factory))  # which factory gpiozero loaded
+        self.state_dir = state_dir
         self.gate = Gate(config, sensors=self.sensors, clock=clock,
                          estop_engaged=lambda: self.latch.engaged,
                          seen_ids=state_dir / "seen-ids.jsonl")
@@ -177,9 +185,7 @@ class Daemon:
         # default is 5 ms): the e-stop thread must not wait that long behind the main MQTT
         # thread working through a sensor flood.
         sys.setswitchinterval(GIL_SWITCH_S)
-        if self.latch.engaged:
-            s = self.latch.state
-            log.warning("starting with the e-stop engaged (%s: %s)", s.source, s.reason)
+        say_starting(self.config, self.pins, self.state_dir, self.latch.state)
         self.executor.start_supervisor()
         for queue in self.queues.values():
             queue.start()
@@ -190,6 +196,9 @@ class Daemon:
         if self.planner is not None:
             self.planner.start()
         self.estop.start()
+        # The e-stop listens before the robot says it is online (a broker that is down delays
+        # the main link by this much at most; it would not connect either).
+        self.estop_link.connected.wait(ESTOP_FIRST_S)
         sensors = set(self.sensors.by_topic)
         self.connection.start([(t, 1) for t in sorted(set(self.handlers) - sensors)] +
                               [(t, 0) for t in sorted(sensors)])
@@ -206,6 +215,11 @@ class Daemon:
                     self.state_feed.problem(self.hung_after_s),
                     *(w.problem(self.hung_after_s) for w in workers)]
         return next((p for p in problems if p), "")
+
+    def request_stop(self, why: str) -> None:
+        """Stop (e.g. on a signal): outputs go safe, every request is answered, then offline."""
+        self.stop_why = why
+        self.stopping.set()
 
     def run_until_stopped(self) -> int:
         """Block until a signal (exit 0) or a fault (exit 1); outputs are safe either way."""
@@ -231,6 +245,7 @@ class Daemon:
             "fault", InputKind.FAULT, Reason.INTERNAL_ERROR,
             f"{problem}: e-stop latched, outputs made safe, exiting for a restart"), None,
             result=False)
+        self.stop_why = f"fault: {problem}"
         self.shutdown(Reason.INTERNAL_ERROR, problem)
 
     def shutdown(self, reason: Reason, detail: str) -> None:
@@ -243,21 +258,26 @@ class Daemon:
             self.publisher.publish_device_state(out)
         for run, why, text in cancelled:
             run.on_end(Status.FAILED, why, text)
-        self._answer_what_is_left(reason)
+        refused = self._answer_what_is_left(reason)
         self.connection.stop(self.offline_status)
         self.estop.stop()
         self.executor.close()
         self.gate.seen_ids.close()
+        say_stopped(self.stop_why, list(self.outputs), [run for run, _, _ in cancelled],
+                    refused, engaged=self.latch.engaged, fault=reason == Reason.INTERNAL_ERROR)
 
-    def _answer_what_is_left(self, reason: Reason) -> None:
+    def _answer_what_is_left(self, reason: Reason) -> int:
         """Every request gets its final result before the connection closes: the workers end
         what they have in hand (a plan ends at its cancelled step), and what is still queued
-        is refused."""
+        is refused. Returns how many were refused."""
         deadline = self.clock.monotonic() + FINISH_S
+        refused = 0
         for queue in self.queues.values():
             for work in queue.finish(max(0.0, deadline - self.clock.monotonic())):
                 work.refuse(reason, "the daemon stopped before handling it")
+                refused += 1
         self.plans.finish(max(0.0, deadline - self.clock.monotonic()), reason)
+        return refused
 
     # ---- status ----------------------------------------------------------------------------
 
@@ -292,6 +312,7 @@ class Daemon:
     # ---- the main connection's thread ------------------------------------------------------
 
     def _on_connect(self) -> None:
+        say_online(self.config, self.status(), self.latch.state)
         self.publish_status()
         self.estop.publish_state()
         for out in self.outputs.values():

@@ -134,6 +134,15 @@ install_all() {
     version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$SRC/pyproject.toml")
     if "$OPT/venv/bin/robot-agent" --version 2>/dev/null | grep -qx "robot-agent $version"; then
       same "$OPT/venv (robot-agent $version)"
+      # A venv made before lgpio was a dependency: gpiozero's pin factory on a Pi, without
+      # which no motor runs (docs/wiring.md). pip adds what the project now needs.
+      case "$(uname -m)" in
+        aarch64|armv7l|armv6l)
+          if ! "$OPT/venv/bin/python" -c 'import lgpio' 2>/dev/null; then
+            "$OPT/venv/bin/pip" install -q "$SRC[systemd]"
+            changed "$OPT/venv: lgpio added (gpiozero's pin factory on a Pi)"
+          fi ;;
+      esac
     else
       python3 -m venv "$OPT/venv"
       "$OPT/venv/bin/pip" install -q --upgrade pip

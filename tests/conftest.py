@@ -22,6 +22,7 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 from paho.mqtt.enums import CallbackAPIVersion
 
 from agent.config import Config, parse_config
+from agent.core.journal import DecisionLog
 from agent.daemon import Daemon
 from agent.mqtt.connection import no_delay
 from agent.text.service import ModelOptions
@@ -68,10 +69,15 @@ class Broker:
     @classmethod
     def local(cls, directory: Path) -> Broker:
         """A mosquitto on a free loopback port, anonymous, set_tcp_nodelay as shipped, started."""
+        return cls.configured(directory, "allow_anonymous true\npersistence false\n"
+                                         "set_tcp_nodelay true\n")
+
+    @classmethod
+    def configured(cls, directory: Path, settings: str) -> Broker:
+        """A mosquitto on a free loopback port with these settings, started."""
         port = free_port()
         conf = directory / "mosquitto.conf"
-        conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                        "set_tcp_nodelay true\n")
+        conf.write_text(f"listener {port} 127.0.0.1\n{settings}")
         broker = cls(port, conf)
         broker.start()
         return broker
@@ -138,9 +144,9 @@ class Client:
             status is None or r.get("status") == status), timeout)
 
     def final(self, rid: str, timeout: float = 10.0) -> Any:
-        """A request's own final result: not a plan step's, not running."""
-        return self.wait_for("robots/t/result", lambda r: r.get("id") == rid and r["status"] in (
-            "done", "failed", "refused", "none") and "step" not in r, timeout)
+        """A request's own final result (`final: true`): not a plan step's, not running."""
+        return self.wait_for("robots/t/result", lambda r: r.get("id") == rid and r["final"],
+                             timeout)
 
     def forget(self) -> None:
         """Ignore everything received so far."""
@@ -271,12 +277,14 @@ class Running:
 
 def start_daemon(config: Config, state_dir: Path, client: Client | None = None,
                  secrets: dict[str, bytes] | None = None, load_model: bool = False,
-                 factory: MockFactory | None = None, **model_options: float) -> Running:
+                 factory: MockFactory | None = None, decision_log: DecisionLog | None = None,
+                 **model_options: float) -> Running:
     """The daemon on mock pins, connected; with the model only when load_model."""
     factory = factory or MockFactory(pin_class=MockPWMPin)
     daemon = Daemon(config, pin_factory=factory, state_dir=state_dir,
                     secrets=secrets if secrets is not None else {"signing_key": TEST_KEY},
-                    model=ModelOptions(load=load_model, **model_options))
+                    model=ModelOptions(load=load_model, **model_options),
+                    decision_log=decision_log)
     daemon.start()
     code: list[int] = []
     thread = threading.Thread(target=lambda: code.append(daemon.run_until_stopped()),

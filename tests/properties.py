@@ -217,9 +217,9 @@ class DaemonMachine(RuleBasedStateMachine):
         daemon = self.running.daemon
         engage, release = daemon.estop.engage, daemon.estop._release
 
-        def engaged(source: str, reason: str) -> None:
+        def engaged(source: str, reason: str, request_id: str | None = None) -> None:
             self.engaged_at.append(time.monotonic())
-            engage(source, reason)
+            engage(source, reason, request_id)
 
         def released(request: Any) -> Any:
             outcome = release(request)

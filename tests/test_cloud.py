@@ -82,8 +82,9 @@ def test_the_planner_is_told_what_stays_on(planning: Running, client: Client,
 
 def test_every_step_of_a_plan_leaves_its_own_record(planning: Running, client: Client,
                                                     stub: CloudStub) -> None:
-    """A four-step plan: P/events carries the plan's start, one record per step (each saying
-    which step it is, so no two look alike) and its end; nothing was dropped on the way."""
+    """A four-step plan: P/events carries the plan's start, each step's records (a timed step's
+    start and end, each saying which step it is, so no two look alike) and its end; nothing was
+    dropped on the way."""
     client.publish("robots/t/sensors/front", "2.0")
     stub.script.append(("plan", [
         {"action": "lights_color", "params": {"color": "red"}},
@@ -98,7 +99,8 @@ def test_every_step_of_a_plan_leaves_its_own_record(planning: Running, client: C
     records = [e for e in _events(client) if e["id"] == "p4"]
     assert [(e.get("step"), e["action"], e["status"]) for e in records] == [
         (None, None, "running"), (1, "lights_color", "done"), (2, "turn", "running"),
-        (3, "move", "running"), (4, "lights_off", "done"), (None, None, "done")], records
+        (2, "turn", "done"), (3, "move", "running"), (3, "move", "done"),
+        (4, "lights_off", "done"), (None, None, "done")], records
     assert len({json.dumps(e, sort_keys=True) for e in records}) == len(records)
     assert planning.daemon.status()["dropped"] == 0
 

@@ -71,6 +71,43 @@ def test_every_cross_check_problem_is_named(tmp_path: Path,
     assert len(err.strip().splitlines()) == len(EXPECTED)
 
 
+TYPE_ERRORS = """
+[mqtt]
+port = "x"
+[devices.horn]
+kind = "buzzer"
+pin = "sixteen"
+[actions.honk]
+device = "horn"
+op = "beep"
+[actions.bad_rate]
+device = "drive"
+op = "stop"
+rate_per_min = "often"
+[reactions.beep_when_close]
+when = { sensor = "front", below = 0.2, clear = 0.3 }
+do = { action = "honk" }
+"""
+
+
+def test_type_errors_and_cross_checks_are_all_named_in_one_pass(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A second kind of error does not wait for the first to be fixed: the cross-checks run on
+    every entry without an error of its own, and say nothing of entries that only name one
+    with an error (the action of the horn, the reaction of that action)."""
+    path = tmp_path / "bad.toml"
+    path.write_text(BAD + TYPE_ERRORS)
+    assert main(["check-config", "--config", str(path)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    types = ["mqtt.port: Input should be a valid integer",
+             "devices.horn.pin: Input should be a valid integer",
+             "actions.bad_rate.rate_per_min: Input should be a valid integer"]
+    for expected in types + EXPECTED:
+        assert sum(expected in line for line in lines) == 1, (expected, lines)
+    assert len(lines) == len(types) + len(EXPECTED), lines
+    assert not any("horn" in line or "honk" in line for line in lines if "devices.horn" not in line)
+
+
 @pytest.mark.parametrize("text, expected", [
     ('[device]\nid = "Bad Id"\n', "device.id: String should match pattern"),
     ('[device]\nid = "r"\n[mqtt]\nport = "x"\n', "mqtt.port: Input should be a valid integer"),

@@ -105,11 +105,11 @@ def test_every_step_leaves_its_record(broker: Broker, client: Client, stub: Clou
         assert client.final("four")["status"] == "done"
         time.sleep(0.3)  # records go out with the results; give the last one its hop
         events = records(client, "four")
-        assert [e.get("step") for e in events] == [None, 1, 2, 3, 4, None]
+        assert [e.get("step") for e in events] == [None, 1, 2, 2, 3, 4, None]
         assert [e["status"] for e in events] == ["running", "done", "running", "done", "done",
-                                                 "done"]
-        assert [e["action"] for e in events[1:5]] == ["lights_color", "turn", "lights_color",
-                                                      "lights_off"]
+                                                 "done", "done"]
+        assert [e["action"] for e in events[1:6]] == ["lights_color", "turn", "turn",
+                                                      "lights_color", "lights_off"]
     finally:
         running.stop()
 

@@ -48,6 +48,10 @@ def test_notify_order_ready_status_watchdog_stopping(broker: Broker, client: Cli
                              "--sim"], cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
     try:
         early = read_all(sock, 4.0)
+        while sum(m.count("WATCHDOG=1") for m in early) < 3:  # a loaded machine starts slowly
+            more = read_all(sock, 10.0)
+            assert more, early
+            early += more
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(10) == 0
         late = read_all(sock, 1.0)
@@ -69,7 +73,9 @@ def test_watchdog_pings_stop_when_a_worker_hangs(broker: Broker, client: Client,
     d = running.daemon
     d.hung_after_s = 1.0
     sent: list[tuple[float, str]] = []
-    Service(d, lambda m: sent.append((time.monotonic(), m)), watchdog_s=0.1).start()
+    service = Service(d, lambda m: sent.append((time.monotonic(), m)), watchdog_s=0.1)
+    d.on_stopping = service.stopping  # as agent.cli.main.run_daemon wires it
+    service.start()
     time.sleep(0.5)
     assert any("WATCHDOG=1" in m for _, m in sent)
     release = threading.Event()

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import statistics
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agent.config import Config, state_dir
+from agent.config import Config, MqttConfig, state_dir
 from agent.core.secrets import CREDENTIALS, SecretError, read_secret
+from agent.devices import pins
 from agent.mqtt.connection import make_client, no_delay
 from agent.safety.signing import used_ids_problem
 
 Check = Callable[[Config], tuple[bool, str]]
+
+
+class Warn(str):
+    """A check's message that passes but should be fixed: doctor prints WARN, exit code 0."""
 
 
 def check_broker(config: Config) -> tuple[bool, str]:
@@ -25,26 +32,44 @@ def check_broker(config: Config) -> tuple[bool, str]:
         password = read_secret(cfg.password_file, CREDENTIALS["mqtt_password"])
     except SecretError as exc:
         return False, f"{exc}: check mqtt.password_file"
-    client = make_client(cfg, client_id=f"robot-agent-doctor-{os.getpid()}",
-                         password=password.decode() if password else None)
-    answer: list[str] = []
-    client.on_connect = lambda c, u, f, reason, p: answer.append(str(reason))
     try:
-        client.connect(cfg.host, cfg.port, keepalive=10)
+        answer = _handshake(cfg, cfg.username, password)
     except (OSError, ValueError) as exc:
         return False, (f"cannot reach {cfg.host}:{cfg.port} ({exc}): is mosquitto running? "
                        "(systemctl status mosquitto)")
+    if not answer:
+        return False, f"{cfg.host}:{cfg.port} did not answer the MQTT handshake in 5 s"
+    if answer != "Success":
+        return False, (f"{cfg.host}:{cfg.port} refused the connection: {answer}: check "
+                       "mqtt.username and the password file or credential"
+                       + _newline_hint(config, answer))
+    said = f"{cfg.host}:{cfg.port} accepts {cfg.username or 'anonymous'}"
+    if config.gpio.pin_factory == "mock":  # a simulation: nothing real to drive
+        return True, said
+    with contextlib.suppress(OSError, ValueError):
+        if not cfg.username or _handshake(cfg, "", None) == "Success":
+            return True, Warn(
+                f"{said}{' and anonymous clients too' if cfg.username else ''}: anyone who "
+                "can reach it can drive this robot and reset its e-stop. Set `allow_anonymous "
+                "false` and a `password_file` in mosquitto's config (sudo deploy/install.sh "
+                "does both, with an ACL), and mqtt.username and mqtt.password_file here")
+    return True, said
+
+
+def _handshake(cfg: MqttConfig, username: str, password: bytes | None) -> str:
+    """The broker's answer to a connection as username ('' for anonymous): "Success", its
+    refusal, or '' when it said nothing in 5 s."""
+    client = make_client(cfg.model_copy(update={"username": username}),
+                         client_id=f"robot-agent-doctor-{os.getpid()}",
+                         password=password.decode() if password else None)
+    answer: list[str] = []
+    client.on_connect = lambda c, u, f, reason, p: answer.append(str(reason))
+    client.connect(cfg.host, cfg.port, keepalive=10)
     deadline = time.monotonic() + 5
     while not answer and time.monotonic() < deadline:
         client.loop(0.1)
     client.disconnect()
-    if not answer:
-        return False, f"{cfg.host}:{cfg.port} did not answer the MQTT handshake in 5 s"
-    if answer[0] != "Success":
-        return False, (f"{cfg.host}:{cfg.port} refused the connection: {answer[0]}: check "
-                       "mqtt.username and the password file or credential"
-                       + _newline_hint(config, answer[0]))
-    return True, f"{cfg.host}:{cfg.port} accepts {cfg.username or 'anonymous'}"
+    return answer[0] if answer else ""
 
 
 def _newline_hint(config: Config, refusal: str) -> str:
@@ -147,7 +172,41 @@ def check_gpio(config: Config) -> tuple[bool, str]:
     if denied:
         return False, (f"no access to {', '.join(denied)}: add this user to the gpio group "
                        "(sudo usermod -aG gpio $USER) and log in again")
-    return True, f"{', '.join(chips)} accessible"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            factory = pins.default_factory()
+        except Exception as exc:
+            return False, (f"{', '.join(chips)} accessible, but no pin factory loads: "
+                           f"{'; '.join([str(exc), *_passed_over(caught)])}; {INSTALL_LGPIO}")
+    try:
+        said = "; ".join([f"{', '.join(chips)} accessible", *_passed_over(caught)])
+        return check_pin_factory(config, factory, f"{said}; ")
+    finally:
+        factory.close()
+
+
+# What gpiozero needs on a Pi: deploy/install.sh installs it (pyproject.toml, aarch64 Linux).
+INSTALL_LGPIO = ("install lgpio into robot-agent's venv (sudo /opt/robot-agent/venv/bin/pip "
+                 "install lgpio; deploy/install.sh does it on a Pi), docs/wiring.md")
+
+
+def check_pin_factory(config: Config, factory: Any, said: str = "") -> tuple[bool, str]:
+    """The pin factory that loaded, named; a failure when a configured device needs PWM and
+    it has none (gpiozero's native factory: the motors would not run)."""
+    name = pins.name_of(factory)
+    need = pins.needing_pwm(config.devices)
+    if need and not pins.can_pwm(factory):
+        return False, (f"{said}pin factory {name} has no PWM, which {', '.join(need)} need: "
+                       f"{INSTALL_LGPIO}")
+    pwm = "with PWM" if pins.can_pwm(factory) else "no PWM (no configured device needs it)"
+    return True, f"{said}pin factory {name}, {pwm}"
+
+
+def _passed_over(caught: list[warnings.WarningMessage]) -> list[str]:
+    """gpiozero's reasons for passing over the factories it prefers."""
+    return [str(w.message).replace("Falling back from ", "passed over ", 1) for w in caught
+            if type(w.message).__name__ == "PinFactoryFallback"]
 
 
 def check_cloud(config: Config) -> tuple[bool, str]:
@@ -237,5 +296,6 @@ def doctor(config: Config, checks: list[tuple[str, Check]] = CHECKS) -> int:
         except Exception as exc:  # a check that breaks is a failed check, not a crash
             ok, message = False, f"{type(exc).__name__}: {exc}"
         failed += not ok
-        print(f"{name:8} {'ok  ' if ok else 'FAIL'} {message}", flush=True)
+        state = "FAIL" if not ok else "WARN" if isinstance(message, Warn) else "ok  "
+        print(f"{name:8} {state} {message}", flush=True)
     return 1 if failed else 0

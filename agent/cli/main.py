@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -199,8 +200,6 @@ def pin_factory(config: Config, sim: bool) -> Any:
 
 
 def make_outputs_safe(config: Config, sim: bool) -> int:
-    import os
-
     from agent.cli.safe_outputs import safe_outputs
     from agent.config import state_dir
 
@@ -228,10 +227,11 @@ def run_daemon(config: Config, sim: bool) -> int:
         secrets = load_secrets(config)
         notify = systemd_notify()
         daemon = Daemon(config, pin_factory=pin_factory(config, sim), state_dir=state_dir(),
-                        secrets=secrets, decision_log=DecisionLog(journal_sender()),
-                        on_stopping=(lambda: notify("STOPPING=1")) if notify else lambda: None)
+                        secrets=secrets, decision_log=DecisionLog(journal_sender()))
         if notify is not None:
-            Service(daemon, notify, watchdog_interval()).start()
+            service = Service(daemon, notify, watchdog_interval())
+            daemon.on_stopping = service.stopping
+            service.start()
     except SecretError as exc:
         log.error("%s", exc)
         return 2
@@ -241,8 +241,10 @@ def run_daemon(config: Config, sim: bool) -> int:
         return 1
 
     def stop(signum: int, frame: object) -> None:
-        log.info("received %s: stopping", signal.Signals(signum).name)
-        daemon.stopping.set()
+        name = signal.Signals(signum).name
+        log.info("received %s: stopping (outputs go safe first)", name)
+        daemon.request_stop(f"received {name}" + (" from systemd" if name == "SIGTERM" and
+                                                  os.environ.get("INVOCATION_ID") else ""))
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)

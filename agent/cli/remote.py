@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import queue
+import sys
 import time
 import uuid
 from typing import Any
@@ -79,10 +80,14 @@ class RemoteClient:
 
 
 def estop(config: Config, reason: str) -> int:
+    """Engage, and wait for the state that echoes this request's id: a retained state of an
+    earlier e-stop is no confirmation of this one."""
+    eid = f"cli-estop-{uuid.uuid4().hex[:8]}"
     with RemoteClient(config) as c:
         c.subscribe("estop/state")
-        c.publish("estop", {"reason": reason, "source": "cli"})
-        state = c.wait("estop/state", lambda s: s.get("engaged") is True)
+        c.publish("estop", {"id": eid, "reason": reason, "source": "cli"})
+        state = c.wait("estop/state", lambda s: s.get("engaged") is True and
+                       s.get("request_id") == eid)
     if state is None:
         print("estop: sent, but no engaged state came back: is the daemon running?")
         return 1
@@ -192,8 +197,16 @@ def schedules(config: Config, cancel: str | None, cancel_all: bool) -> int:
 
 
 def _print_result(result: Any) -> int:
+    """The result as JSON on stdout; for one that did not go through, what went wrong in words
+    on stderr too ("refused, invalid_params: move has no parameter 'distnce_m' (did you mean
+    distance_m?) ...")."""
     if result is None:
         print("no result came back: is the daemon running?")
         return 1
-    print(json.dumps(result))
-    return 0 if result.get("status") in ("done", "running") else 1
+    print(json.dumps(result), flush=True)
+    if result.get("status") in ("done", "running"):
+        return 0
+    why = f", {result['reason']}" if result.get("reason") else ""
+    print(f"{result.get('status')}{why}: {result.get('detail') or result.get('question', '')}",
+          file=sys.stderr)
+    return 1

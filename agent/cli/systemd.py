@@ -75,6 +75,12 @@ class Service:
                 f"{estop}; {schedules['pending']} scheduled{store}"
                 + (f"; FAULT: {problem}" if problem else ""))
 
+    def stopping(self) -> None:
+        """The daemon's last word before its outputs go safe: the status that says why (a fault
+        is named: the daemon may notice it before this thread's next look), then STOPPING=1."""
+        status = self.status()
+        self.notify((f"STATUS={status}\n" if status != self.last_status else "") + "STOPPING=1")
+
     def _run(self) -> None:
         d = self.daemon
         ready = False

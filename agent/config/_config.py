@@ -102,14 +102,83 @@ def load_config(path: Path | str) -> Config:
 
 
 def parse_config(raw: dict[str, Any]) -> Config:
+    """The config, or ConfigError naming every problem found in one pass: the errors of type
+    and value, and the cross-checks (pins, names, operations) of every entry they leave
+    whole."""
     try:
         config = Config.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError([_describe(err) for err in exc.errors()]) from exc
+        errors = exc.errors()
+        raise ConfigError([_describe(err) for err in errors] + _checks_of_the_rest(
+            raw, errors)) from exc
     problems = _cross_checks(config)
     if problems:
         raise ConfigError(problems)
     return config
+
+
+# Named entries: an error in one leaves the others to be cross-checked.
+ENTRIES = ("devices", "sensors", "actions", "reactions")
+
+
+def _checks_of_the_rest(raw: dict[str, Any], errors: list[Any]) -> list[str]:
+    """The cross-checks of the config without what has errors of its own: an entry with an
+    error is left out, and so is every entry that names one left out (an action of a device
+    left out would only be 'no device named ...'); a section with an error takes its
+    defaults. Nothing, when what is left still does not validate."""
+    rest = {key: dict(value) if key in ENTRIES and isinstance(value, dict) else value
+            for key, value in raw.items()}
+    for err in errors:
+        loc = err["loc"]
+        if loc and loc[0] in ENTRIES and len(loc) > 1 and isinstance(rest.get(loc[0]), dict):
+            rest[loc[0]].pop(loc[1], None)
+        elif loc and loc[0] == "device":
+            rest["device"] = {"id": "unchecked"}  # required: its errors are reported already
+        elif loc:
+            rest.pop(loc[0], None)
+    _leave_out_dependents(raw, rest)
+    try:
+        return _cross_checks(Config.model_validate(rest))
+    except ValidationError:
+        return []
+
+
+def _leave_out_dependents(raw: dict[str, Any], rest: dict[str, Any]) -> None:
+    """Leave out of rest the actions and reactions that name a device, sensor or action that
+    was left out (by section and name), in that order: a reaction of an action left out goes
+    too."""
+    gone = {(section, name) for section in ENTRIES
+            for name in _names(raw, section) - _names(rest, section)}
+    for section, needs in (("actions", _needs_of_action), ("reactions", _needs_of_reaction)):
+        entries = rest.get(section)
+        if not isinstance(entries, dict):
+            continue
+        for name in [n for n, entry in entries.items()
+                     if {(s, v) for s, v in needs(_table(entry)) if isinstance(v, str)} & gone]:
+            del entries[name]
+            gone.add((section, name))
+
+
+def _names(raw: dict[str, Any], section: str) -> set[str]:
+    return set(raw[section]) if isinstance(raw.get(section), dict) else set()
+
+
+def _table(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _needs_of_action(action: dict[str, Any]) -> list[tuple[str, Any]]:
+    locks = action.get("interlocks") if isinstance(action.get("interlocks"), list) else []
+    return [("devices", action.get("device")),
+            *(("sensors", _table(lock).get("sensor")) for lock in locks or [])]
+
+
+def _needs_of_reaction(reaction: dict[str, Any]) -> list[tuple[str, Any]]:
+    when, do = _table(reaction.get("when")), _table(reaction.get("do"))
+    running = reaction.get("while_running")
+    return [("sensors", when.get("sensor")), ("sensors", when.get("event")),
+            ("actions", do.get("action")),
+            *(("actions", name) for name in (running if isinstance(running, list) else []))]
 
 
 def _describe(err: Any) -> str:

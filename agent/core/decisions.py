@@ -16,9 +16,9 @@ from typing import Any
 from agent.core.protocol import DecisionKind, InputKind, Reason, Route, Status
 
 # Of a result's extra fields, the ones its record carries too (and the journal, as STEP=...):
-# which step of a plan it is, which schedule, so each record can be told from the others; and
-# what a cloud call cost (USAGE=...).
-RECORDED_EXTRAS = frozenset(("step", "of", "failed_step", "schedule_id", "at", "usage"))
+# which step of a plan it is, which schedule, so each record can be told from the others; what
+# a cloud call cost (USAGE=...); who engaged or reset the e-stop (mqtt, cli, button, ...).
+RECORDED_EXTRAS = frozenset(("step", "of", "failed_step", "schedule_id", "at", "usage", "source"))
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,14 @@ class Decision:
     latency_ms: float = 0.0
     cloud_escalated: bool = False
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. the question asked back
+    # More results follow under this id whatever the status says: a plan's step (the plan's
+    # own last result is final), a daily schedule's firing (it fires again tomorrow).
+    continues: bool = False
+
+    @property
+    def final(self) -> bool:
+        """The result a caller waits for: nothing more comes under this id."""
+        return self.status.final and not self.continues
 
     @classmethod
     def refused(cls, id: str, input_kind: InputKind, reason: Reason | None, detail: str,
@@ -89,9 +97,9 @@ class Decision:
 
     def result(self) -> dict[str, Any]:
         return {
-            "id": self.id, "status": self.status, "action": self.action, "params": self.params,
-            "route": self.route, "decision": self.decision, "reason": self.reason,
-            "detail": self.detail, "confidence": self.confidence,
+            "id": self.id, "status": self.status, "final": self.final, "action": self.action,
+            "params": self.params, "route": self.route, "decision": self.decision,
+            "reason": self.reason, "detail": self.detail, "confidence": self.confidence,
             "latency_ms": round(self.latency_ms, 3), **self.extra,
         }
 

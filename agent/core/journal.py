@@ -30,8 +30,23 @@ MESSAGE_IDS = {
     "plan": "87b01d1db23645498086ef9a9082f4f7",
     "cancel": "1b81c9620c404113a224f9907ab56794",
 }
+# The daemon's own story around its decisions, one MESSAGE_ID per kind of line (explained in
+# deploy/robot-agent.catalog too): the daemon starting, a link to the broker up or down, the
+# robot online, the daemon stopped.
+STORY_IDS = {
+    "starting": "35bd8c08e7c84fd2ae6373fd894b7a54",
+    "link": "3696b6eb7fb948ffbaa557a687dea611",
+    "online": "659b1f20ef4440979f0f770193dfbbb5",
+    "stopped": "5eb7b56bee0347ff8482000225887f21",
+}
 # syslog priorities
 ERR, WARNING, NOTICE, INFO = 3, 4, 5, 6
+
+
+def story(kind: str, **facts: object) -> dict[str, str]:
+    """The `extra` of a log line of the story: its MESSAGE_ID and its facts as journal fields
+    (`journalctl LINK=e-stop`); off the journal the message says the same in words."""
+    return {"MESSAGE_ID": STORY_IDS[kind], **{k.upper(): str(v) for k, v in facts.items()}}
 
 
 def kind_of(record: dict[str, Any]) -> str:
@@ -99,6 +114,9 @@ def setup_logging() -> None:
             import systemd.journal as sdj
 
             handler = sdj.JournalHandler(SYSLOG_IDENTIFIER="robot-agent")
+            # The message alone: the journal has the level (PRIORITY) and the logger (LOGGER);
+            # basicConfig would prefix "INFO:agent.daemon:" to every line.
+            handler.setFormatter(logging.Formatter("%(message)s"))
         except ImportError:
             handler = logging.StreamHandler(sys.stderr)
     else:

@@ -24,6 +24,17 @@ class Status(StrEnum):
     SCHEDULED = "scheduled"
     PROPOSED = "proposed"  # internal: before the gate; never published
 
+    @property
+    def final(self) -> bool:
+        """Whether a result with this status is its request's last: nothing more follows
+        under its id. Running, escalated and scheduled say more is to come (docs/CONTRACT.md,
+        "Results"; a plan's step and a daily schedule's firing are never final either, whatever
+        their status: agent.core.decisions)."""
+        return self not in NOT_FINAL
+
+
+NOT_FINAL = frozenset({Status.RUNNING, Status.ESCALATED, Status.SCHEDULED, Status.PROPOSED})
+
 
 class DecisionKind(StrEnum):
     """A decision record's `decision`: what was decided."""

@@ -109,6 +109,9 @@ class Output:
     takes_colour_as_result: ClassVar[bool] = False  # "make the living room blue"
     heartbeat: ClassVar[bool] = False  # it may say its operation again while it holds
     needs_broker: ClassVar[bool] = False  # it is made safe by an MQTT message
+    # Its gpiozero class drives its pins with PWM: a pin factory without PWM (gpiozero's native
+    # one) cannot create it (agent.devices.pins, robot-agent doctor).
+    pwm: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

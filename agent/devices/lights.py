@@ -56,6 +56,7 @@ class PwmLed(Output):
     ops: ClassVar[Ops] = {**ON_OFF, "brightness": OpSpec(required=frozenset({"level"})), **STEPPED}
     wiring = ("pin",)
     concept = "light"
+    pwm = True
 
     def __init__(self, name: str, config: Wiring, hw: Any) -> None:
         super().__init__(name, config, hw)
@@ -97,6 +98,7 @@ class RgbLed(Output):
     concept = "light"
     picks_a_value = True  # any colour is harmless, and the one it shows is known
     takes_colour_as_result = True
+    pwm = True  # gpiozero's RGBLED mixes colours with PWM
 
     def __init__(self, name: str, config: Wiring, hw: Any) -> None:
         super().__init__(name, config, hw)

@@ -20,6 +20,7 @@ class Motor(Output):
         "stop": OpSpec(safe=True)}
     wiring = ("forward", "backward")
     moves = True
+    pwm = True  # speed
 
     @classmethod
     def create(cls, name: str, config: Wiring, pin_factory: Any, publish: Publish) -> Output:

@@ -14,6 +14,7 @@ class Servo(Output):
                           "detach": OpSpec(safe=True)}
     wiring = ("pin",)
     concept = "angle"
+    pwm = True
 
     @classmethod
     def create(cls, name: str, config: Wiring, pin_factory: Any, publish: Publish) -> Output:

@@ -28,6 +28,7 @@ from paho.mqtt.properties import Properties
 
 from agent.config import MqttConfig
 from agent.core.clock import Clock
+from agent.core.journal import story
 from agent.mqtt.inbound import Inbound
 
 log = logging.getLogger(__name__)
@@ -83,8 +84,13 @@ class Connection:
                  on_message: Callable[[Inbound], None],
                  on_connect: Callable[[], None] = lambda: None,
                  on_disconnect: Callable[[], None] = lambda: None, will: Will | None = None,
-                 password: str | None = None, keep_session: bool = False) -> None:
+                 password: str | None = None, keep_session: bool = False,
+                 name: str = "main", carries: str = "") -> None:
         self.cfg = cfg
+        # Which link this is, for the journal: the daemon holds two to the same broker.
+        self.name = name
+        self.client_id = client_id
+        self.carries = carries
         self.clock = clock
         self.handle = on_message
         # A kept session makes the broker queue this link's QoS 1 messages while it is away.
@@ -193,8 +199,11 @@ class Connection:
                 break
             delay = backoff_delay(self.attempt, self.rng)
             self.attempt += 1
-            log.warning("MQTT broker %s:%d unreachable (%s); retrying in %.1f s",
-                        self.cfg.host, self.cfg.port, self.last_error, delay)
+            log.warning("%s MQTT link: broker %s:%d unreachable (%s); retrying in %.1f s",
+                        self.name, self.cfg.host, self.cfg.port, self.last_error, delay,
+                        extra=story("link", link=self.name, state="down",
+                                    broker=f"{self.cfg.host}:{self.cfg.port}",
+                                    error=self.last_error))
             deadline = self.clock.monotonic() + delay
             while not self.stopping.wait(min(1.0, max(0.0, deadline - self.clock.monotonic()))):
                 self.heartbeat = self.clock.monotonic()  # waiting is not being stuck
@@ -207,7 +216,6 @@ class Connection:
             self.refusal = f"broker refused the connection: {reason}"
             log.error("%s: check mqtt.username and the password", self.refusal)
             return
-        log.info("connected to MQTT broker %s:%d", self.cfg.host, self.cfg.port)
         if self.subscriptions:
             client.subscribe(self.subscriptions)  # ready once the broker confirms it
         else:
@@ -231,6 +239,11 @@ class Connection:
         reach the broker before the subscription that delivers it."""
         self.attempt = 0
         self.last_error = ""
+        log.info("%s MQTT link up on %s:%d as %s%s", self.name, self.cfg.host, self.cfg.port,
+                 self.client_id, f": {self.carries}" if self.carries else "",
+                 extra=story("link", link=self.name, state="up",
+                             broker=f"{self.cfg.host}:{self.cfg.port}",
+                             client_id=self.client_id))
         self.connected.set()
         self.connected_hook()
 

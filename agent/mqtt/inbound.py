@@ -12,12 +12,14 @@ topic only when that is a usable target, else on `P/result`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from dataclasses import dataclass
 from typing import Any
 
 from agent.core.protocol import Reason
+from agent.core.spelling import did_you_mean
 from agent.core.topics import Topic, Topics, topic_problem
 
 MAX_ID_CHARS = 128
@@ -112,10 +114,11 @@ class ScheduleCancel:
 
 @dataclass(frozen=True)
 class EStopRequest:
-    """`P/estop`: anything at all; a reason when one can be read."""
+    """`P/estop`: anything at all; a reason and an id when they can be read."""
 
     source: str  # cli when `robot-agent estop` sent it, else mqtt
     reason: str
+    id: str | None = None  # echoed in P/estop/state: the sender sees its own e-stop arrive
 
 
 class EnvelopeReader:
@@ -267,10 +270,14 @@ def read_estop(payload: bytes) -> EStopRequest:
         data = parse_json(payload, 4096)
     except Malformed:
         data = None
+    rid = None
+    if isinstance(data, dict) and "id" in data:
+        with contextlib.suppress(Malformed):  # a bad id still engages, unechoed
+            rid = request_id(data)
     if isinstance(data, dict) and isinstance(data.get("reason"), str):
         source = "cli" if data.get("source") == "cli" else "mqtt"
-        return EStopRequest(source, str(data["reason"])[:MAX_ESTOP_REASON_CHARS])
-    return EStopRequest("mqtt", text or "(empty message)")
+        return EStopRequest(source, str(data["reason"])[:MAX_ESTOP_REASON_CHARS], rid)
+    return EStopRequest("mqtt", text or "(empty message)", rid)
 
 
 def _no_constants(name: str) -> Any:
@@ -311,7 +318,9 @@ def request_id(data: Any) -> str:
 def check_fields(data: dict[str, Any], allowed: set[str], rid: str) -> None:
     extra = sorted(set(data) - allowed)
     if extra:
-        raise Malformed(Reason.MALFORMED, f"unknown fields: {', '.join(extra)[:200]}", rid)
+        said = ", ".join(f"{name[:40]}{did_you_mean(name, allowed)}" for name in extra[:5])
+        raise Malformed(Reason.MALFORMED, f"unknown fields: {said}; a message of this kind "
+                        f"takes {', '.join(sorted(allowed))}", rid)
 
 
 def _is_utf8(payload: bytes) -> bool:

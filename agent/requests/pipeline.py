@@ -142,16 +142,19 @@ class Pipeline:
                                 decision=DecisionKind.EXECUTE, detail=detail)
 
         def on_end(status: Status, reason: Reason | None, detail: str) -> None:
-            end = decision.but(input_kind=InputKind.SUPERVISION, status=status, reason=reason,
-                               decision=(DecisionKind.EXECUTE if status == Status.DONE
-                                         else DecisionKind.ABORT),
+            # A normal end is the request's own (a technician reads `running`, then `done`
+            # under the same kind); a cut is supervision's.
+            normal = status == Status.DONE
+            end = decision.but(input_kind=decision.input_kind if normal else
+                               InputKind.SUPERVISION, status=status, reason=reason,
+                               decision=DecisionKind.EXECUTE if normal else DecisionKind.ABORT,
                                detail=detail, extra=dict(decision.extra))
             if decision.status == Status.DONE:
                 # Its one result was given; only a cut by supervision is worth a record.
                 if reason in WATCHED:
                     self.publisher.publish(end, reply, result=False)
                 return
-            self.answer(end, job, reply, record=status != Status.DONE)
+            self.answer(end, job, reply)
             if finished is not None and not holds:
                 finished(status, reason, detail)
 

@@ -159,7 +159,7 @@ class PlanRunner:
         d = plan.decision
         proposal = Decision.executed(d.id, d.input_kind, action=str(step["action"]),
                                      extra={"step": number, "of": len(plan.steps)},
-                                     **self._common(plan))
+                                     continues=True, **self._common(plan))
         started = self.pipeline.submit(proposal, step.get("params") or {}, job=plan.job,
                                        reply=plan.reply, finished=finished)
         if started.status != Status.RUNNING:

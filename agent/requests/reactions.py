@@ -172,7 +172,7 @@ class Reactions:
             route=Route.DIRECT if text is None else "local", text=text, confidence=confidence)
         about = f"reaction {name} ({why})"
         if do.estop:
-            self.estop.engage("reaction", about)
+            self.estop.engage("reaction", about, proposal.id)
             self.publisher.publish(proposal.but(detail=f"{about}: e-stop engaged", latency_ms=(
                 self.clock.monotonic() - started) * 1000), None)
             return

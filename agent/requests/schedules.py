@@ -105,7 +105,7 @@ class Schedules:
                 self.cancel_matching(action=None, reason=Reason.ESTOP_ENGAGED)
             for p in self._take_due(now):  # fell due while the daemon was down: never run late
                 self._final(p, Reason.MISSED, "its time passed while the daemon was not running; "
-                            "it was not run late")
+                            "it was not run late", again=bool(p.entry.recurring))
         self.live = True
         self.thread.start()
 
@@ -295,25 +295,29 @@ class Schedules:
     def _fire(self, p: Pending, now: float) -> None:
         job = self.pipeline.job(p.input_kind)  # as if it arrived now
         late_s = now - p.entry.at.timestamp()
+        again = bool(p.entry.recurring)  # a daily entry's firing is never its last result
         if p.epoch != job.estop_epoch:
-            self._final(p, Reason.ESTOP_ENGAGED, "the e-stop was engaged after it was scheduled")
+            self._final(p, Reason.ESTOP_ENGAGED, "the e-stop was engaged after it was scheduled",
+                        again=again)
         elif late_s > LATE_LIMIT_S:
-            self._final(p, Reason.MISSED, f"not run: found {late_s:.0f} s after its time")
+            self._final(p, Reason.MISSED, f"not run: found {late_s:.0f} s after its time",
+                        again=again)
         else:
             e = p.entry
             self.pipeline.submit(Decision.executed(
                 e.request_id, p.input_kind, action=e.action, route=Route.SCHEDULE, text=e.text,
-                confidence=p.confidence, extra={"schedule_id": e.schedule_id, "at": shown(e.at)}),
-                e.params, job=job, reply=p.reply)
+                confidence=p.confidence, extra={"schedule_id": e.schedule_id, "at": shown(e.at)},
+                continues=again), e.params, job=job, reply=p.reply)
 
     # ---- telling ---------------------------------------------------------------------------
 
-    def _final(self, p: Pending, reason: Reason, detail: str) -> None:
+    def _final(self, p: Pending, reason: Reason, detail: str, again: bool = False) -> None:
+        """The end of a scheduled action, or of one firing of a daily one (again)."""
         e = p.entry
         self.publisher.publish(Decision.refused(
             e.request_id, p.input_kind, reason, detail, action=e.action, params=e.params,
             route=Route.SCHEDULE, text=e.text, confidence=p.confidence,
-            extra={"schedule_id": e.schedule_id, "at": shown(e.at)}), p.reply)
+            extra={"schedule_id": e.schedule_id, "at": shown(e.at)}, continues=again), p.reply)
 
     def _save(self, durable: bool = True) -> str:
         """Save the pending entries; '' or what went wrong (logged, and in the status)."""

@@ -128,6 +128,9 @@ class EStop:
                                  stopping=stopping, size=0)  # unbounded: see FollowUp
         self.repeats = 0  # e-stops that changed nothing, not yet recorded
         self.unconfirmed: list[str] = []  # mqtt devices whose safe message was not acknowledged
+        # The id of the last request on P/estop or P/estop/reset, echoed in the state: a sender
+        # confirms its own e-stop even when one was engaged already (source and reason stay).
+        self.request_id: str | None = None
         self.after_engage: list[Callable[[], None]] = []  # see on_engaged
 
     @property
@@ -166,11 +169,12 @@ class EStop:
     def receive(self, msg: Inbound) -> None:
         """Any message on the e-stop topic, on the e-stop connection's thread."""
         request = read_estop(msg.payload)
-        self.engage(request.source, request.reason)
+        self.engage(request.source, request.reason, request.id)
 
-    def engage(self, source: str, reason: str) -> None:
+    def engage(self, source: str, reason: str, request_id: str | None = None) -> None:
         """Outputs safe (for an mqtt device: acknowledged by the broker, for at most
-        SAFE_ACK_WAIT_S), latch set and saved, and only then the world is told."""
+        SAFE_ACK_WAIT_S), latch set and saved, and only then the world is told. request_id:
+        the id the request carried (or a reaction's firing), echoed in the state."""
         with self.lock:
             started = self.clock.monotonic()
             cancelled = self.executor.halt(Reason.ESTOP_ENGAGED, f"e-stop engaged ({source})")
@@ -179,6 +183,7 @@ class EStop:
             if first:
                 self.latch.set(LatchState(True, source, reason, self.clock.time()))
             self.unconfirmed = self._confirm_safe()
+            self.request_id = request_id
             announced = self.publish_state()
             self.connection.send_now()
             latency_ms = (self.clock.monotonic() - started) * 1000
@@ -192,10 +197,20 @@ class EStop:
                       "back, and the state is announced again then)", ", ".join(self.unconfirmed))
             self._recheck_unconfirmed()
         decision = Decision.executed(f"estop:{self.epoch}", InputKind.ESTOP, action="estop",
-                                     detail=f"e-stop engaged by {source}: {reason}",
-                                     latency_ms=latency_ms)
+                                     detail=self._engaged_detail(source, reason, cancelled),
+                                     latency_ms=latency_ms, extra={"source": source})
         if not pending:  # a repeat with one already pending is counted into that one
             self.follow_ups.offer(FollowUp(decision, cancelled, first, announced, repeat))
+
+    def _engaged_detail(self, source: str, reason: str,
+                        cancelled: list[tuple[Running, Reason, str]]) -> str:
+        """What a technician reads: who and why, which outputs are safe, what was stopped."""
+        stopped = ", ".join(f"{run.name} on {run.action.device}" for run, _, _ in cancelled)
+        return (f"e-stop engaged by {source}: {reason}; outputs made safe: "
+                f"{', '.join(self.outputs) or 'none configured'}"
+                + (f"; stopped: {stopped}" if stopped else "; nothing was running")
+                + (f"; not yet acknowledged by the broker: {', '.join(self.unconfirmed)}"
+                   if self.unconfirmed else ""))
 
     def _confirm_safe(self) -> list[str]:
         """The outputs not known to be safe after waiting, in all, SAFE_ACK_WAIT_S at most. Not
@@ -237,8 +252,6 @@ class EStop:
             self.latch.sync()
         for out in self.outputs.values():
             self.publisher.publish_device_state(out)
-        for run, why, text in item.cancelled:
-            run.on_end(Status.FAILED, why, text)
         decision = item.decision
         if item.repeat:
             with self.lock:
@@ -246,7 +259,11 @@ class EStop:
             times = "1 such e-stop" if count == 1 else f"{count} such e-stops"
             decision = decision.but(detail=f"{decision.detail} (engaged again while engaged; "
                                            f"{times})")
+        # The e-stop's record first, then the ends of what it stopped: the journal reads in
+        # the order things happened.
         self.publisher.publish(decision, None, result=False)
+        for run, why, text in item.cancelled:
+            run.on_end(Status.FAILED, why, text)
         for follow in self.after_engage:
             follow()
         if item.first:
@@ -290,15 +307,20 @@ class EStop:
                                       self.clock.time()))
             self.latch.sync()
             self.executor.release()
+            self.request_id = request.id
             self.publish_state()
         self.on_status_change()
-        detail = (f"e-stop released (was {was.source}: {was.reason}); nothing resumes: send "
-                  "new commands" if was.engaged else "the e-stop was not engaged")
-        return Decision.executed(request.id, InputKind.RESET, action="estop_reset", detail=detail)
+        said = f"reset by {request.source}, reason {to_json(request.reason[:200])}"
+        detail = (f"e-stop released ({said}; it was engaged by {was.source}: {was.reason}); "
+                  "nothing resumes: send new commands" if was.engaged
+                  else f"the e-stop was not engaged ({said}); nothing changed")
+        return Decision.executed(request.id, InputKind.RESET, action="estop_reset", detail=detail,
+                                 extra={"source": request.source})
 
     def publish_state(self) -> paho.MQTTMessageInfo:
         s = self.latch.state
         connection = self.connection if self.connection.connected.is_set() else self.fallback
         return connection.publish(self.state_topic, to_json(
             {"engaged": s.engaged, "source": s.source, "reason": s.reason, "since": s.since,
-             "unconfirmed": self.unconfirmed if s.engaged else []}), retain=True)
+             "unconfirmed": self.unconfirmed if s.engaged else [],
+             "request_id": self.request_id}), retain=True)

@@ -228,7 +228,8 @@ class Executor:
                     ended.append((run, Status.FAILED, problem[0],
                                   f"stopped while running: {problem[1]}"))
                 elif run.timed:
-                    ended.append((run, Status.DONE, None, ""))
+                    ended.append((run, Status.DONE, None,
+                                  f"{doing(run.action.op, device)}: ran to its end"))
                 else:
                     log.warning("%s held %s past its max_duration_s (%g s): made safe",
                                 run.name, device, run.action.max_duration_s)

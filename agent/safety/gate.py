@@ -19,6 +19,7 @@ from agent.config import ActionConfig, Config
 from agent.core.clock import Clock, SystemClock
 from agent.core.decisions import Decision
 from agent.core.protocol import DecisionKind, InputKind, Reason, Status
+from agent.core.spelling import did_you_mean
 from agent.devices import kind_of
 from agent.safety.params import ParamChecker
 from agent.safety.seen_ids import SeenIds
@@ -71,7 +72,7 @@ class Gate:
         self.clock = clock
         self.estop_engaged = estop_engaged
         self.checkers = {
-            name: ParamChecker(action, config.devices[action.device])
+            name: ParamChecker(name, action, config.devices[action.device])
             for name, action in config.actions.items()
         }
         self.lock = threading.Lock()
@@ -99,8 +100,9 @@ class Gate:
         else (text, a plan, a schedule)."""
         if not isinstance(action, str) or action not in self.config.actions:
             shown = action if isinstance(action, str) else type(action).__name__
-            return Verdict(False, Reason.UNKNOWN_ACTION, f"no action named {str(shown)[:80]!r}; "
-                           f"this robot has: {known_actions(self.config)}")
+            return Verdict(False, Reason.UNKNOWN_ACTION, f"no action named {str(shown)[:80]!r}"
+                           f"{did_you_mean(action, self.config.actions)}; this robot has: "
+                           f"{known_actions(self.config)}")
         cfg = self.config.actions[action]
         checked = self.checkers[action].check(params)
         if checked.params is None:

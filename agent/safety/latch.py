@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -29,8 +30,11 @@ RECORD_BYTES = 4096
 
 
 class Latch:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, started: float | None = None) -> None:
+        """started: when this process started (epoch seconds), the `since` of a latch with
+        nothing on record (a first start: released since then) or an unreadable one."""
         self.path = directory / "estop.json"
+        self.started = time.time() if started is None else started
         self.state = self._load()
         self.fd: int | None = None
         try:
@@ -82,7 +86,7 @@ class Latch:
             return LatchState(bool(data["engaged"]), str(data.get("source", "")),
                               str(data.get("reason", "")), float(data.get("since", 0.0)))
         except FileNotFoundError:
-            return LatchState(False)
+            return LatchState(False, "startup", "no e-stop on record: first start", self.started)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.error("e-stop latch file %s is unreadable (%s): starting engaged", self.path, exc)
-            return LatchState(True, "startup", f"latch file unreadable: {exc}", 0.0)
+            return LatchState(True, "startup", f"latch file unreadable: {exc}", self.started)
