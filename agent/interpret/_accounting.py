@@ -80,7 +80,8 @@ class Accountant:
     def __init__(self, config: Config, matcher: Matcher) -> None:
         self.config = config
         self.matcher = matcher
-        self.rooms: dict[str, set[str]] = {}  # device -> the room words it is placed by
+        self.rooms: dict[str, set[str]] = {}  # device -> the room concepts it is placed by
+        self.where: dict[str, str] = {}  # device -> its room, as the config says it
         vocabulary: list[str] = []
         for name, device in config.devices.items():
             said = tokens(_humane(name)) + tokens(without_asides(device.description))
@@ -91,6 +92,7 @@ class Accountant:
                     said += tokens(example)
             placed = {w for w in said if w in ROOMS} | set(tokens(device.room))
             self.rooms[name] = {concept(w) for w in placed}
+            self.where[name] = device.room or " ".join(sorted(placed))
             vocabulary += said + tokens(device.room) + tokens(_humane(device.kind))
         for name, action in config.actions.items():
             vocabulary += tokens(_humane(name)) + [
@@ -110,7 +112,7 @@ class Accountant:
         device = self.config.devices[config.device]
         profile = self.matcher.profile(action)
         said = rephrase(words)
-        lacks = (self._room(said, config.device) or self._destination(said, device.kind)
+        lacks = (self._destination(said, device.kind) or self._room(said, config.device)
                  or self._object(said, profile.concepts) or self._colour(said, action)
                  or self._number(said, action))
         if lacks:
@@ -147,7 +149,9 @@ class Accountant:
         if kind_of(self.config.devices[device].kind).moves:
             return ""
         query = [c for c in self.matcher.query(words) if c not in OPERATION_CONCEPTS]
-        if not query or set(query) & self.matcher.profile(action).device:
+        # the device called by its own name ("the heater"), not by a word of the same concept
+        # ("the light" to a reading lamp and a strip light: which?)
+        if not query or {stem(w) for w in words} & {stem(w) for w in tokens(_humane(device))}:
             return ""
         fitting = [d for d, concepts in self.device_concepts.items()
                    if all(c in concepts for c in query)]
@@ -156,8 +160,7 @@ class Accountant:
         others = set.intersection(*(self.device_concepts[d] for d in fitting if d != device))
         if any(c in self.device_concepts[device] - others for c in query):
             return ""
-        listed = " or ".join(f"the {_humane(d)}" + (f" ({' '.join(sorted(self.rooms[d]))})"
-                                                     if self.rooms[d] else "")
+        listed = " or ".join(f"the {_humane(d)}" + (f" ({self.where[d]})" if self.where[d] else "")
                              for d in fitting)
         return f"Which do you mean: {listed}?"
 
@@ -167,13 +170,16 @@ class Accountant:
         """A room said where the config places its devices, and the asked one is not there."""
         if not self.placed:
             return ""
-        named = [w for w in said if concept(w) in ROOMS | self.room_words and w in ROOMS |
-                 self.room_words and concept(w) not in self.rooms[device]]
+        # a room word of English's or of the config's, compared by concept ("office": "offic")
+        named = [w for w in said if (w in ROOMS or concept(w) in self.room_words)
+                 and concept(w) not in self.rooms[device]]
         if not named:
             return ""
-        where = ", ".join(f"the {_humane(d)} ({' '.join(sorted(r))})"
-                          for d, r in sorted(self.rooms.items()) if r)
-        return (f"There is no {_humane(device)} in the {named[0]} here: what I have is placed "
+        asked = next((w for w in said if concept(w) in DEVICE_THINGS and
+                      concept(w) in self.device_concepts[device]), _humane(device))
+        where = ", ".join(f"the {_humane(d)} ({self.where[d]})"
+                          for d in sorted(self.where) if self.where[d])
+        return (f"There is no {asked} in the {named[0]} here: what I have is placed "
                 f"as {where}. Which do you mean?")
 
     def _destination(self, said: list[str], kind: str) -> str:

@@ -17,7 +17,7 @@ CONFIDENCE: dict[str, float] = {
     "tie_unexplained": 0.03,  # 3/41
     "value_only": 0.651,  # 31/40
     "value_only_unexplained": 0.448,  # 20/34
-    "tie": 0.1,  # 6/32
+    "tie": 0.084,  # 5/30
     "both_named_unexplained": 0.777,  # 22/24
     "other_thing": 0.089,  # 4/21
     "other_value": 0.098,  # 4/19
@@ -30,8 +30,8 @@ CONFIDENCE: dict[str, float] = {
     "unique_operation_partly_unexplained": 0.242,  # 5/11
     "operation_only_unexplained": 0.218,  # 4/9
     "unknown_operation_unexplained": 0.161,  # 3/8
+    "partial": 0.498,  # 5/6
     "unique_operation_partly": 0.689,  # 6/6
-    "partial": 0.649,  # 5/5
     "bare_operation": 0.182,  # 2/4
     "low_coverage_unexplained": 0.058,  # 1/4
     "other_operation_unexplained": 0.058,  # 1/4

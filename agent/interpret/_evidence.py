@@ -47,11 +47,11 @@ def evidence(matcher: Matcher, best: Match, second: Match | None, words: list[st
                                              for q in quantities(words)):
         others -= MORE_OR_LESS  # "dim the lamp to 40 percent" sets its level
     if others:
-        return "other_operation", (f"asks for {', '.join(sorted(others))} too, which "
+        return "other_operation", (f"asks for {_as_said(others, words)} too, which "
                                    f"{best.action} is not")
     values = {c for c in query if c in VALUE_CONCEPTS and c not in profile.concepts}
     if values:  # "make the buzzer blue", "drive left"
-        return "other_value", f"asks for {', '.join(sorted(values))}, which {best.action} " \
+        return "other_value", f"asks for {_as_said(values, words)}, which {best.action} " \
             "cannot take"
     elsewhere = matcher.things_of_other_actions(best.action, query)
     if elsewhere:  # "turn left; also water the plants": one thing at a time, asked back
@@ -109,3 +109,10 @@ def _colour_as_result(words: list[str], values: frozenset[str]) -> bool:
     content = [w for w in words if w not in FILLER or w in RESULT_VERBS]
     return bool(lead) and lead[0] in RESULT_VERBS and len(content) > 1 and \
         content[-1] in COLOUR_WORDS and concept(content[-1]) in values
+
+
+def _as_said(concepts: set[str], words: list[str]) -> str:
+    """Concepts in the words the request said them with ("purple", not its stem "purpl"):
+    the last word of each ("turn the lamp on and spin": spin)."""
+    last = {concept(w): w for w in words}
+    return ", ".join(sorted(last.get(c, c) for c in concepts))
