@@ -23,6 +23,7 @@ from agent.config._sections import (
     MqttConfig,
     SafetyConfig,
     SchedulesConfig,
+    SimConfig,
 )
 from agent.devices import KINDS, kind_of
 
@@ -64,6 +65,7 @@ class Config(Strict):
     safety: SafetyConfig = SafetyConfig()
     homeassistant: HomeAssistantConfig = HomeAssistantConfig()
     schedules: SchedulesConfig = SchedulesConfig()
+    sim: SimConfig = SimConfig()
     sensors: dict[str, SensorConfig] = Field(default_factory=dict)
     devices: dict[str, DeviceConfig] = Field(default_factory=dict)
     actions: dict[str, ActionConfig] = Field(default_factory=dict)

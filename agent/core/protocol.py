@@ -76,6 +76,7 @@ class Reason(StrEnum):
     NOT_A_REQUEST = "not_a_request"
     BAD_REPLY_TO = "bad_reply_to"
     SIGNING_UNAVAILABLE = "signing_unavailable"
+    LINK_LOST = "link_lost"  # the e-stop's link is down: motion stopped and refused
 
 
 class InputKind(StrEnum):
@@ -91,6 +92,7 @@ class InputKind(StrEnum):
     SUPERVISION = "supervision"  # the end of an aborted action
     FAULT = "fault"
     SCHEDULE = "schedule"
+    LINK = "link"  # the e-stop's link lost (a protective stop) and back
 
 
 class Route(StrEnum):

@@ -14,6 +14,7 @@ class Servo(Output):
                           "detach": OpSpec(safe=True)}
     wiring = ("pin",)
     concept = "angle"
+    moves_a_part = True  # stops on link loss; "stop" in text is not its stop
 
     @classmethod
     def create(cls, name: str, config: Wiring, pin_factory: Any, publish: Publish) -> Output:
