@@ -59,19 +59,17 @@ class User:
         self.client.disconnect()
 
 
-@pytest.fixture(scope="module")
-def site() -> Iterator[Broker]:
-    """The shipped site.conf and site.acl, unchanged but for the port and the files' place."""
+def site_broker(users: tuple[str, ...] = USERS) -> Broker:
+    """The shipped site.conf and site.acl, unchanged but for the port and the files' place (a
+    folder of their own, which the caller removes: site.conf.parent); each user's password is
+    <user>-pw, also in <user>.pw there."""
     d = Path(tempfile.mkdtemp(prefix="robot-agent-site-"))
     d.chmod(0o755)
     shutil.copy(ROOT / "deploy/mosquitto/site.acl", d / "robot-site.acl")
-    first = True
-    for user in USERS:
-        subprocess.run(["mosquitto_passwd", "-b", *(["-c"] if first else []),
+    for i, user in enumerate(users):
+        subprocess.run(["mosquitto_passwd", "-b", *(["-c"] if i == 0 else []),
                         str(d / "robot-site.passwd"), user, f"{user}-pw"], check=True)
-        first = False
-    for name in ("a", "b"):
-        (d / f"{name}.pw").write_text(f"{name}-pw")
+        (d / f"{user}.pw").write_text(f"{user}-pw")
     for f in d.iterdir():
         f.chmod(0o644)
     port = free_port()
@@ -81,9 +79,15 @@ def site() -> Iterator[Broker]:
                                  .replace("/etc/mosquitto/", f"{d}/"))
     broker = Broker(port, d / "site.conf")
     broker.start()
+    return broker
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[Broker]:
+    broker = site_broker()
     yield broker
     broker.stop()
-    shutil.rmtree(d)
+    shutil.rmtree(broker.conf.parent)
 
 
 @pytest.fixture
