@@ -6,6 +6,8 @@ local control, the local e-stop and the button keep working and motion stops (li
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -103,6 +105,7 @@ def test_without_the_site_local_control_and_every_estop_work_and_motion_stops(
     here.publish(f"{P}/cmd", {"id": "m", "action": "move", "params": {**BACK,
                                                                       "distance_m": 2.5}})
     assert here.result("m", "running")
+    bridged.operator.close()
     bridged.site.stop()
     ended = here.result("m", "failed", timeout=5)
     assert ended["reason"] == "link_lost" and "bridge to the site" in ended["detail"]
@@ -130,3 +133,19 @@ def test_without_the_site_local_control_and_every_estop_work_and_motion_stops(
     assert wait_until(lambda: not robot.daemon.link.lost, 20), "the link did not come back"
     here.publish(f"{P}/cmd", {"id": "m3", "action": "move", "params": BACK})
     assert here.result("m3")["status"] == "running"
+
+
+def test_the_site_sees_a_robot_whose_bridge_is_down(bridged: Bridged, tmp_path: Path) -> None:
+    """The bridge's last will (its state 0) at the site: fleet status says the robot is out of
+    reach, where its retained status still says online."""
+    config = tmp_path / "operator.toml"
+    config.write_text(BASE_CONFIG.format(port=bridged.site.port))
+    fleet = [sys.executable, "-m", "agent.cli", "fleet", "status", "--config", str(config),
+             "--username", "operator", "--password-file",
+             str(bridged.site.conf.parent / "operator.pw")]
+    seen = subprocess.run(fleet, capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert seen.returncode == 0 and seen.stdout.startswith(f"{P}  online"), seen.stdout
+    assert "UNREACHABLE" not in seen.stdout
+    bridged.local.stop()  # the robot's side goes away: the site keeps the bridge's last will
+    assert wait_until(lambda: "UNREACHABLE" in subprocess.run(
+        fleet, capture_output=True, text=True, cwd=ROOT, timeout=60).stdout, 20)

@@ -15,7 +15,10 @@ from agent.cli.remote import Identity, RemoteClient
 from agent.config import Config
 
 QUIET_S = 0.3  # retained messages come at once: this long without a new one, all have come
-READ = ("status", "estop/state", "state")
+# What each robot keeps retained; bridge/state is there for a robot whose own broker is bridged
+# to the site (deploy/mosquitto/robot-bridge.conf): 0, its bridge's last will, means the site
+# can no longer reach it, and what it said last is stale.
+READ = ("status", "estop/state", "state", "bridge/state")
 
 
 def fleet_status(config: Config, prefix: str, wait_s: float,
@@ -51,8 +54,10 @@ def fleet_status(config: Config, prefix: str, wait_s: float,
 
 def line(robot: str, seen: dict[str, Any]) -> str:
     """One robot in one line: online, e-stop, link, model, what runs, how fresh its sensors."""
-    status, latch, state = (_object(seen.get(name)) for name in READ)
+    status, latch, state = (_object(seen.get(name)) for name in READ[:3])
     parts = [robot, str(status.get("state", "no status"))]
+    if seen.get("bridge/state") == 0:
+        parts.append("UNREACHABLE (its bridge to the site is down; the rest is its last word)")
     if latch:
         parts.append(f"E-STOP ENGAGED ({latch.get('source')}: {latch.get('reason')})"
                      if latch.get("engaged") else "e-stop released")
