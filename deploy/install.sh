@@ -83,6 +83,22 @@ install_file() {
   fi
 }
 
+# packages PKG...: install from apt those that are missing (on a live system only).
+packages() {
+  [ "$LIVE" = 1 ] || return 0
+  local need=() pkg
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+  done
+  if [ ${#need[@]} -gt 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    changed "apt: ${need[*]}"
+  else
+    same "system packages"
+  fi
+}
+
 # secret NAME CONTENT-COMMAND: create a credential once; never overwrite or print it.
 secret() {
   local file="$CREDS/$1"
@@ -172,19 +188,9 @@ EOT
 }
 
 install_all() {
+  packages mosquitto mosquitto-clients python3-venv python3-dev build-essential cmake \
+           pkg-config libsystemd-dev openssl
   if [ "$LIVE" = 1 ]; then
-    local need=()
-    for pkg in mosquitto mosquitto-clients python3-venv python3-dev build-essential cmake \
-               pkg-config libsystemd-dev openssl; do
-      dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
-    done
-    if [ ${#need[@]} -gt 0 ]; then
-      apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-      changed "apt: ${need[*]}"
-    else
-      same "system packages"
-    fi
     getent group gpio >/dev/null || { groupadd --system gpio; changed "group gpio"; }
     if id robot-agent >/dev/null 2>&1; then
       same "user robot-agent"
@@ -279,17 +285,7 @@ EOT
 # install_site_broker: this machine is the site's broker (deploy/mosquitto/site.conf, site.acl);
 # every robot its own user, added with --add-robot.
 install_site_broker() {
-  if [ "$LIVE" = 1 ]; then
-    local need=()
-    for pkg in mosquitto mosquitto-clients openssl; do
-      dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
-    done
-    if [ ${#need[@]} -gt 0 ]; then
-      apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-      changed "apt: ${need[*]}"
-    fi
-  fi
+  packages mosquitto mosquitto-clients openssl
   install_file "$SRC/deploy/mosquitto/site.conf" "$MOSQ/conf.d/robot-site.conf" 644
   install_file "$SRC/deploy/mosquitto/site.acl" "$MOSQ/robot-site.acl" 644
   local passwd="$MOSQ/robot-site.passwd" site_creds="$ETC/site-credentials"

@@ -65,7 +65,7 @@ def known_actions(config: Config, most: int = 20) -> str:
 
 class Gate:
     def __init__(self, config: Config, *, sensors: Sensors, clock: Clock,
-                 estop_engaged: Callable[[], bool], link_lost: Callable[[], str] = str,
+                 estop_engaged: Callable[[], bool], link_lost: Callable[[], str] = lambda: "",
                  seen_ids: Path | None = None) -> None:
         self.config = config
         self.sensors = sensors
