@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -154,3 +155,24 @@ def test_only_an_operator_stops_the_site_and_home_assistant_reads_every_robot(
     finally:
         for who in (ha, dispatcher, operator):
             who.close()
+
+
+def test_estop_site_from_the_command_line_needs_an_operator(site: Broker, robot_b: Running,
+                                                            tmp_path: Path) -> None:
+    """As robot a the broker refuses the publish (MQTT 5 PUBACK: not authorized) and the
+    command says so; as the operator every robot engages."""
+    raw = robot_config(site.port, "a").replace(
+        "[mqtt]\n", f'[mqtt]\nusername = "a"\npassword_file = "{site.conf.parent}/a.pw"\n')
+    config = tmp_path / "a.toml"
+    config.write_text(raw)
+    command = [sys.executable, "-m", "agent.cli", "estop", "--site", "--reason", "drill",
+               "--config", str(config)]
+    as_robot = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert as_robot.returncode == 1 and "refused" in as_robot.stderr, as_robot.stderr
+    assert not robot_b.daemon.latch.engaged
+    as_operator = subprocess.run([*command, "--username", "operator", "--password-file",
+                                  str(site.conf.parent / "operator.pw")],
+                                 capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert as_operator.returncode == 0, as_operator.stdout + as_operator.stderr
+    assert wait_until(lambda: robot_b.daemon.latch.engaged)
+    assert robot_b.daemon.latch.state.source == "site"
