@@ -106,8 +106,8 @@ class Daemon:
         self.estop_link = Connection(mqtt, client_id=f"robot-agent-{config.device.id}-estop",
                                      clock=clock, on_message=self._on_estop_link,
                                      password=password, keep_session=True,
-                                     on_connect=self._estop_link_up,
-                                     on_disconnect=self._estop_link_down,
+                                     on_connect=lambda: self.link.connection_up(),
+                                     on_disconnect=lambda: self.link.connection_down(),
                                      probe=Probe(f"{topics.estop}/probe",
                                                  mqtt.estop_link_timeout_s))
         self.publisher = Publisher(self.connection, topics, clock=clock, meta=self._meta,
@@ -128,8 +128,9 @@ class Daemon:
                            fallback=self.connection, button=make_button(config, pin_factory),
                            reader=self.reader, verifier=self.verifier, clock=clock,
                            stopping=self.stopping, on_status_change=self._estop_changed)
-        self.link = LinkWatch(config, executor=self.executor, publisher=self.publisher,
-                              clock=clock, on_status_change=self._estop_changed)
+        self.link = LinkWatch(config, connection=self.estop_link, executor=self.executor,
+                              publisher=self.publisher, clock=clock,
+                              on_status_change=self._estop_changed)
         # Every request goes one way: the pipeline (the gate once, the executor, the answer).
         self.pipeline = Pipeline(config, gate=self.gate, executor=self.executor,
                                  estop=self.estop, publisher=self.publisher, reader=self.reader,
@@ -299,13 +300,6 @@ class Daemon:
         else:
             self.estop.receive(msg)
 
-    def _estop_link_up(self) -> None:
-        self.link.connection_up()
-        self._estop_changed()
-
-    def _estop_link_down(self) -> None:
-        self.link.connection_down(self.estop_link.last_error)
-        self._estop_changed()
 
     def _device_changed(self, output: Output) -> None:
         """After every output change (under the executor's lock: quick)."""

@@ -22,6 +22,7 @@ from agent.config import Config
 from agent.core.clock import Clock
 from agent.core.decisions import Decision
 from agent.core.protocol import InputKind, Reason, Status
+from agent.mqtt.connection import Connection
 from agent.mqtt.publisher import Publisher
 from agent.safety.executor import Executor
 
@@ -32,9 +33,11 @@ BRIDGE = "bridge to the site"
 
 
 class LinkWatch:
-    def __init__(self, config: Config, *, executor: Executor, publisher: Publisher,
-                 clock: Clock, on_status_change: Callable[[], None]) -> None:
+    def __init__(self, config: Config, *, connection: Connection, executor: Executor,
+                 publisher: Publisher, clock: Clock,
+                 on_status_change: Callable[[], None]) -> None:
         self.grace_s = config.safety.link_loss_stop_s
+        self.connection = connection  # the e-stop's: it calls connection_up and _down
         self.executor = executor
         self.publisher = publisher
         self.clock = clock
@@ -81,12 +84,14 @@ class LinkWatch:
 
     def connection_up(self) -> None:
         self._set(CONNECTION, "")
+        self.on_status_change()  # estop_connection
 
-    def connection_down(self, why: str) -> None:
-        self._set(CONNECTION, why or "disconnected")
+    def connection_down(self) -> None:
+        self._set(CONNECTION, self.connection.last_error or "disconnected")
         if self.bridged:  # not heard while the connection is down; its retained state follows
             self.bridge = "unknown"
             self._set(BRIDGE, "its state not heard while the e-stop connection is down")
+        self.on_status_change()
 
     def bridge_state(self, payload: bytes) -> None:
         """mosquitto's bridge notification: 1 connected, 0 not."""
