@@ -37,7 +37,7 @@ from agent.core.secrets import CREDENTIALS, read_secret
 from agent.core.topics import Topics
 from agent.core.workers import Worker
 from agent.devices import Output, build_outputs, pins
-from agent.mqtt.connection import Connection, Will
+from agent.mqtt.connection import Connection, Probe, Will
 from agent.mqtt.homeassistant import Discovery
 from agent.mqtt.inbound import EnvelopeReader, Inbound
 from agent.mqtt.publisher import Publisher
@@ -50,6 +50,7 @@ from agent.safety.estop import EStop, make_button
 from agent.safety.executor import Executor
 from agent.safety.gate import Gate
 from agent.safety.latch import Latch, LatchState
+from agent.safety.link import LinkWatch
 from agent.safety.signing import Verifier
 from agent.sensing.sensors import Sensors
 from agent.state.picture import Picture, StateFeed
@@ -92,24 +93,29 @@ class Daemon:
         self.latch = Latch(state_dir, started=clock.time())
         self.verifier = Verifier(secrets.get("signing_key"), state_dir / "signed-ids.json")
         self.homeassistant = Discovery(config, state_dir, self._publish_retained)
+        mqtt = config.mqtt
         self.reader = EnvelopeReader(
-            max_bytes=config.mqtt.max_payload_bytes, topics=topics,
+            max_bytes=mqtt.max_payload_bytes, topics=topics,
             foreign=frozenset(self.sensors.by_topic) | {
                 d.topic for d in config.devices.values() if d.topic} | {
-                self.homeassistant.topic, self.homeassistant.status_topic})
+                self.homeassistant.topic, self.homeassistant.status_topic} | {
+                t for t in (mqtt.site_estop_topic, mqtt.bridge_state_topic) if t})
         self.connection = Connection(config.mqtt, client_id=f"robot-agent-{config.device.id}",
                                      clock=clock, on_message=self._on_message,
                                      on_connect=self._on_connect, will=self.offline_status,
                                      password=password, name="main",
                                      carries="commands, text, sensors, results and states")
         # The e-stop's own connection: its session kept, so an e-stop sent while the robot was
-        # away is delivered when it is back.
-        self.estop_link = Connection(config.mqtt,
-                                     client_id=f"robot-agent-{config.device.id}-estop",
-                                     clock=clock, on_message=lambda msg: self.estop.receive(msg),
+        # away is delivered when it is back; probed, so a broker that stopped answering is
+        # found in estop_link_timeout_s (a lost link stops motion: agent.safety.link).
+        self.estop_link = Connection(mqtt, client_id=f"robot-agent-{config.device.id}-estop",
+                                     clock=clock, on_message=self._on_estop_link,
                                      password=password, keep_session=True,
-                                     on_connect=self._estop_changed,
-                                     on_disconnect=self._estop_changed, name="e-stop",
+                                     on_connect=lambda: self.link.connection_up(),
+                                     on_disconnect=lambda: self.link.connection_down(),
+                                     probe=Probe(f"{topics.estop}/probe",
+                                                 mqtt.estop_link_timeout_s),
+                                     name="e-stop",
                                      carries=f"{topics.estop} in, {topics.estop_state} out, "
                                              "nothing else")
         self.publisher = Publisher(self.connection, topics, clock=clock, meta=self._meta,
@@ -119,6 +125,7 @@ class Daemon:
         self.state_dir = state_dir
         self.gate = Gate(config, sensors=self.sensors, clock=clock,
                          estop_engaged=lambda: self.latch.engaged,
+                         link_lost=lambda: self.link.lost,
                          seen_ids=state_dir / "seen-ids.jsonl")
         self.executor = Executor(self.outputs, clock=clock, watch=self.gate.interlock_problem,
                                  on_state=self._device_changed, halted=self.latch.engaged)
@@ -131,6 +138,9 @@ class Daemon:
                            fallback=self.connection, button=make_button(config, pin_factory),
                            reader=self.reader, verifier=self.verifier, clock=clock,
                            stopping=self.stopping, on_status_change=self._estop_changed)
+        self.link = LinkWatch(config, connection=self.estop_link, executor=self.executor,
+                              publisher=self.publisher, clock=clock,
+                              on_status_change=self._estop_changed)
         # Every request goes one way: the pipeline (the gate once, the executor, the answer).
         self.pipeline = Pipeline(config, gate=self.gate, executor=self.executor,
                                  estop=self.estop, publisher=self.publisher, reader=self.reader,
@@ -195,7 +205,9 @@ class Daemon:
         self.text.start()
         if self.planner is not None:
             self.planner.start()
-        self.estop.start()
+        self.link.start()
+        bridge = self.config.mqtt.bridge_state_topic
+        self.estop.start(also=[bridge] if bridge else [])
         # The e-stop listens before the robot says it is online (a broker that is down delays
         # the main link by this much at most; it would not connect either).
         self.estop_link.connected.wait(ESTOP_FIRST_S)
@@ -260,6 +272,7 @@ class Daemon:
             run.on_end(Status.FAILED, why, text)
         refused = self._answer_what_is_left(reason)
         self.connection.stop(self.offline_status)
+        self.link.stop()
         self.estop.stop()
         self.executor.close()
         self.gate.seen_ids.close()
@@ -287,7 +300,8 @@ class Daemon:
         # Messages the daemon could not hand to the broker (results, records, states): each
         # one either arrives or is counted here.
         dropped = self.connection.dropped + self.estop.connection.dropped
-        return {**self.estop.status_fields(), **self.text.status_fields(), **cloud,
+        return {**self.estop.status_fields(), **self.link.status_fields(),
+                **self.text.status_fields(), **cloud,
                 **self.schedules.status_fields(), "dropped": dropped}
 
     def publish_status(self) -> None:
@@ -299,6 +313,15 @@ class Daemon:
     def _estop_changed(self) -> None:
         self.publish_status()
         self.state_feed.changed(urgent=True)
+
+    # ---- the e-stop connection's thread ----------------------------------------------------
+
+    def _on_estop_link(self, msg: Inbound) -> None:
+        if msg.topic == self.config.mqtt.bridge_state_topic:
+            self.link.bridge_state(msg.payload)
+        else:
+            self.estop.receive(msg)
+
 
     def _device_changed(self, output: Output) -> None:
         """After every output change (under the executor's lock: quick)."""

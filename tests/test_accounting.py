@@ -123,7 +123,7 @@ def decided(config: Config, text: str) -> Any:
 def test_a_room_with_no_such_device_is_asked_back_naming_what_there_is(room: str) -> None:
     out = decided(flat(), f"turn on the {room} light")
     assert (str(out.decision), str(out.reason)) == ("none", "not_here"), out
-    assert f"no light in the {room}" in out.extra["question"]
+    assert out.extra["question"].startswith(f"I have no light in the {room}"), out
     assert "the strip (kitchen)" in out.extra["question"]
 
 
@@ -136,6 +136,11 @@ def test_a_room_with_no_such_device_is_asked_back_naming_what_there_is(room: str
 def test_a_room_where_the_device_is_runs_it(text: str, action: str) -> None:
     out = decided(flat(), text)
     assert (str(out.decision), out.action) == ("execute", action), out
+
+
+def test_a_room_of_two_words_is_said_as_two() -> None:
+    out = decided(flat(), "switch on the light in the living room")
+    assert out.extra["question"].startswith("I have no light in the living room:"), out
 
 
 def test_without_rooms_in_the_config_a_room_word_is_no_evidence_either_way() -> None:

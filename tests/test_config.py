@@ -116,6 +116,13 @@ def test_type_errors_and_cross_checks_are_all_named_in_one_pass(
      "actions.m.params.x.maximum: Input should be a valid number"),
     ("[device\n", "not valid TOML"),
     ("", "device: Field required"),
+    ('[device]\nid = "r"\n[mqtt]\nsite_estop_topic = "site/#"\n',
+     "mqtt.site_estop_topic: Value error, an MQTT topic without wildcards"),
+    ('[device]\nid = "r"\n[mqtt]\nestop_link_timeout_s = 0.1\n',
+     "mqtt.estop_link_timeout_s: Input should be greater than or equal to 0.2"),
+    ('[device]\nid = "r"\n[safety]\nlink_loss_stop_s = -1\n',
+     "safety.link_loss_stop_s: Input should be greater than or equal to 0"),
+    ('[device]\nid = "r"\n[sim]\nworld = "maybe"\n', "sim.world: Input should be a valid boolean"),
 ])
 def test_type_errors_are_named_by_key_path(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                            text: str, expected: str) -> None:

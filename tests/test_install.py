@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
-from tests.conftest import ROOT
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+
+from tests.conftest import ROOT, Broker, free_port, wait_until
 
 INSTALL = ROOT / "deploy/install.sh"
 
@@ -83,3 +89,76 @@ def test_uninstall_keeps_config_and_purge_removes_it(tmp_path: Path) -> None:
     assert run(tmp_path, "--uninstall").strip().endswith("nothing changed")
     run(tmp_path, "--uninstall", "--purge")
     assert not (tmp_path / "etc/robot-agent").exists()
+
+
+def test_a_robot_on_a_site_broker_has_no_broker_of_its_own(tmp_path: Path) -> None:
+    out = run(tmp_path, "--site", "10.0.0.5:1884", "--id", "rover-7")
+    text = (tmp_path / "etc/robot-agent/config.toml").read_text()
+    for line in ('host = "10.0.0.5"', "port = 1884", 'username = "rover-7"',
+                 'site_estop_topic = "site/estop"', 'prefix = "robots/rover-7"',
+                 'id = "rover-7"'):
+        assert f"\n{line}\n" in text, line
+    assert "rover-1" not in text
+    assert not (tmp_path / "etc/mosquitto").exists()
+    assert "--site-broker --add-robot rover-7 --password-file" in out
+    check = subprocess.run([sys.executable, "-m", "agent.cli", "check-config", "--config",
+                            str(tmp_path / "etc/robot-agent/config.toml")],
+                           capture_output=True, text=True, cwd=ROOT)
+    assert check.returncode == 0, check.stderr
+    again = run(tmp_path, "--site", "10.0.0.5:1884", "--id", "rover-7")
+    assert not any(line.startswith("changed:") for line in again.splitlines())
+
+
+def test_the_site_broker_gives_each_robot_its_own_user(tmp_path: Path) -> None:
+    """Installed as shipped; every user it made gets in with its password (a real mosquitto
+    on the installed files), a wrong password does not; a second run changes nothing."""
+    password = tmp_path / "rover-7.pw"
+    password.write_text("seven-secret\n")  # as a robot's credentials/mqtt-password is
+    root = tmp_path / "root"
+    first = run(root, "--site-broker", "--add-robot", "rover-7", "--password-file",
+                str(password))
+    mosq = root / "etc/mosquitto"
+    assert (mosq / "robot-site.acl").read_text() == (
+        ROOT / "deploy/mosquitto/site.acl").read_text()
+    assert (mosq / "conf.d/robot-site.conf").read_text() == (
+        ROOT / "deploy/mosquitto/site.conf").read_text()
+    users = [line.split(":")[0] for line in (mosq / "robot-site.passwd").read_text().split()]
+    assert users == ["operator", "homeassistant", "dispatcher", "rover-7"], first
+    assert run(root, "--site-broker", "--add-robot", "rover-7", "--password-file",
+               str(password)).strip().endswith("nothing changed")
+    operator = (root / "etc/robot-agent/site-credentials/operator").read_text().strip()
+    # The installed files, where mosquitto (which drops to its own user) can read them.
+    files = Path(tempfile.mkdtemp(prefix="robot-agent-install-"))
+    files.chmod(0o755)
+    for name in ("robot-site.passwd", "robot-site.acl"):
+        shutil.copy(mosq / name, files / name)
+        (files / name).chmod(0o644)
+    port = free_port()
+    conf = files / "m.conf"
+    conf.write_text((mosq / "conf.d/robot-site.conf").read_text().replace(
+        "listener 1883", f"listener {port} 127.0.0.1").replace("/etc/mosquitto/", f"{files}/"))
+    broker = Broker(port, conf)
+    broker.start()
+    try:
+        assert connects(port, "rover-7", "seven-secret")
+        assert connects(port, "operator", operator)
+        assert not connects(port, "rover-7", "wrong")
+    finally:
+        broker.stop()
+        shutil.rmtree(files)
+
+
+def connects(port: int, user: str, password: str) -> bool:
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"install-{user}",
+                         protocol=paho.MQTTv5)
+    client.username_pw_set(user, password)
+    answer: list[bool] = []
+    client.on_connect = lambda c, u, f, reason, p: answer.append(not reason.is_failure)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    try:
+        assert wait_until(lambda: bool(answer)), "no CONNACK"
+        return answer[0]
+    finally:
+        client.loop_stop()
+        client.disconnect()

@@ -4,6 +4,9 @@ readings."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 import tomllib
@@ -17,6 +20,7 @@ from agent.core.clock import SystemClock
 from agent.devices.sim_pins import sim_factory
 from agent.sensing.sim_world import Pose, SimWorld
 from tests.conftest import ROOT, Broker, Client, start_daemon
+from tests.test_first_hour import WITHOUT_RUNTIME
 
 P = "robots/rover-1"
 
@@ -77,3 +81,34 @@ def test_the_rover_example_stops_itself_before_the_wall(broker: Broker, client: 
         assert world.battery < 20.0
     finally:
         running.stop()
+
+
+@pytest.mark.parametrize("world, flag, readings", [
+    ("", "", True),  # the default: the simulated world publishes
+    ("\n[sim]\nworld = false\n", "", False),
+    ("", "--no-world", False),
+])
+def test_sim_without_the_world_publishes_no_readings(broker: Broker, client: Client,
+                                                     tmp_path: Path, world: str, flag: str,
+                                                     readings: bool) -> None:
+    """A control stack that simulates its own sensors is not overwritten: mock pins, no
+    readings (the daemon is still online and its e-stop works)."""
+    config = tmp_path / "rover.toml"
+    config.write_text((ROOT / "deploy/examples/rover.toml").read_text().replace(
+        "port = 1883", f"port = {broker.port}") + world)
+    env = {**os.environ, "ROBOT_AGENT_STATE_DIR": str(tmp_path / "state"),
+           "PYTHONPATH": str(ROOT)}
+    daemon = subprocess.Popen([sys.executable, "-c", WITHOUT_RUNTIME, "run", "--config",
+                               str(config), "--sim", *([flag] if flag else [])],
+                              env=env, cwd=tmp_path, stderr=subprocess.DEVNULL)
+    try:
+        client.wait_for(f"{P}/status", lambda s: s.get("state") == "online", timeout=20)
+        time.sleep(1.0)  # ten periods of the simulated world
+        client.forget()  # everything received so far, into its history
+        heard = [topic for topic, _, _ in client.history if topic.startswith(f"{P}/sensors/")]
+        assert bool(heard) is readings, heard
+        client.publish(f"{P}/estop", "")
+        assert client.wait_for(f"{P}/estop/state", lambda s: s["engaged"])
+    finally:
+        daemon.terminate()
+        daemon.wait(10)

@@ -28,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the daemon")
     run.add_argument("--sim", action="store_true", help="simulate GPIO (pin_factory = mock)")
+    run.add_argument("--no-world", action="store_true",
+                     help="no simulated sensor readings under --sim (as [sim] world = false)")
     check = sub.add_parser("check-config", help="validate a configuration file")
     interpret = sub.add_parser("interpret", help="interpret text with no MQTT and no GPIO")
     interpret.add_argument("--offline", action="store_true", help="as if the cloud were down")
@@ -37,6 +39,19 @@ def main(argv: list[str] | None = None) -> int:
     interpret.add_argument("text", nargs="*", help="a request, if no --jsonl")
     estop = sub.add_parser("estop", help="engage the e-stop of a running daemon")
     estop.add_argument("--reason", default="robot-agent estop from the command line")
+    estop.add_argument("--site", action="store_true",
+                       help="every robot's: publish on [mqtt] site_estop_topic")
+    fleet = sub.add_parser("fleet", help="every robot on the broker")
+    fleet.add_argument("what", choices=["status"])
+    fleet.add_argument("--prefix", default="robots/+",
+                       help="the robots' prefixes, + for any one level (default robots/+)")
+    fleet.add_argument("--wait", type=float, default=2.0, metavar="S",
+                       help="wait at most this long for the retained messages")
+    for p in (estop, fleet):
+        p.add_argument("--username", help="connect as this MQTT user, not the config's "
+                                          "(an operator: the site's e-stop topic is theirs)")
+        p.add_argument("--password-file", default="", metavar="FILE",
+                       help="that user's password")
     reset = sub.add_parser("reset", help="release the e-stop (nothing resumes)")
     reset.add_argument("--reason", required=True, help="who checked what, e.g. 'area clear, Ana'")
     reset.add_argument("--sign", action="store_true", help="sign with the configured key")
@@ -58,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
                                                "exited (the unit's ExecStopPost)")
     safe.add_argument("--sim", action="store_true", help="simulated pins, as run --sim")
     for p in (run, check, interpret, estop, reset, status, send, schedules, doctor,
-              discovery, safe):
+              discovery, safe, fleet):
         p.add_argument("--config", type=Path, metavar="FILE",
                        help="default: $ROBOT_AGENT_CONFIG, else ./robot-agent.toml, else "
                             "/etc/robot-agent/config.toml")
@@ -85,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "interpret":
         return interpret_texts(config, args)
     if args.command == "run":
-        return run_daemon(config, sim=args.sim)
+        return run_daemon(config, sim=args.sim, world=not args.no_world)
     if args.command == "safe-outputs":
         return make_outputs_safe(config, sim=args.sim)
     return remote_command(config, args)
@@ -96,13 +111,18 @@ def remote_command(config: Config, args: argparse.Namespace) -> int:
 
     from agent.cli import remote
     from agent.cli.doctor import doctor
+    from agent.cli.fleet import fleet_status
 
     if args.command == "doctor":
         print(f"config   ok   {args.config}")
         return doctor(config)
+    identity = (remote.Identity(args.username, args.password_file)
+                if getattr(args, "username", None) else None)
     try:
         if args.command == "estop":
-            return remote.estop(config, args.reason)
+            return remote.estop(config, args.reason, args.site, identity)
+        if args.command == "fleet":
+            return fleet_status(config, args.prefix, args.wait, identity)
         if args.command == "reset":
             return remote.reset(config, args.reason, args.sign)
         if args.command == "status":
@@ -217,7 +237,8 @@ def make_outputs_safe(config: Config, sim: bool) -> int:
     os._exit(code)
 
 
-def run_daemon(config: Config, sim: bool) -> int:
+def run_daemon(config: Config, sim: bool, world: bool = True) -> int:
+    """world: False for `--no-world` (the config's `[sim] world` is read as well)."""
     from agent.cli.systemd import Service, systemd_notify, watchdog_interval
     from agent.config import state_dir
     from agent.core.journal import DecisionLog, journal_sender
@@ -250,7 +271,7 @@ def run_daemon(config: Config, sim: bool) -> int:
     signal.signal(signal.SIGINT, stop)
     try:
         daemon.start()
-        if wants_sim_world(config, sim):
+        if world and wants_sim_world(config, sim):
             start_sim_world(daemon)
         return daemon.run_until_stopped()
     except BaseException as exc:

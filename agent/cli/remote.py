@@ -9,6 +9,7 @@ import queue
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -20,23 +21,39 @@ from agent.mqtt.homeassistant import MARKER, discovery_payload, discovery_topic
 from agent.safety.signing import sign
 
 
+@dataclass(frozen=True)
+class Identity:
+    """Who the command connects as, when not as the robot (`--username`, `--password-file`):
+    an operator, who may write the site's e-stop topic (deploy/mosquitto/site.acl)."""
+
+    username: str
+    password_file: str
+
+
 class RemoteClient:
     """A short-lived MQTT client that publishes and waits for an answer."""
 
-    def __init__(self, config: Config, timeout: float = 5.0) -> None:
+    def __init__(self, config: Config, timeout: float = 5.0,
+                 identity: Identity | None = None) -> None:
         self.config = config
         self.prefix = config.prefix
         self.timeout = timeout
         self.inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
         cfg = config.mqtt
+        if identity is not None:
+            cfg = cfg.model_copy(update={"username": identity.username,
+                                         "password_file": identity.password_file})
         password = (read_secret(cfg.password_file, CREDENTIALS["mqtt_password"])
                     if cfg.username else None)
+        self.mqtt = cfg
         self.client = make_client(cfg, client_id=f"robot-agent-cli-{uuid.uuid4().hex[:8]}",
                                   password=password.decode() if password else None)
         self.client.on_message = self._on_message
+        self.refused: dict[int, str] = {}  # mid: why the broker refused a publish (MQTT 5)
+        self.client.on_publish = self._on_publish
 
     def __enter__(self) -> RemoteClient:
-        cfg = self.config.mqtt
+        cfg = self.mqtt
         self.client.connect(cfg.host, cfg.port, keepalive=30)
         self.client.loop_start()
         return self
@@ -48,6 +65,11 @@ class RemoteClient:
     def _on_message(self, client: Any, userdata: Any, msg: paho.MQTTMessage) -> None:
         with contextlib.suppress(ValueError):  # not JSON: not an answer to us
             self.inbox.put((msg.topic, json.loads(msg.payload)))
+
+    def _on_publish(self, client: Any, userdata: Any, mid: int, reason: Any,
+                    props: Any) -> None:
+        if getattr(reason, "is_failure", False):
+            self.refused[mid] = str(reason)
 
     def subscribe(self, *topics: str) -> None:
         # The broker handles one connection's packets in order: this subscription is in place
@@ -79,19 +101,37 @@ class RemoteClient:
         return message
 
 
-def estop(config: Config, reason: str) -> int:
-    """Engage, and wait for the state that echoes this request's id: a retained state of an
-    earlier e-stop is no confirmation of this one."""
+def estop(config: Config, reason: str, site: bool = False,
+          identity: Identity | None = None) -> int:
+    """Engage this robot's e-stop (with site, every robot's on the site's e-stop topic), and
+    wait for the state that echoes this request's id: a retained state of an earlier e-stop is
+    no confirmation of this one."""
+    topic = config.mqtt.site_estop_topic
+    if site and not topic:
+        print("estop --site: no [mqtt] site_estop_topic in this config", file=sys.stderr)
+        return 2
     eid = f"cli-estop-{uuid.uuid4().hex[:8]}"
-    with RemoteClient(config) as c:
+    request = {"id": eid, "reason": reason, "source": "cli"}
+    with RemoteClient(config, identity=identity) as c:
         c.subscribe("estop/state")
-        c.publish("estop", {"id": eid, "reason": reason, "source": "cli"})
+        if site:
+            info = c.client.publish(topic, json.dumps(request), qos=1)
+            info.wait_for_publish(c.timeout)
+            if info.mid in c.refused:
+                print(f"estop --site: the broker refused to publish on {topic} "
+                      f"({c.refused[info.mid]}): only an operator may (--username operator "
+                      "--password-file ...)", file=sys.stderr)
+                return 1
+            print(f"site e-stop sent on {topic}: every robot subscribed to it engages")
+        else:
+            c.publish("estop", request)
         state = c.wait("estop/state", lambda s: s.get("engaged") is True and
                        s.get("request_id") == eid)
     if state is None:
-        print("estop: sent, but no engaged state came back: is the daemon running?")
-        return 1
-    print(f"e-stop ENGAGED ({state['source']}: {state['reason']})")
+        print(f"{'this robot' if site else 'estop'}: no engaged state came back from "
+              f"{config.prefix}: is the daemon running?")
+        return 0 if site else 1
+    print(f"{config.prefix}: e-stop ENGAGED ({state['source']}: {state['reason']})")
     return 0
 
 
@@ -135,7 +175,16 @@ def status(config: Config) -> int:
         return 1
     print(f"daemon: {state.get('state')}  version {state.get('version', '?')}  model "
           f"{state.get('model', '?')}  cloud {state.get('cloud', '?')}  e-stop link "
-          f"{state.get('estop_connection', '?')}")
+          f"{state.get('estop_connection', '?')}"
+          + (f"  bridge {state['bridge']}" if "bridge" in state else ""))
+    if state.get("link_lost"):
+        print("LINK LOST: motion is stopped and refused until the e-stop link is back")
+    last = state.get("last_link_loss")
+    if isinstance(last, dict):
+        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last.get("since") or 0))
+        print(f"last link loss: {since}, down {last.get('down_s')} s ({last.get('cause')}); "
+              f"stopped: {', '.join(last.get('stopped') or []) or 'nothing was moving'} "
+              f"({state.get('link_losses')} since start)")
     if latch is not None:
         since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(latch.get("since", 0)))
         print(f"e-stop: {'ENGAGED' if latch['engaged'] else 'released'} since {since} "

@@ -66,6 +66,10 @@ class Service:
         link = d.estop.connection
         estop_link = ("e-stop link connected" if link.connected.is_set()
                       else f"e-stop link DOWN ({link.last_error or '...'})")
+        if d.link.bridged:
+            estop_link += f", bridge {d.link.bridge}"
+        if d.link.lost:
+            estop_link += "; MOTION STOPPED (link lost)"
         status = d.status()
         estop = "E-STOP ENGAGED" if status["estop"] else "e-stop released"
         problem = d.health_problem()

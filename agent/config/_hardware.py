@@ -75,6 +75,9 @@ class DeviceConfig(Strict):
     topic: str = ""  # an mqtt device's
     # an mqtt device's operation is published again this often while it holds (a heartbeat)
     heartbeat_s: Annotated[float, Field(ge=0.05, le=60)] | None = None
+    # it moves something, whatever its kind (an mqtt device driving a base, a relay driving a
+    # conveyor): made safe when the e-stop's link is lost, as motors and servos are
+    moving: bool = False
 
     @field_validator("kind")
     @classmethod

@@ -1,5 +1,5 @@
 """The sections of the config that configure the daemon itself: its identity, MQTT, GPIO, the
-local model, the cloud, Home Assistant, schedules and safety."""
+local model, the cloud, Home Assistant, schedules, safety and simulation."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from agent.config._base import Pin, Strict, topic_prefix
+from agent.config._base import Pin, Strict, plain_topic, topic_prefix
 
 
 class DeviceInfo(Strict):
@@ -26,11 +26,23 @@ class MqttConfig(Strict):
     tls_key_file: str = ""
     keepalive_s: Annotated[int, Field(ge=5, le=3600)] = 30
     max_payload_bytes: Annotated[int, Field(ge=256, le=16 * 1024 * 1024)] = 65536
+    # The e-stop's connection counts as down when the broker has not answered it for this long
+    # (it is asked four times as often): a frozen broker is found in 1 s, not keepalive's 45.
+    estop_link_timeout_s: Annotated[float, Field(ge=0.2, le=60)] = 1.0
+    site_estop_topic: str = ""  # any message there engages the e-stop (source site)
+    # On a robot whose own broker is bridged to a site: mosquitto's notification topic for
+    # that bridge ("1" up, "0" down); a bridge that is down is a link that is down.
+    bridge_state_topic: str = ""
 
     @field_validator("prefix")
     @classmethod
     def _prefix(cls, value: str) -> str:
         return topic_prefix(value, may_be_empty=True)  # empty: robots/<device.id>
+
+    @field_validator("site_estop_topic", "bridge_state_topic")
+    @classmethod
+    def _plain(cls, value: str) -> str:
+        return plain_topic(value, may_be_empty=True)
 
 
 class GpioConfig(Strict):
@@ -95,7 +107,9 @@ class CloudConfig(Strict):
 class SimConfig(Strict):
     """The simulation of `run --sim` (agent.sensing.sim_world)."""
 
-    world: bool = True  # false: mock pins, and no simulated readings or camera frames
+    # false: mock pins, and no simulated readings or camera frames (a user's own simulator
+    # has them; `run --sim --no-world` says the same for one run)
+    world: bool = True
 
 
 class HomeAssistantConfig(Strict):
@@ -123,3 +137,5 @@ class SafetyConfig(Strict):
     max_actions_per_min: Annotated[int, Field(ge=1, le=100_000)] = 120
     signing_key_file: str = ""
     require_signed_reset: bool = False
+    # The e-stop's link down longer than this stops every output that moves (0: never)
+    link_loss_stop_s: Annotated[float, Field(ge=0, le=60)] = 0.5

@@ -89,6 +89,7 @@ class Reason(StrEnum):
     SIGNING_UNAVAILABLE = "signing_unavailable"
     NOT_HERE = "not_here"  # a device, place, value or unit this robot does not have
     BUDGET_EXCEEDED = "budget_exceeded"  # a cloud call would pass [cloud] budget_per_day
+    LINK_LOST = "link_lost"  # the e-stop's link is down: motion stopped and refused
 
 
 class InputKind(StrEnum):
@@ -104,6 +105,7 @@ class InputKind(StrEnum):
     SUPERVISION = "supervision"  # the end of an aborted action
     FAULT = "fault"
     SCHEDULE = "schedule"
+    LINK = "link"  # the e-stop's link lost (a protective stop) and back
 
 
 class Route(StrEnum):

@@ -48,6 +48,8 @@ class Wiring(Protocol):
     def topic(self) -> str: ...
     @property
     def heartbeat_s(self) -> float | None: ...
+    @property
+    def moving(self) -> bool: ...
 
 
 class Delivery(Protocol):
@@ -102,6 +104,9 @@ class Output:
     # It moves the robot or a part of it: "stop" in text means its stop, and it never stays on
     # past its action's max_duration_s.
     moves: ClassVar[bool] = False
+    # It moves a part without being what "stop" stops, and may hold a position (a servo's
+    # arm): like every kind that moves, it is made safe when the e-stop's link is lost.
+    moves_a_part: ClassVar[bool] = False
     concept: ClassVar[str] = ""  # what text calls any device of the kind ("light"), if anything
     # A value may be left to the robot ("a different colour"): any value is harmless, and the
     # one it holds is known from its state.
@@ -129,6 +134,12 @@ class Output:
     def is_safe_op(cls, op: str) -> bool:
         spec = cls.op_spec(op)
         return spec is not None and spec.safe
+
+    @classmethod
+    def stops_on_link_loss(cls, device: Wiring) -> bool:
+        """Whether a device of this kind is made safe when the e-stop's link is lost: a kind
+        that moves or moves a part, or any device its config marks `moving`."""
+        return cls.moves or cls.moves_a_part or device.moving
 
     @classmethod
     def check_wiring(cls, device: Wiring) -> list[str]:

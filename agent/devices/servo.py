@@ -15,6 +15,7 @@ class Servo(Output):
     wiring = ("pin",)
     concept = "angle"
     pwm = True
+    moves_a_part = True  # stops on link loss; "stop" in text is not its stop
 
     @classmethod
     def create(cls, name: str, config: Wiring, pin_factory: Any, publish: Publish) -> Output:

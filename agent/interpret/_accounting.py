@@ -35,6 +35,7 @@ from agent.interpret._lexicon import (
     GENERIC_DEVICES,
     OBJECTS,
     OPERATION_CONCEPTS,
+    PHRASES,
     PLACES,
     ROOMS,
     SAME_OPERATION,
@@ -112,7 +113,7 @@ class Accountant:
         device = self.config.devices[config.device]
         profile = self.matcher.profile(action)
         said = rephrase(words)
-        lacks = (self._destination(said, device.kind) or self._room(said, config.device)
+        lacks = (self._destination(said, device.kind) or self._room(words, said, config.device)
                  or self._object(said, profile.concepts) or self._colour(said, action)
                  or self._number(said, action))
         if lacks:
@@ -166,7 +167,7 @@ class Accountant:
 
     # ---- what the robot lacks -----------------------------------------------------------------
 
-    def _room(self, said: list[str], device: str) -> str:
+    def _room(self, words: list[str], said: list[str], device: str) -> str:
         """A room said where the config places its devices, and the asked one is not there."""
         if not self.placed:
             return ""
@@ -175,12 +176,14 @@ class Accountant:
                  and concept(w) not in self.rooms[device]]
         if not named:
             return ""
+        room = next((" ".join(phrase) for phrase, one in PHRASES.items()  # "living room"
+                     if one == named[0] and " ".join(phrase) in " ".join(words)), named[0])
         asked = next((w for w in said if concept(w) in DEVICE_THINGS and
                       concept(w) in self.device_concepts[device]), _humane(device))
         where = ", ".join(f"the {_humane(d)} ({self.where[d]})"
                           for d in sorted(self.where) if self.where[d])
-        return (f"There is no {asked} in the {named[0]} here: what I have is placed "
-                f"as {where}. Which do you mean?")
+        return (f"I have no {asked} in the {room}: what I have is placed as {where}. "
+                "Which do you mean?")
 
     def _destination(self, said: list[str], kind: str) -> str:
         """A place to go to, for a robot that moves by distances and angles only."""

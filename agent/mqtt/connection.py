@@ -1,7 +1,9 @@
 """MQTT: one function that builds a client from the config (the daemon, the remote commands and
 doctor all use it), and the daemon's Connection: one network thread of its own, reconnect with
-capped exponential backoff and jitter, subscriptions renewed on every connect, a last will, and
-a heartbeat that shows the thread is alive.
+capped exponential backoff and jitter, subscriptions renewed on every connect, a last will, a
+heartbeat that shows the thread is alive, and (for the e-stop's link) a probe that finds a
+broker that stopped answering in about a second, where MQTT's keepalive takes 1.5 to 2 times
+keepalive_s.
 
 paho's callbacks run on the connection's thread: the handler given to it must return quickly
 (the daemon parses, answers or hands work to bounded queues). Publishing is safe from any
@@ -42,6 +44,19 @@ SESSION_EXPIRY_S = 3600
 # a long outage.
 MAX_QUEUED = 10_000
 DROP_LOG_EVERY_S = 5.0
+PROBES_PER_TIMEOUT = 4  # a probe is sent this many times per Probe.answer_within_s
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Ask the broker for an answer every answer_within_s / 4, and close a connection that had
+    none for answer_within_s. The question is an UNSUBSCRIBE from topic, which the connection
+    never subscribes to: the broker must answer it (MQTT 5, 3.10.4), no other client sees it
+    (unlike a message), and it can be sent at any time (paho sends a PINGREQ only after
+    keepalive_s of silence). topic: one the client's ACL allows, e.g. under its prefix."""
+
+    topic: str
+    answer_within_s: float
 
 
 @dataclass(frozen=True)
@@ -85,7 +100,8 @@ class Connection:
                  on_connect: Callable[[], None] = lambda: None,
                  on_disconnect: Callable[[], None] = lambda: None, will: Will | None = None,
                  password: str | None = None, keep_session: bool = False,
-                 name: str = "main", carries: str = "") -> None:
+                 name: str = "main", carries: str = "",
+                 probe: Probe | None = None) -> None:
         self.cfg = cfg
         # Which link this is, for the journal: the daemon holds two to the same broker.
         self.name = name
@@ -107,12 +123,17 @@ class Connection:
         self.dropped = 0  # messages paho refused to queue (status `dropped`)
         self.dropped_logged = -DROP_LOG_EVERY_S
         self.rng = random.Random()
+        self.probe = probe
+        self.probe_mid: int | None = None  # the probe awaiting its answer
+        self.probe_sent = 0.0  # monotonic
+        self.answered = 0.0  # monotonic: the broker's last answer to a probe (or the CONNACK)
         self.client = make_client(cfg, client_id=client_id, password=password)
         self.client.max_queued_messages_set(MAX_QUEUED)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
+        self.client.on_unsubscribe = self._on_unsubscribe
         self.client.on_socket_register_write = lambda *_: None
         self.client.on_socket_unregister_write = lambda *_: None
         if will is not None:
@@ -190,6 +211,13 @@ class Connection:
                         # The broker's own reason ("Not authorized") says more than paho's.
                         self.last_error = self.refusal or paho.error_string(rc)
                         break
+                    silent = self._probe()
+                    if silent:
+                        self.last_error = silent
+                        log.warning("MQTT broker %s:%d: %s; closing the connection",
+                                    self.cfg.host, self.cfg.port, silent)
+                        self.client.disconnect()  # the loop below closes the socket
+                        break
             except (OSError, ssl.SSLError, ValueError) as exc:
                 self.last_error = str(exc) or type(exc).__name__
             if self.connected.is_set():
@@ -209,6 +237,28 @@ class Connection:
                 self.heartbeat = self.clock.monotonic()  # waiting is not being stuck
                 if self.clock.monotonic() >= deadline:
                     break
+
+    def _probe(self) -> str:
+        """While connected: ask the broker for an answer now and then; why the connection is
+        dead when the last question has waited too long, else ''."""
+        if self.probe is None or not self.connected.is_set():
+            return ""
+        now = self.clock.monotonic()
+        every = self.probe.answer_within_s / PROBES_PER_TIMEOUT
+        if self.probe_mid is not None:
+            if now - self.probe_sent > self.probe.answer_within_s - every:
+                return f"no answer from the broker for {now - self.answered:.2f} s"
+        elif now - self.answered >= every:
+            rc, mid = self.client.unsubscribe(self.probe.topic)
+            if rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
+                self.probe_mid, self.probe_sent = mid, now
+        return ""
+
+    def _on_unsubscribe(self, client: paho.Client, userdata: Any, mid: int, reasons: Any,
+                        props: Any) -> None:
+        if mid == self.probe_mid:
+            self.probe_mid = None
+            self.answered = self.clock.monotonic()
 
     def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
                     props: Any) -> None:
@@ -239,6 +289,8 @@ class Connection:
         reach the broker before the subscription that delivers it."""
         self.attempt = 0
         self.last_error = ""
+        self.probe_mid = None
+        self.answered = self.clock.monotonic()
         log.info("%s MQTT link up on %s:%d as %s%s", self.name, self.cfg.host, self.cfg.port,
                  self.client_id, f": {self.carries}" if self.carries else "",
                  extra=story("link", link=self.name, state="up",
@@ -249,6 +301,8 @@ class Connection:
 
     def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
                        props: Any) -> None:
+        if not self.last_error:  # the hook is told why (the loop may say it better afterwards)
+            self.last_error = f"disconnected: {reason}"
         if self.connected.is_set():
             self.connected.clear()
             self.disconnected_hook()

@@ -163,8 +163,9 @@ class Pipeline:
                                       on_end=on_end, owner=job,
                                       by=job.about or f"{proposal.input_kind} {proposal.id}")
         if refused:
-            why = ("the daemon is stopping" if refused == "shutdown"
-                   else "the e-stop engaged before the action could start")
+            why = {Reason.SHUTDOWN: "the daemon is stopping",
+                   Reason.LINK_LOST: "the e-stop link was lost before the action could start",
+                   }.get(refused, "the e-stop engaged before the action could start")
             decision = decision.as_refused(refused, why)
         elif holds and finished is not None:
             finished(Status.DONE, None, detail)  # a plan's step is done once its output is set

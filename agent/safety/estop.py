@@ -121,6 +121,7 @@ class EStop:
         self.fallback = fallback  # the main connection: for the state while this one is down
         self.button = button  # made with the outputs, armed at start
         self.topic = publisher.topics.estop
+        self.site_topic = config.mqtt.site_estop_topic  # the whole site's e-stop, if any
         self.state_topic = publisher.topics.estop_state
         self.lock = threading.Lock()
         self.epoch = 0  # how many times it was engaged: a job from an older epoch never runs
@@ -148,14 +149,16 @@ class EStop:
         commands and schedules do), for the moment between engaging and the follow-up."""
         self.after_engage.append(follow)
 
-    def start(self) -> None:
-        """Before any MQTT connection: a button held down engages before a command can come."""
+    def start(self, also: list[str]) -> None:
+        """Before any MQTT connection: a button held down engages before a command can come.
+        also: more topics for the e-stop's connection (the bridge's state)."""
         self.follow_ups.start()
         if self.button is not None:
             self.button.arm(lambda why: self.engage("button", why))
             if self.button.tripped:
                 self.engage("button", self.button.at_start())
-        self.connection.start([(self.topic, 1)])
+        topics = [self.topic, *([self.site_topic] if self.site_topic else []), *also]
+        self.connection.start([(topic, 1) for topic in topics])
 
     def stop(self) -> None:
         self.connection.stop()
@@ -167,9 +170,10 @@ class EStop:
                 or self.follow_ups.problem(hung_after_s))
 
     def receive(self, msg: Inbound) -> None:
-        """Any message on the e-stop topic, on the e-stop connection's thread."""
+        """Any message on the e-stop topic or the site's, on the e-stop connection's thread."""
         request = read_estop(msg.payload)
-        self.engage(request.source, request.reason, request.id)
+        site = bool(self.site_topic) and msg.topic == self.site_topic
+        self.engage("site" if site else request.source, request.reason, request.id)
 
     def engage(self, source: str, reason: str, request_id: str | None = None) -> None:
         """Outputs safe (for an mqtt device: acknowledged by the broker, for at most

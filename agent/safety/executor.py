@@ -75,6 +75,8 @@ class Executor:
         self.lock = threading.RLock()
         self.halted = halted
         self.halt_reason = Reason.ESTOP_ENGAGED  # why an action cannot start while halted
+        # Why nothing that moves may start (agent.safety.link: the e-stop's link is lost)
+        self.motion_refused: Reason | None = None
         self.running: dict[str, Running] = {}
         self.wake = threading.Event()
         self.closed = threading.Event()
@@ -102,6 +104,8 @@ class Executor:
         with self.lock:
             if self.halted and not safe:
                 return self.halt_reason
+            if self.motion_refused and not safe and output.stops_on_link_loss(output.config):
+                return self.motion_refused
             previous = self.running.pop(action.device, None)
             if previous is not None:
                 previous.cancel_deadman()
@@ -151,6 +155,35 @@ class Executor:
         for run in cancelled:
             run.cancel_deadman()
         return [(run, reason, detail) for run in cancelled]
+
+    def stop_motion(self, reason: Reason, detail: str
+                    ) -> tuple[list[tuple[Running, Reason, str]], list[Output]]:
+        """Make every output that moves safe (Output.stops_on_link_loss), end what runs on
+        them, and refuse anything that moves until allow_motion(); the other outputs and what
+        runs on them are untouched. Returns the cancelled actions, for the caller to report,
+        and the outputs that were not safe before."""
+        with self.lock:
+            self.motion_refused = reason
+            moving = [out for out in self.outputs.values()
+                      if out.stops_on_link_loss(out.config)]
+            cancelled = [run for run in self.running.values() if run.output in moving]
+            for run in cancelled:
+                del self.running[run.action.device]
+                run.cancel_deadman()
+            stopped = [out for out in moving
+                       if out.last_op != "safe" and not out.is_safe_op(out.last_op)]
+            for out in moving:
+                try:
+                    out.safe()
+                except Exception:  # one broken device must not keep the others from going safe
+                    log.exception("could not drive %s safe", out.name)
+                self.on_state(out)
+        return [(run, reason, detail) for run in cancelled], stopped
+
+    def allow_motion(self) -> None:
+        """Motion may start again; changes no output, so nothing resumes."""
+        with self.lock:
+            self.motion_refused = None
 
     def release(self) -> None:
         """Allow actions again; changes no output, so nothing resumes."""

@@ -66,11 +66,13 @@ def known_actions(config: Config, most: int = 20) -> str:
 
 class Gate:
     def __init__(self, config: Config, *, sensors: Sensors, clock: Clock,
-                 estop_engaged: Callable[[], bool], seen_ids: Path | None = None) -> None:
+                 estop_engaged: Callable[[], bool], link_lost: Callable[[], str] = lambda: "",
+                 seen_ids: Path | None = None) -> None:
         self.config = config
         self.sensors = sensors
         self.clock = clock
         self.estop_engaged = estop_engaged
+        self.link_lost = link_lost  # why motion is refused now (agent.safety.link), or ''
         self.checkers = {
             name: ParamChecker(name, action, config.devices[action.device])
             for name, action in config.actions.items()
@@ -127,7 +129,8 @@ class Gate:
 
     def admit(self, action: Any, params: Any, *, signed: bool = False,
               may_sign: bool = False) -> Verdict:
-        """The full gate: static checks, then e-stop, interlocks and rate limits, in that order.
+        """The full gate: static checks, then e-stop, link loss, interlocks and rate limits, in
+        that order.
 
         An admitted action is counted against the rate limits; a refused one is not.
         """
@@ -138,12 +141,20 @@ class Gate:
         if self.estop_engaged() and not verdict.safe:
             return verdict.refused(Reason.ESTOP_ENGAGED,
                                    "the e-stop is engaged: reset it on estop/reset first")
+        lost = self.link_lost()
+        if lost and not verdict.safe and self._stops_on_link_loss(name):
+            return verdict.refused(Reason.LINK_LOST, f"{lost}: nothing that moves may start "
+                                                     "until it is back")
         problem = self.interlock_problem(self.config.actions[name], verdict.params)
         if problem:
             return verdict.refused(*problem)
         if verdict.safe:
             return verdict
         return self._take_rate(verdict)
+
+    def _stops_on_link_loss(self, action: str) -> bool:
+        device = self.config.devices[self.config.actions[action].device]
+        return kind_of(device.kind).stops_on_link_loss(device)
 
     def interlock_problem(self, action: ActionConfig, params: dict[str, Any]
                           ) -> tuple[Reason, str] | None:
