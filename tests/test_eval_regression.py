@@ -66,6 +66,7 @@ OWN_CONFIGS = {
     "dev-e": (EVAL / "dev-e/requests.jsonl", 0.63, WRONG),
     "german-dev": (HELDOUT / "set-c/german-dev.jsonl", 0.75, WRONG),
     "negation-stops-dev": (HELDOUT / "set-c/negation-stops-dev.jsonl", 0.75, WRONG),
+    "set-a": (HELDOUT / "set-a/requests.jsonl", 0.67, WRONG),  # development since 2026-12-08
 }
 
 

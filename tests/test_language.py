@@ -33,17 +33,19 @@ from tests.conftest import ROOT
 NOW = datetime(2026, 12, 9, 10, 0).astimezone()
 HOME = load_config(ROOT / "scripts/eval-data/home.toml")
 # A sentence whose meaning rests on one data line, and what it must do on home.toml
-SAID: list[tuple[str, str | None]] = [
-    ("illuminate the kitchen", "lights_brighter"),   # lexicon: operations.bright
-    ("switch the lamps on", "lights_on"),             # lexicon: things.light
-    ("fire up the hoover", "vacuum_start"),           # lexicon: things.clean
-    ("shut the door", "door_close"),                  # lexicon: value_synonyms.close
-    ("turn on the coffee in 10 mins", "coffee_start"), # time: units (scheduled)
-    ("honk thrice", "honk"),                          # numbers: counts
+# (and the parameters it must have, when the line is about a parameter)
+SAID: list[tuple[str, str | None, dict[str, object]]] = [
+    ("illuminate the kitchen", "lights_brighter", {}),    # lexicon: operations.bright
+    ("switch the lamps on", "lights_on", {}),              # lexicon: things.light
+    ("fire up the hoover", "vacuum_start", {}),            # lexicon: things.clean
+    ("shut the door", "door_close", {}),                   # lexicon: value_synonyms.close
+    ("turn on the coffee in 10 mins", "coffee_start", {}),  # time: units (scheduled)
+    ("honk thrice", "honk", {"times": 3}),                 # numbers: counts
+    ("honk honk", "honk", {"times": 2}),                   # numbers: counted_sounds
 ]
-GERMAN: list[tuple[str, str | None]] = [
-    ("mach das licht an", "lights_on"),               # de: words licht, an; phrase "mach"
-    ("bitte nicht hupen", None),                      # de: negation "nicht"
+GERMAN: list[tuple[str, str | None, dict[str, object]]] = [
+    ("mach das licht an", "lights_on", {}),                # de: words licht, an; "mach"
+    ("bitte nicht hupen", None, {}),                       # de: negation "nicht"
 ]
 
 
@@ -99,8 +101,9 @@ def test_a_bad_translation_is_an_error(tmp_path: Path) -> None:
         read_translation(tmp_path)
 
 
-@pytest.mark.parametrize(("text", "action"), SAID + GERMAN)
-def test_a_sentence_that_rests_on_one_data_line(text: str, action: str | None) -> None:
+@pytest.mark.parametrize(("text", "action", "params"), SAID + GERMAN)
+def test_a_sentence_that_rests_on_one_data_line(text: str, action: str | None,
+                                                params: dict[str, object]) -> None:
     config = HOME.model_copy(update={"interpreter": HOME.interpreter.model_copy(
         update={"languages": ("en", "de")})})
     out = decide_statically(Interpreter(config).interpret(text, NOW), config,
@@ -109,3 +112,4 @@ def test_a_sentence_that_rests_on_one_data_line(text: str, action: str | None) -
         assert str(out.decision) == "none"
     else:
         assert out.action == action and str(out.decision) in ("execute", "schedule"), out
+        assert params.items() <= out.params.items(), out

@@ -78,6 +78,7 @@ class NumberWords(Strict):
     fractions: dict[str, float]
     scales: dict[str, int]
     counts: dict[str, int]
+    counted_sounds: Words
     negative: Words
 
 

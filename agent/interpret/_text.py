@@ -21,6 +21,7 @@ FRACTIONS = dict(_EN.numbers.fractions)
 NEGATIVE = frozenset(_EN.numbers.negative)
 SCALES = dict(_EN.numbers.scales)
 COUNTS = dict(_EN.numbers.counts)  # how many times, in one word: a count that is its own unit
+COUNTED_SOUNDS = frozenset(_EN.numbers.counted_sounds)  # "beep beep beep": three times
 # unit word -> (dimension, factor to the dimension's base unit)
 UNITS: dict[str, tuple[str, float]] = {
     word: (unit.dimension, unit.factor) for unit in _EN.units for word in unit.words}
@@ -68,6 +69,16 @@ class Quantity:
     end: int
 
 
+def _echoes(words: list[str], i: int) -> int:
+    """How often a sound word is said in a row from i: 'ding ding' is 2 (0 for no sound)."""
+    if words[i] not in COUNTED_SOUNDS:
+        return 0
+    n = 1
+    while i + n < len(words) and words[i + n] == words[i]:
+        n += 1
+    return n
+
+
 def quantities(words: list[str]) -> list[Quantity]:
     """Every number in the tokens, with its unit when one follows."""
     found: list[Quantity] = []
@@ -82,6 +93,11 @@ def quantities(words: list[str]) -> list[Quantity]:
         if words[i] in COUNTS:
             found.append(Quantity(COUNTS[words[i]], "count", i, i + 1))
             i += 1
+            continue
+        echoes = _echoes(words, i)
+        if echoes > 1:
+            found.append(Quantity(echoes, "count", i, i + echoes))
+            i += echoes
             continue
         parsed = _number_at(words, i)
         if parsed is None:
