@@ -7,8 +7,9 @@ reading ("did you mean: turn left 45 degrees?"), except a stop, which stops."""
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from agent.interpret._text import tokens
 
@@ -30,6 +31,13 @@ class Speller:
     def __init__(self, known: Iterable[str], content: Iterable[str]) -> None:
         self.known = frozenset(known)
         self.long = frozenset(w for w in content if len(w) >= 4 and w.isalpha())
+        # the same unknown words come again and again ("olly", "please"): look each up once
+        self.reading: Callable[[str], str] = functools.lru_cache(maxsize=4096)(self._reading)
+
+    def _reading(self, word: str) -> str:
+        """The one known word an unknown one is a likely typo of, or ''."""
+        candidates = one_edit(word) & self.long
+        return next(iter(candidates)) if len(candidates) == 1 else ""
 
     def correct(self, text: str) -> tuple[str, list[tuple[str, str]]]:
         """The text with its likely typos corrected, and (typo, word) for each."""
@@ -39,10 +47,9 @@ class Speller:
             word = m.group()
             if len(word) < 4 or word in self.known:
                 return word
-            candidates = one_edit(word) & self.long
-            if len(candidates) != 1:
+            right = self.reading(word)
+            if not right:
                 return word  # none, or more than one: not a likely typo of one word
-            (right,) = candidates
             fixed.append((word, right))
             return right
 

@@ -13,6 +13,7 @@ are data (agent/interpret/lang/en/stops.toml); this is the mechanism.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ STOP_WORDS = frozenset(_EN.words)
 NOT_MOTION = frozenset(_EN.not_motion)
 ITSELF = frozenset(_EN.itself)
 IDIOMS = tuple(sorted(_EN.phrases, key=len, reverse=True))  # the longest first
+IDIOM = re.compile(rf"(?<![\w'])(?:{'|'.join(re.escape(idiom) for idiom in IDIOMS)})(?![\w'])")
 # Where what a stop is about ends: the next clause, or "and" before a new request ("stop and
 # turn the lights off"), not "and" before more things ("stop the music and the robot")
 OBJECT_END = re.compile(r"[,;:.!?]|\b(?:but|then|instead)\b"
@@ -48,6 +50,7 @@ class StopRead:
     later: str = ""  # a time said with the stop, which it does not wait for
 
 
+@functools.lru_cache(maxsize=4096)  # the same words come again and again
 def likely_typo(word: str) -> str:
     """The stop word a token is a likely typo of ("stpo", "sotp", "haltt"), or ''. Only two
     adjacent letters swapped or one letter doubled, in words of four letters or more: a
@@ -110,11 +113,7 @@ class StopReader:
 
     def _triggers(self, low: str) -> list[tuple[int, int, str]]:
         """(start, end, what was said) of every stop word, idiom or likely typo."""
-        found: list[tuple[int, int, str]] = []
-        for idiom in IDIOMS:
-            for m in re.finditer(rf"(?<![\w']){re.escape(idiom)}(?![\w'])", low):
-                if not any(s <= m.start() < e for s, e, _ in found):
-                    found.append((m.start(), m.end(), idiom))
+        found = [(m.start(), m.end(), m.group()) for m in IDIOM.finditer(low)]
         for m in re.finditer(r"[a-z]+(?:'[a-z]+)?", low):
             word = m.group()
             if any(s <= m.start() < e for s, e, _ in found):
