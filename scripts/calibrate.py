@@ -74,12 +74,13 @@ DEVELOPMENT: list[tuple[Path | None, Path]] = [
     # Written by a colleague who saw none of the rules, as development data (issue 21)
     (None, EVAL / "dev-d/requests.jsonl"),
     (None, EVAL / "dev-e/requests.jsonl"),
-    # Frozen 2026-12-07, its executed-wrong lines read on 2026-12-08 (FROZEN.json)
+    # Frozen 2026-12-07 and 2026-12-08, their executed-wrong lines read on 2026-12-08
     (None, HELDOUT / "set-a/requests.jsonl"),
+    (None, HELDOUT / "set-f/requests.jsonl"),
 ]
 # Frozen before any rule saw them (scripts/eval-data/heldout/FROZEN.json): figures only
 HELD_OUT: list[tuple[Path | None, Path]] = [
-    (None, HELDOUT / "set-f/requests.jsonl"),
+    (None, HELDOUT / "set-b/requests.jsonl"),
     (None, HELDOUT / "set-c/german-holdout.jsonl"),
     (None, HELDOUT / "set-c/negation-stops-holdout.jsonl"),
 ]

@@ -67,6 +67,7 @@ OWN_CONFIGS = {
     "german-dev": (HELDOUT / "set-c/german-dev.jsonl", 0.75, WRONG),
     "negation-stops-dev": (HELDOUT / "set-c/negation-stops-dev.jsonl", 0.75, WRONG),
     "set-a": (HELDOUT / "set-a/requests.jsonl", 0.67, WRONG),  # development since 2026-12-08
+    "set-f": (HELDOUT / "set-f/requests.jsonl", 0.54, WRONG),  # 0.563, 1 wrong: "turn around"
 }
 
 

@@ -390,3 +390,17 @@ def test_an_exact_example_is_not_swapped_by_the_model() -> None:
                       '[actions.b_on]')))
     interp = Interpreter(config, PicksTheLast()).interpret("lights on", NOW)
     assert (interp.action, interp.by_model, interp.evidence) == ("b_on", False, "example")
+
+
+@pytest.mark.parametrize(("text", "steps"), [
+    ("lights off socket on", ["lights_off", "socket_on"]),  # requests run together
+    ("lights off socket on and start the vacuum", ["lights_off", "socket_on", "vacuum_start"]),
+])
+def test_requests_run_together_are_a_plan(text: str, steps: list[str]) -> None:
+    out = decide_in("home-current", text)
+    assert (out.decision, [s["action"] for s in out.extra["plan"]]) == ("plan", steps), out
+
+
+@pytest.mark.parametrize("text", ["put on the vacuum on now", "turn off the lights on the porch"])
+def test_an_on_that_is_not_the_end_of_a_request_splits_nothing(text: str) -> None:
+    assert decide_in("home-current", text).decision != "plan"

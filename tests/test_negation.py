@@ -73,3 +73,39 @@ def test_a_negation_ends_where_a_new_request_is_marked(template: str) -> None:
         if decided(text) != ("execute", action_b):
             wrong.append((text, decided(text)))
     assert wrong == []
+
+
+# A request taken back by what follows it: nothing runs ("turn left, no")
+TAKEN_BACK = [
+    "turn left, no", "turn left... no sorry", "turn left no wait", "open the door, wait",
+    "honk, oops", "drive forward one metre then turn left, no wait",
+    "start the vacuum, scratch that", "turn on the kitchen lights, actually",
+]
+# ...and "the other way" reverses it
+OTHER_WAY = [
+    ("turn left, no, the other way", "turn", "right"),
+    ("turn right... sorry, the opposite direction", "turn", "left"),
+    ("drive forward one metre, no wait, the other way", "move", "backward"),
+    ("turn left, actually the other way", "turn", "right"),
+]
+
+
+@pytest.mark.parametrize("text", TAKEN_BACK)
+def test_a_request_taken_back_runs_nothing(text: str) -> None:
+    assert decided(text)[0] == "none", text
+
+
+@pytest.mark.parametrize(("text", "action", "direction"), OTHER_WAY)
+def test_the_other_way_reverses_what_was_taken_back(text: str, action: str,
+                                                    direction: str) -> None:
+    out = decide_statically(INTERPRETER.interpret(text, NOW), CONFIG, GATE)
+    assert (str(out.decision), out.action, out.params.get("direction")) == (
+        "execute", action, direction), out
+
+
+@pytest.mark.parametrize(("text", "action"), [
+    ("start the vacuum, no beeping", "vacuum_start"),  # a "no" of its own, not a taking back
+    ("no, turn on the kitchen lights", "lights_on"),  # said first: only a lead-in
+])
+def test_a_no_that_takes_nothing_back(text: str, action: str) -> None:
+    assert decided(text) == ("execute", action)

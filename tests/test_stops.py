@@ -47,6 +47,7 @@ NOT_STOPS = [
     "don't stop", "do not stop", "please don't stop", "never stop", "no need to stop",
     "you don't have to stop", "stop the music", "stop play", "stop the radio please",
     "stop the timer", "stop yourself from driving into the wall",
+    "where's the nearest bus stop",
 ]
 
 
@@ -110,3 +111,14 @@ def test_a_stop_with_a_time_stops_now_and_says_so() -> None:
 def test_a_real_word_near_a_stop_word_is_no_stop(word: str) -> None:
     interpreter = READERS[0][0]
     assert not interpreter.is_stop_text(f"drive to the {word}")
+
+
+def test_a_moving_part_with_its_own_off_is_what_stop_names() -> None:
+    """"stop the fan" of a fan on a motor is the fan's off, not the wheels'; a moving part with
+    no stop of its own ("stop the conveyor") still stops the wheels rather than nothing."""
+    flat = load_config(ROOT / "scripts/eval-data/heldout/set-f/flat-helper.toml")
+    out = decide_statically(Interpreter(flat).interpret("stop the fan", NOW), flat,
+                            Gate.static(flat))
+    assert (str(out.decision), out.action) == ("execute", "fan_off"), out
+    out, interpreter = decided("stop the conveyor", 2)  # the workshop
+    assert (str(out.decision), out.action) == ("execute", interpreter.stop_action), out

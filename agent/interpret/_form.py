@@ -97,6 +97,12 @@ ASKED = " \u2047"  # marks a clause that ended in "?" through the split
 POLITE_BREAK = re.compile(rf"\s+(?=(?:{_any(_F.clauses.request_breaks)})\b)")
 NOT_THAT = re.compile(rf"\s+(?:{_any(_F.clauses.not_that)})\s+")  # "left instead of right"
 SENTENCE_BREAK = re.compile(rf"\s+(?=(?:{_any(_F.clauses.sentence_breaks)})\s)")
+RUN_ON = re.compile(_any(_F.clauses.run_on))  # "beacon off lights off"
+# "turn left, no": what was asked before is taken back; "..., no, the other way": reversed
+RETRACTION = re.compile(rf"^(?:(?:{_any(_F.clauses.retractions)})\b[\s,]*)+")
+RETRACTION_INSIDE = re.compile(rf"\s+(?=(?:{_any(_F.clauses.retractions_inside)})\b)")
+OTHER_WAY = re.compile(rf"^(?:{_any(_F.clauses.other_way)})$")
+OPPOSITES = english().requests.opposites
 
 
 def normalise(text: str) -> str:
@@ -132,12 +138,16 @@ def read_form(text: str) -> Form:
     clauses = [c for part in CLAUSE_BREAK.split(marked) for c in SENTENCE_BREAK.split(part)]
     if not QUESTION_START.match(text):
         clauses = [c for clause in clauses for c in POLITE_BREAK.split(clause)]
-    kinds = [kind for c in clauses if c.strip() for kind in _scoped(*_clause_kind(c))]
+    clauses = [c for clause in clauses for part in RETRACTION_INSIDE.split(clause)
+               for c in RUN_ON.split(part)]
+    kinds, taken_back = _kinds(clauses)
     requests = [clause for kind, clause in kinds if kind == REQUEST]
     context = " ".join(c for k, c in kinds if k != REQUEST)
     if requests:
         parts, sequence = _sequence(requests)
         return Form(REQUEST, tuple(parts), "", sequence, context)
+    if taken_back:  # nothing to cancel: what was taken back was only just said
+        return Form(NEGATED, why=f"took back '{' '.join(taken_back)}': said no after it")
     for kind in (QUESTION, NEGATED, STATEMENT):
         found = [clause for k, clause in kinds if k == kind]
         if found:
@@ -145,6 +155,42 @@ def read_form(text: str) -> Form:
                    STATEMENT: "a statement or report, not a request"}[kind]
             return Form(kind, tuple(found), why, context=context)
     return Form(STATEMENT, why="nothing asked")
+
+
+def _kinds(clauses: list[str]) -> tuple[list[tuple[str, str]], list[str]]:
+    """Each clause's kind, after what a later "no", "wait" or "sorry" took back; and the
+    requests taken back. "turn left, no, the other way" is the left turn reversed."""
+    kinds: list[tuple[str, str]] = []
+    taken_back: list[str] = []
+    for clause in (c.strip() for c in clauses):
+        lead = RETRACTION.match(clause)
+        if lead and clause[lead.end():] and _clause_kind(clause)[0] == NEGATED:
+            lead = None  # "make coffee, no beeping": a negation of its own, not a "no"
+        if lead and any(kind == REQUEST for kind, _ in kinds):
+            taken_back = [c for kind, c in kinds if kind == REQUEST]
+            kinds = [(kind, c) for kind, c in kinds if kind != REQUEST]
+        rest = TRAILING.sub("", clause[lead.end():] if lead else clause).strip(" ,.!")
+        if taken_back and OTHER_WAY.match(rest):
+            reversed_ = _the_other_way(taken_back)
+            if reversed_:
+                kinds.append((REQUEST, reversed_))
+                taken_back = []
+            continue
+        if rest or not lead:  # "scratch that" alone says nothing more
+            kinds += _scoped(*_clause_kind(clause))
+    return kinds, taken_back
+
+
+def _the_other_way(taken_back: list[str]) -> str:
+    """The one request taken back with its direction reversed, or '' when there is not one
+    request or it names no direction to reverse ("go 1 m, no, the other way": which is?)."""
+    if len(taken_back) != 1:
+        return ""
+    said = taken_back[0].split()
+    for i, word in enumerate(said):
+        if word in OPPOSITES:
+            return " ".join([*said[:i], OPPOSITES[word], *said[i + 1:]])
+    return ""
 
 
 def _with_context(form: Form, context: str) -> Form:

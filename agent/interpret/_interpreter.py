@@ -118,8 +118,15 @@ class Interpreter:
             (name for name, a in config.actions.items()
              if kind_of(config.devices[a.device].kind).moves
              and kind_of(config.devices[a.device].kind).is_safe_op(a.op)), None)
+        # What "stop" stops: the wheels, and a moving part with no stop of its own ("stop the
+        # conveyor" stops the wheels rather than nothing); a moving part with its own stop or
+        # off is named for that ("stop the fan" on a motor is the fan's off).
+        drive = config.actions[self.stop_action].device if self.stop_action else None
+        own_stop = {a.device for a in config.actions.values()
+                    if kind_of(config.devices[a.device].kind).moves and a.device != drive
+                    and kind_of(config.devices[a.device].kind).is_safe_op(a.op)}
         moving = {n for n, a in config.actions.items()
-                  if kind_of(config.devices[a.device].kind).moves}
+                  if kind_of(config.devices[a.device].kind).moves and a.device not in own_stop}
         # Things that name a device that is not the wheels: "stop the vacuum" is no stop; what
         # the wheels do, but stopping: "stop driving and the music" is about motion too.
         self.stops = StopReader(

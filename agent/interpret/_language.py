@@ -110,6 +110,10 @@ class Clauses(Strict):
     request_breaks: list[Pattern]
     sentence_breaks: list[Pattern]
     not_that: list[Pattern]
+    retractions: list[Pattern]
+    run_on: list[Pattern]
+    retractions_inside: list[Pattern]
+    other_way: list[Pattern]
 
 
 class Comparative(Strict):
@@ -181,6 +185,7 @@ class Forms(Strict):
 class Stops(Strict):
     words: Words
     phrases: Words
+    nouns: Words
     told_someone_else: list[Pattern]
     itself: Words
     not_motion: Words
@@ -197,6 +202,7 @@ class RequestWords(Strict):
 
 class Requests(Strict):
     levels: dict[str, float]
+    opposites: dict[str, str]
     unit_concepts: dict[str, str]
     words: RequestWords
 

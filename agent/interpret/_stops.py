@@ -27,6 +27,7 @@ STOP_WORDS = frozenset(_EN.words)
 NOT_MOTION = frozenset(_EN.not_motion)
 ITSELF = frozenset(_EN.itself)
 IDIOMS = tuple(sorted(_EN.phrases, key=len, reverse=True))  # the longest first
+NOUN = re.compile(rf"(?<![\w'])(?:{'|'.join(re.escape(n) for n in _EN.nouns)})(?![\w'])")
 IDIOM = re.compile(rf"(?<![\w'])(?:{'|'.join(re.escape(idiom) for idiom in IDIOMS)})(?![\w'])")
 # Where what a stop is about ends: the next clause, or "and" before a new request ("stop and
 # turn the lights off"), not "and" before more things ("stop the music and the robot")
@@ -113,14 +114,16 @@ class StopReader:
 
     def _triggers(self, low: str) -> list[tuple[int, int, str]]:
         """(start, end, what was said) of every stop word, idiom or likely typo."""
-        found = [(m.start(), m.end(), m.group()) for m in IDIOM.finditer(low)]
+        found = [(m.start(), m.end(), "") for m in NOUN.finditer(low)]  # no stop in these
+        found += [(m.start(), m.end(), m.group()) for m in IDIOM.finditer(low)
+                  if not any(s <= m.start() < e for s, e, _ in found)]
         for m in re.finditer(r"[a-z]+(?:'[a-z]+)?", low):
             word = m.group()
             if any(s <= m.start() < e for s, e, _ in found):
                 continue
             if word in STOP_WORDS or likely_typo(word):
                 found.append((m.start(), m.end(), word))
-        return sorted(found)
+        return sorted(t for t in found if t[2])
 
     def _cancels(self, low: str, start: int) -> bool:
         cancel = CANCEL_WORDS.search(low, start)
