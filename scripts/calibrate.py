@@ -80,6 +80,7 @@ DEVELOPMENT: list[tuple[Path | None, Path]] = [
 ]
 # Frozen before any rule saw them (scripts/eval-data/heldout/FROZEN.json): figures only
 HELD_OUT: list[tuple[Path | None, Path]] = [
+    (None, HELDOUT / "set-g/requests.jsonl"),
     (None, HELDOUT / "set-b/requests.jsonl"),
     (None, HELDOUT / "set-c/german-holdout.jsonl"),
     (None, HELDOUT / "set-c/negation-stops-holdout.jsonl"),
