@@ -40,7 +40,7 @@ from agent.interpret._frame import (
 )
 from agent.interpret._text import UNITS as SPOKEN_UNITS
 from agent.interpret._text import quantities, tokens
-from scripts.adapter_voices import Said, say, wrap
+from scripts.adapter_voices import Said, correction, say, wrap
 from scripts.adapter_world import (
     ABSENT_THINGS,
     COLOURS,
@@ -124,6 +124,13 @@ def _one(rng: random.Random, made: list[Made], prefix: str) -> list[dict[str, An
                       said.number, said.unit)
         call = Call(target.listed.name, said.value or "", said.number, said.unit)
         source = "generated"
+        if rng.random() < 0.06:  # corrected: the reading is the request said last
+            other = rng.choice(made)
+            said = Said(correction(rng, said.text, say(
+                rng, other.device, other.type, other.device_name, other.listed.values).text))
+            text, form = said.text, "correction"
+            return [_row("frame", FRAME_PREFIX, text, frame_answer(frame), form, source),
+                    _row("call", prefix, text, call_answer(call), form, source)]
     text, form = wrap(rng, said.text)
     return [_row("frame", FRAME_PREFIX, text, frame_answer(frame), form, source),
             _row("call", prefix, text, call_answer(call), form, source)]

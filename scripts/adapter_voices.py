@@ -17,7 +17,7 @@ NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 
                 75: "seventy five", 90: "ninety", 100: "a hundred", 120: "a hundred and twenty",
                 180: "a hundred and eighty"}
 # dimension -> (numbers, [(unit as said, unit in the frame)])
-AMOUNTS = {
+AMOUNTS: dict[str, tuple[tuple[float, ...], list[tuple[str, str]]]] = {
     "length": ((1, 2, 3, 5, 10, 15, 20, 25, 30, 40, 50, 0.5, 1.5),
                [("m", "m"), ("metres", "m"), ("meters", "m"), ("metre", "m"), ("cm", "cm"),
                 ("centimetres", "cm"), ("centimeters", "cm"), ("ft", "ft"), ("feet", "ft"),
@@ -31,7 +31,7 @@ AMOUNTS = {
     "fraction": ((10, 20, 25, 30, 50, 60, 75, 80, 100), [("percent", "percent"),
                                                          ("%", "percent")]),
 }
-FIXED_AMOUNTS = {  # said -> (number, unit)
+FIXED_AMOUNTS: dict[str, list[tuple[str, float, str]]] = {  # said, number, unit
     "length": [("half a metre", 0.5, "m"), ("a metre", 1, "m"), ("a foot", 1, "ft"),
                ("a yard", 1, "yd"), ("a meter", 1, "m"), ("an inch", 1, "in")],
     "angle": [("a quarter turn", 0.25, "turn"), ("half a turn", 0.5, "turn"),
@@ -98,6 +98,11 @@ def say(rng: random.Random, device: DeviceType, action: ActionType, device_name:
                    "")
     if numeric and ("{q}" in template):
         quantity, number, unit = _amount(rng, NUM_NAMES.get(numeric, "time"))
+        if ("minus {q}" in template or "-{q}" in template) and number is not None:
+            quantity, number = quantity.removeprefix("-"), -abs(number)
+    elif "around" in template or template in ("do a u-turn", "about face",
+                                               "face the other way"):
+        number, unit = 180, "deg"
     text = template.format(
         n=noun, v=value, q=quantity, dir=rng.choice(DIRECTIONS[direction]),
         dirshort=rng.choice(SHORT_DIRECTIONS[direction]),
@@ -133,7 +138,11 @@ FORMS = {
                  "did someone {r}?", "how do i {r}?"),
     "deferred": ("{r} in ten minutes", "{r} at 7 pm", "at nine thirty {r}", "{r} tomorrow",
                  "in an hour {r}", "{r} tonight", "{r} at noon", "in 5 minutes {r}",
-                 "{r} later", "every morning at six {r}"),
+                 "{r} later", "every morning at six {r}", "{r} in 45 minutes",
+                 "{r} at 3:15 pm", "in two hours {r}", "{r} every day at 6 am",
+                 "in 90 seconds {r}", "{r} at half past two", "in a quarter of an hour, {r}",
+                 "{r} at 5 pm", "{r} in an hour and a half", "at 10:30 {r}", "{r} on friday",
+                 "{r} in 20 mins", "tomorrow at 7 {r}"),
     "conditional": ("if it gets dark, {r}", "when i get home {r}", "{r} if the door opens",
                     "unless it rains, {r}", "as soon as i leave, {r}",
                     "if the battery is low {r}", "when the timer ends {r}"),
@@ -153,6 +162,16 @@ def _typo(rng: random.Random, text: str) -> str:
     words[i] = rng.choice((w[:j] + w[j + 1:], w[:j] + w[j + 1] + w[j] + w[j + 2:],
                            w[:j] + w[j] + w[j:]))
     return " ".join(words)
+
+
+CORRECTIONS = ("don't {x}, {r}", "no, {r}", "not that, {r}", "{r} instead", "no wait, {r}",
+               "{r}, not {x}", "don't {x}. {r}", "sorry, i meant {r}")
+
+
+def correction(rng: random.Random, request: str, other: str) -> str:
+    """A request corrected: the reading is the one asked for last ("don't go forward, go
+    back")."""
+    return rng.choice(CORRECTIONS).format(r=request, x=other)
 
 
 def wrap(rng: random.Random, request: str) -> tuple[str, str]:

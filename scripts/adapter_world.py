@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 # An action type: (canonical op, config op, name pattern, description patterns, parameter,
 # request templates). {n}: the device as said; {v}: a value; {q}: a quantity phrase.
-# The parameter: "" (none), "enum:a|b|c" (values), "num:UNITDIM:default" ("length", "angle",
-# "time", "count", "fraction")
+# The parameter: "" (none), or ";"-separated "enum:NAME:a|b|c" (values; none listed: colours)
+# and "num:NAME" (a number; its unit from the name, as in a config)
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,9 @@ DIMMER = ("dim {n}", "make {n} dimmer", "turn {n} down", "{n} dimmer", "less lig
           "bring {n} down a notch", "knock {n} down")
 MOVE = ("{go} {dir} {q}", "{go} {q} {dir}", "{dir} {q}", "{go} {dir}", "{dirshort} {q}",
         "{go} {dir} by {q}", "please {go} {dir} {q}", "{q} {dir}", "{go} {dir} about {q}")
-TURN = ("turn {dir}", "turn {dir} {q}", "{tv} {dir}", "{tv} {dir} {q}", "{tv} {q} {dir}",
+TURN = ("turn {dir}", "turn {dir} {q}", "{tv} around", "turn around", "do a u-turn",
+        "about face", "{tv} all the way around", "face the other way", "{tv} {dir}",
+        "{tv} {dir} {q}", "{tv} {q} {dir}",
         "{tv} to the {dir}", "hang a {dir}", "make a {dir}", "{dir} {q}", "go {dir}",
         "turn {q} to the {dir}", "{dirshort} {q}", "take a {dir}")
 STOP = ("stop", "halt", "stop {n}", "halt {n}", "freeze", "stop moving", "hold it", "whoa")
@@ -170,7 +172,7 @@ DEVICE_TYPES: tuple[DeviceType, ...] = (
                         "i'd like tea", "make me a cuppa", "hot water please")),)),
     DeviceType("pump", "relay", "pump", ("pump", "sprinkler", "watering"),
                ("the pump", "the sprinkler", "the watering"),
-               (_pulse("water", ("water", "pump_run", "irrigate"),
+               (_pulse("start", ("water", "pump_run", "irrigate"),
                        ("run the watering pump for a while", "water the plants"),
                        ("water the plants", "water the plants for {q}", "give the plants a drink",
                         "irrigate for {q}", "the soil is dry", "run the pump {q}",
@@ -178,7 +180,7 @@ DEVICE_TYPES: tuple[DeviceType, ...] = (
                        _num("duration_s")),)),
     DeviceType("fogger", "relay", "fog", ("fogger", "fog_machine", "smoke"),
                ("the fog machine", "the fogger", "the smoke machine"),
-               (_pulse("fog", ("fog", "puff", "smoke"), ("puff the fog machine",),
+               (_pulse("start", ("fog", "puff", "smoke"), ("puff the fog machine",),
                        ("puff some fog", "fog please", "a bit of haze", "smoke for {q}",
                         "give me atmosphere", "fog for {q}"), _num("duration_s")),)),
     DeviceType("horn", "buzzer", "horn", ("horn", "buzzer", "siren", "bell", "beeper"),

@@ -13,8 +13,9 @@ the llama-cpp-python sdist of the installed version: fetched with pip into build
 print its SHA-256. The call task's prompt lists a config's actions: that prefix is evaluated
 once per batch of requests to the same config, without gradients, and the batch attends to it.
 
-Torch runs on --threads threads (2: the machine is shared). Same seed, same data, same threads:
-the same adapter (docs/interpreter.md says what was measured).
+SIGUSR1 stops training after the current step and exports what was learnt (as --max-minutes
+and --max-steps do). Torch runs on --threads threads (2: the machine is shared). Same seed,
+same data, same threads: the same adapter (docs/interpreter.md says what was measured).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import hashlib
 import importlib.util
 import json
 import random
+import signal
 import subprocess
 import sys
 import tarfile
@@ -157,9 +159,12 @@ def converter() -> Path:
     return script
 
 
-def export(model: Any, tokenizer: Any, out: Path) -> str:
+def export(model: Any, tokenizer: Any, out: Path, base_name: str) -> str:
     """The LoRA as a GGUF adapter at out; its SHA-256."""
     hf_base, hf_adapter = BUILD / "base-hf", BUILD / "adapter-hf"
+    # The converter writes the base's name into the adapter: the file's, not where it lies,
+    # so that the same training gives the same bytes in any checkout
+    model.peft_config["default"].base_model_name_or_path = base_name
     model.save_pretrained(hf_adapter)
     model.unload().save_pretrained(hf_base)  # the base as it was: the converter reads it
     tokenizer.save_pretrained(hf_base)
@@ -187,6 +192,7 @@ def main() -> int:
     parser.add_argument("--top-layers", type=int, default=16, help="LoRA on the top N layers")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-minutes", type=float, default=110.0)
+    parser.add_argument("--max-steps", type=int, default=0, help="stop after N steps (0: all)")
     args = parser.parse_args()
     started = time.monotonic()
 
@@ -223,6 +229,8 @@ def main() -> int:
     print(f"{len(examples)} examples, {len(plan)} steps, "
           f"{sum(p.numel() for p in model.parameters() if p.requires_grad)} trainable",
           flush=True)
+    stop_now: list[int] = []  # SIGUSR1: stop after this step and export what was learnt
+    signal.signal(signal.SIGUSR1, lambda *_: stop_now.append(1))
     model.train()
     trained = time.monotonic()
     for n, batch in enumerate(plan, 1):
@@ -234,13 +242,19 @@ def main() -> int:
         if n % 20 == 0 or n == len(plan):
             print(f"step {n}/{len(plan)} loss {loss.item():.4f} "
                   f"{time.monotonic() - trained:.0f} s", flush=True)
+        if n == args.max_steps:
+            print(f"stopped at step {n}: --max-steps", flush=True)
+            break
+        if stop_now:
+            print(f"stopped at step {n}: SIGUSR1", flush=True)
+            break
         if time.monotonic() - started > args.max_minutes * 60:
             print(f"stopped at step {n}: --max-minutes reached", flush=True)
             break
     training_s = time.monotonic() - trained
     model.eval()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    digest = export(model, tokenizer, args.out)
+    digest = export(model, tokenizer, args.out, (args.base or bundled_base()).stem)
     print(json.dumps({"adapter": str(args.out), "sha256": digest,
                       "bytes": args.out.stat().st_size, "task": args.task, "seed": args.seed,
                       "examples": len(examples), "steps": len(plan),

@@ -118,7 +118,11 @@ def bind_call(config: Config, call: Call) -> Bound | None:
 def _with_params(config: Config, name: str, value: str, number: float | None, unit: str
                  ) -> Bound:
     said = [value] if value else []
-    if number is not None:
+    action = config.actions[name]
+    # A number read for an action that takes none is the time of a request for later ("in 45
+    # minutes") or a word that is not an amount: the rules read times and ask about numbers
+    if number is not None and any(s.type in ("number", "integer") and s.enum is None
+                                  for s in action.params.values()):
         said += [f"{number:g}".replace("-", "minus "), unit]
-    slots = extract(config.actions[name], " ".join(said))
+    slots = extract(action, " ".join(said))
     return Bound(name, slots.params, slots.question)

@@ -15,6 +15,7 @@ token, as the runtime (agent.interpret._reader).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -63,6 +64,19 @@ class Call:
     value: str = ""
     number: float | None = None
     unit: str = ""
+
+
+@dataclass(frozen=True)
+class ModelReading:
+    """The model's answer as decoded (grammatical by construction) and its log-probability
+    under the grammar."""
+
+    answer: str
+    logprob: float
+
+    @property
+    def probability(self) -> float:
+        return math.exp(self.logprob)
 
 
 @dataclass(frozen=True)
@@ -186,3 +200,21 @@ def parse_call(answer: str, listed: list[Listed]) -> Call:
         return Call("")
     action, value, number, unit = fields
     return Call(action, _field(value), _number(number), _field(unit))
+
+
+def grammatical(answer: str, task: str, listed: list[Listed]) -> bool:
+    """The answer is one the task's grammar allows (a worker's reply is checked with this)."""
+    try:
+        if task == "frame":
+            frame = parse_frame(answer)
+            return frame is None or (
+                frame.op in OPS and frame.thing in ("", *THINGS) and
+                frame.value in ("", *VALUES) and frame.place in ("", *PLACES) and
+                frame.unit in ("", *UNITS))
+        call = parse_call(answer, listed)
+        known = {a.name: a for a in listed}
+        return not call.action or (call.action in known and
+                                   call.value in ("", *known[call.action].values) and
+                                   call.unit in ("", *UNITS))
+    except ValueError:
+        return False

@@ -15,7 +15,6 @@ from __future__ import annotations
 import ctypes
 import math
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,25 +26,16 @@ from agent.interpret._frame import (
     FRAME_PREFIX,
     FRAME_SUFFIX,
     Listed,
+    ModelReading,
     call_grammar,
     call_prefix,
     frame_grammar,
     request_part,
 )
 
-MAX_ANSWER_TOKENS = 24  # the longest grammatical answer is well under this
-
-
-@dataclass(frozen=True)
-class ModelReading:
-    """The answer as decoded (grammatical by construction) and its log-probability."""
-
-    answer: str
-    logprob: float
-
-    @property
-    def probability(self) -> float:
-        return math.exp(self.logprob)
+# The longest grammatical answer is under this even one byte a token (a byte-level vocabulary);
+# an answer not finished by then is no reading.
+MAX_ANSWER_TOKENS = 64
 
 
 class Reader:
@@ -99,6 +89,8 @@ class Reader:
                     break
                 row = self.context.logits([token], position, all_logits=False)[-1]
                 position += 1
+            else:
+                raise RuntimeError("the reading did not finish")
         return ModelReading(b"".join(pieces).decode(errors="replace"), logprob)
 
     def _next(self, logits: Any) -> tuple[int, float]:
