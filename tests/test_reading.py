@@ -172,3 +172,31 @@ def test_an_lfm2_base_reads_with_its_adapter_under_the_grammar(tmp_path: Path) -
     assert reader.read("turn left") == first  # the state after the prefix was restored
     caller = Reader(base, adapter, 1, "call", listed(ROVER))
     assert grammatical(caller.read("honk twice").answer, "call", listed(ROVER))
+
+
+@pytest.mark.model
+def test_the_worker_reads_with_the_adapter_and_its_replies_are_checked() -> None:
+    pytest.importorskip("llama_cpp")
+    from agent.interpret import (
+        ModelError,
+        ModelProcess,
+        ReadingSetup,
+        adapter_path,
+        describe_actions,
+        resolve,
+    )
+
+    path, name = resolve(HOME)
+    adapter, entry = adapter_path()
+    worker = ModelProcess(path, name, 1, describe_actions(HOME),
+                          reading=ReadingSetup(adapter, entry["task"]))
+    try:
+        reading = worker.read("crank the lights up to full blast")
+        assert grammatical(reading.answer, "frame", []) and reading.logprob <= 0
+        assert worker.score("lights on", ["lights_on", "lights_off"])  # the scorer still serves
+        worker.reading = ReadingSetup(adapter, "call", tuple(listed(HOME)))  # a reply that
+        with pytest.raises(ModelError, match="nonsense"):  # its grammar cannot have made
+            worker.read("make the lights blue")
+        assert not worker.alive()
+    finally:
+        worker.close()
