@@ -14,6 +14,9 @@ without the model (scripts/eval_interpreter.py). Columns:
 - none lines: how often the model's reading binds to an action where the label is none (a
   negation, a question, a condition, a device the robot lacks...): what the rules must catch.
 - p50/p95: the model's latency per request, in ms (the machine is shared: say so).
+Then, over all sets, the reliability of a bound reading (nothing left to ask) by how it was
+bound and by band of its probability: how often its action and parameters were the label's
+(a reading on a none line is wrong): the raw counts a calibration of the model's evidence reads.
 --half b: only the half of each development set not trained on (scripts/adapter_data.py).
 """
 
@@ -49,6 +52,8 @@ class Tally:
     model_acts_on_none: int = 0
     latencies: list[float] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
+    # (how it was bound, band of probability) -> [readings, right]
+    reliability: dict[tuple[str, str], list[int]] = field(default_factory=dict)
 
     def row(self, name: str) -> str:
         def share(n: int, of: int) -> str:
@@ -64,13 +69,28 @@ class Tally:
                      "none_lines", "model_acts_on_none"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.latencies += other.latencies
+        for key, (n, right) in other.reliability.items():
+            counts = self.reliability.setdefault(key, [0, 0])
+            counts[0] += n
+            counts[1] += right
+
+    def sample(self, bound: Bound | None, probability: float, right: bool) -> None:
+        if bound is None or bound.question:
+            return
+        band = next(f">= {b}" for b in BANDS if probability >= b)
+        counts = self.reliability.setdefault((bound.how, band), [0, 0])
+        counts[0] += 1
+        counts[1] += right
 
 
-def bound_reading(reader: Reader, config: Config, text: str) -> Bound | None:
+BANDS = (0.99, 0.95, 0.9, 0.8, 0.5, 0.0)
+
+
+def bound_reading(reader: Reader, config: Config, text: str) -> tuple[Bound | None, float]:
     reading = reader.read(text)
     if reader.task == "frame":
-        return bind_frame(config, parse_frame(reading.answer))
-    return bind_call(config, parse_call(reading.answer, listed(config)))
+        return bind_frame(config, parse_frame(reading.answer)), reading.probability
+    return bind_call(config, parse_call(reading.answer, listed(config))), reading.probability
 
 
 def measure(reader: Reader, config: Config, rows: list[dict[str, Any]]) -> Tally:
@@ -79,7 +99,7 @@ def measure(reader: Reader, config: Config, rows: list[dict[str, Any]]) -> Tally
     for row, (_, out) in zip(rows, rules.outcomes, strict=True):
         row = label(row)
         started = time.perf_counter()
-        bound = bound_reading(reader, config, row["text"])
+        bound, probability = bound_reading(reader, config, row["text"])
         tally.latencies.append((time.perf_counter() - started) * 1000)
         if row["decision"] in ("execute", "schedule"):
             tally.in_scope += 1
@@ -91,6 +111,7 @@ def measure(reader: Reader, config: Config, rows: list[dict[str, Any]]) -> Tally
             tally.rules_right += rules_ok
             tally.only_model += model_ok and not rules_ok
             tally.only_rules += rules_ok and not model_ok
+            tally.sample(bound, probability, model_ok)
             if not model_ok:
                 tally.misses.append(f"miss  {row['text']!r} want {row['expect']} "
                                     f"{row.get('params', {})} got {bound}")
@@ -98,6 +119,7 @@ def measure(reader: Reader, config: Config, rows: list[dict[str, Any]]) -> Tally
             tally.none_lines += 1
             acts = bound is not None and not bound.question
             tally.model_acts_on_none += acts
+            tally.sample(bound, probability, False)
             if acts:
                 tally.misses.append(f"ACTS  {row['text']!r} ({row.get('form', '')}) as {bound}")
     return tally
@@ -141,6 +163,9 @@ def main() -> int:
         if args.misses:
             print("\n".join(tally.misses), file=sys.stderr)
     print(total.row("all"))
+    print("\n| bound as | probability | readings | right | precision |\n|---|---|---|---|---|")
+    for (how, band), (n, right) in sorted(total.reliability.items()):
+        print(f"| {how} | {band} | {n} | {right} | {right / n:.3f} |")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak RSS of this process: {rss:.0f} MB")
     return 0

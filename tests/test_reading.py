@@ -200,3 +200,13 @@ def test_the_worker_reads_with_the_adapter_and_its_replies_are_checked() -> None
         assert not worker.alive()
     finally:
         worker.close()
+
+
+def test_when_the_operation_word_fits_nothing_the_thing_and_its_value_may_decide() -> None:
+    turned = bind_frame(ROVER, Frame("move", "wheels", "right"))
+    assert turned is not None and (turned.action, turned.how) == ("turn", "by_value")
+    fan = bind_frame(GREENHOUSE, Frame("off", "fan", "off"))
+    assert fan is not None and (fan.action, fan.params, fan.how) == (
+        "fan_speed", {"setting": "off"}, "by_value")
+    assert bind_frame(ROVER, Frame("on", "light")).how == "frame"  # type: ignore[union-attr]
+    assert bind_frame(HOME, Frame("move", "fan", "right")) is None  # no fan takes "right"

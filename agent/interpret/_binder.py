@@ -11,7 +11,7 @@ lacks: nothing is bound, and the model's reading is no evidence for anything.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from agent.config import ActionConfig, Config
@@ -54,6 +54,10 @@ class Bound:
     action: str
     params: dict[str, Any] = field(default_factory=dict)
     question: str = ""
+    # how it was bound, a kind of reading to calibrate apart: "frame" (operation, thing and
+    # value all fit), "by_value" (the thing and its value fit, the operation word did not:
+    # "move the wheels right" is a turn, "fan off" a fan speed), "call" (the action named)
+    how: str = "frame"
 
 
 def listed(config: Config) -> list[Listed]:
@@ -103,16 +107,24 @@ def bind_frame(config: Config, frame: Frame | None) -> Bound | None:
         if _ops_meet(frame.op, op, action.op) and frame.thing in ("", thing) and \
                 _takes(action, frame.value):
             fits.append(name)
+    how = "frame"
+    if not fits and frame.value:
+        how = "by_value"
+        fits = [name for name, action in config.actions.items()
+                if frame.thing in ("", signature(config, name)[1]) and any(
+                    frame.value in map(str, s.enum or ()) for s in action.params.values())]
     if len(fits) != 1:
         return None
-    return _with_params(config, fits[0], frame.value, frame.number, frame.unit)
+    return replace(_with_params(config, fits[0], frame.value, frame.number, frame.unit),
+                   how=how)
 
 
 def bind_call(config: Config, call: Call) -> Bound | None:
     if not call.action or call.action not in config.actions or \
             not _takes(config.actions[call.action], call.value):
         return None
-    return _with_params(config, call.action, call.value, call.number, call.unit)
+    return replace(_with_params(config, call.action, call.value, call.number, call.unit),
+                   how="call")
 
 
 def _with_params(config: Config, name: str, value: str, number: float | None, unit: str
