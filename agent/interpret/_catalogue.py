@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from agent.config import Config
 
 if TYPE_CHECKING:
+    from agent.interpret._reader import Reader
     from agent.interpret._scorer import ModelScorer
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 CATALOGUES = (Path(__file__).resolve().parent.parent.parent / "models" / "catalogue.toml",
               Path("/opt/robot-agent/models/catalogue.toml"))
 DEFAULT_MODEL = "smollm2-135m-instruct-q4_1"
+DEFAULT_ADAPTER = "reading-frame"  # the reading adapter for the default model (models/README.md)
 
 
 class ModelError(Exception):
@@ -53,12 +55,25 @@ def inference_threads(configured: int) -> int:
     return max(1, min(configured, (os.cpu_count() or 1) - 1))
 
 
-def catalogue() -> dict[str, dict[str, Any]]:
+def catalogue(table: str = "models") -> dict[str, dict[str, Any]]:
+    """The catalogue's models, or its adapters (table "adapters")."""
     for path in CATALOGUES:
         if path.is_file():
             with open(path, "rb") as f:
-                return dict(tomllib.load(f)["models"])
+                return dict(tomllib.load(f).get(table, {}))
     raise ModelError(f"no model catalogue at {' or '.join(map(str, CATALOGUES))}")
+
+
+def adapter_path(name: str = DEFAULT_ADAPTER) -> tuple[Path, dict[str, Any]]:
+    """A reading adapter shipped in models/ (beside the catalogue), checked against its
+    SHA-256, and its catalogue entry (its task, its base)."""
+    entries = catalogue("adapters")
+    if name not in entries:
+        raise ModelError(f"no adapter {name} in models/catalogue.toml")
+    folder = next(p.parent for p in CATALOGUES if p.is_file())
+    path = folder / str(entries[name]["file"])
+    verify(path, entries[name])
+    return path, entries[name]
 
 
 def bundled_path(entry: dict[str, Any]) -> Path:
@@ -123,3 +138,20 @@ def load_scorer(config: Config) -> ModelScorer:
     from agent.interpret._scorer import ModelScorer
 
     return ModelScorer(*model_args(config))
+
+
+def load_reader(config: Config, adapter: str = DEFAULT_ADAPTER) -> Reader:
+    """The reading adapter with the configured model, in this process (evaluation, the
+    interpret command); its base must be the one the adapter was trained on."""
+    missing = runtime_missing()
+    if missing:
+        raise RuntimeMissing(missing)
+    from agent.interpret._binder import listed
+    from agent.interpret._reader import Reader
+
+    path, name = resolve(config)
+    file, entry = adapter_path(adapter)
+    if entry["base"] != name:
+        raise ModelError(f"the adapter {adapter} was trained on {entry['base']}, not {name}")
+    return Reader(path, file, inference_threads(config.model.threads), entry["task"],
+                  listed(config) if entry["task"] == "call" else None)

@@ -7,28 +7,18 @@ prompt with an empty request, which removes the model's bias toward some names, 
 into probabilities over the candidates. The action list is a fixed prefix kept in the KV cache,
 so a request costs its own tokens plus a few per candidate.
 
-A model with a recurrent state (LFM2's short convolutions, Mamba) cannot rewind its cache to an
-earlier position: for those, the state of the sequence is saved after the prefix and after the
-request, and restored before each candidate (tests/test_lfm2.py).
-
-This uses llama-cpp-python's batch and context objects directly (pinned version in
-scripts/setup) to get logits for exactly the tokens that need them.
+The model's context (prefix cache, rewinding, LFM2's saved states) is agent.interpret._context.
 """
 
 
 from __future__ import annotations
 
-import ctypes
 import math
-import os
 import threading
 from pathlib import Path
-from typing import Any
 
-import numpy as np
+from agent.interpret._context import LlamaContext
 
-# Read by libgomp when llama.cpp loads: idle inference threads sleep instead of spinning.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 MARK = "\u241f"  # where the request goes in the rendered prompt
 # Over this many candidates, only those whose first token the model likes best are scored to
 # the end: one decode gives every first token, each further one costs a decode of its own.
@@ -39,24 +29,14 @@ SHORTLIST = 2
 class ModelScorer:
     def __init__(self, path: Path, name: str, threads: int, actions: dict[str, str]) -> None:
         """actions: each action's name and description, in the order the prompt lists them."""
-        import llama_cpp
-        from llama_cpp import Llama
-
         self.name = name
         self.lock = threading.Lock()  # one request at a time on one context
-        self.llm = Llama(str(path), n_ctx=1024, n_batch=512, n_threads=threads,
-                         n_threads_batch=threads, verbose=False)
-        self.n_vocab = self.llm.n_vocab()
-        native = self.llm._model.model
-        # An attention cache rewinds to any position; a recurrent state only to a saved one
-        self.rewinds = not (llama_cpp.llama_model_is_recurrent(native) or
-                            llama_cpp.llama_model_is_hybrid(native))
-        self.saved: dict[int, Any] = {}  # position -> the sequence's state there
+        self.context = LlamaContext(path, threads)
+        self.llm = self.context.llm
         prefix, self.suffix, self.end = self._template(actions)
         self.prefix_tokens = self.llm.tokenize(prefix.encode(), add_bos=True, special=True)
-        self.llm.eval(self.prefix_tokens)
-        self.base = self.llm.n_tokens
-        self._save(self.base)
+        self.context.set_prefix(self.prefix_tokens)
+        self.base = self.context.base
         self.answers: dict[str, list[int]] = {}
         self.neutral: dict[str, float] = {}
         self.neutral_first: dict[str, float] = {}
@@ -108,9 +88,9 @@ class ModelScorer:
         tail = self.llm.tokenize(self.suffix.encode(), add_bos=False, special=True)
         tokens = request + tail
         with self.lock:
-            first = self._decode(tokens, self.base, all_logits=False)[-1]
+            first = self.context.decode(tokens, self.base, all_logits=False)[-1]
             start = self.base + len(tokens)
-            self._save(start)
+            self.context.save(start)
             if not text:
                 self.neutral_first = {c: float(first[self._answer(c)[0]]) for c in candidates}
             liked = sorted(candidates, key=lambda c: self.neutral_first.get(c, 0.0) - float(
@@ -120,46 +100,8 @@ class ModelScorer:
                 answer = self._answer(name)
                 total = float(first[answer[0]])
                 if len(answer) > 1:
-                    rows = self._decode(answer[:-1], start, all_logits=True)
+                    rows = self.context.decode(answer[:-1], start, all_logits=True)
                     total += sum(float(row[tok]) for row, tok in zip(rows, answer[1:],
                                                                      strict=True))
                 scores[name] = total
         return scores
-
-    def _save(self, position: int) -> None:
-        """Keep the sequence's state at this position, for a model that cannot rewind."""
-        if self.rewinds:
-            return
-        import llama_cpp
-
-        ctx = self.llm._ctx.ctx
-        size = llama_cpp.llama_state_seq_get_size(ctx, 0)
-        state = (ctypes.c_uint8 * size)()
-        llama_cpp.llama_state_seq_get_data(ctx, state, size, 0)
-        self.saved = {p: s for p, s in self.saved.items() if p <= self.base}  # prefix stays
-        self.saved[position] = state
-
-    def _rewind(self, position: int) -> None:
-        """Forget every token from this position on."""
-        if self.rewinds:
-            self.llm._ctx.kv_cache_seq_rm(-1, position, -1)
-            return
-        import llama_cpp
-
-        state = self.saved[position]
-        if not llama_cpp.llama_state_seq_set_data(self.llm._ctx.ctx, state, len(state), 0):
-            raise RuntimeError(f"could not restore the model's state at {position}")
-
-    def _decode(self, tokens: list[int], position: int, all_logits: bool) -> list[Any]:
-        """Decode tokens at a position; log-softmax rows for each (or only the last) token."""
-        ctx, batch = self.llm._ctx, self.llm._batch
-        self._rewind(position)
-        batch.set_batch(tokens, position, all_logits)
-        ctx.decode(batch)
-        wanted = range(len(tokens)) if all_logits else [len(tokens) - 1]
-        rows = []
-        for i in wanted:
-            logits = np.ctypeslib.as_array(ctx.get_logits_ith(i), shape=(self.n_vocab,))
-            top = float(logits.max())
-            rows.append(logits - top - math.log(float(np.exp(logits - top).sum())))
-        return rows

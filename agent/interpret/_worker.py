@@ -11,8 +11,10 @@ nonsense or dies is killed and the call raises ModelError: the interpreter then 
 had no model, and agent.text.service starts a new worker later.
 
 Protocol, JSON lines over the worker's stdin and stdout: the daemon sends
-{"path", "name", "threads", "actions"}, the worker answers {"ready": name} or {"error": why};
-then each {"text", "candidates"} is answered by {"scores": {candidate: p}} or {"error": why}.
+{"path", "name", "threads", "actions"} (and "reading": {"adapter", "task", "listed"} to load the
+reading adapter too), the worker answers {"ready": name} or {"error": why}; then each
+{"text", "candidates"} is answered by {"scores": {candidate: p}}, each {"read": text} by
+{"reading": {"answer", "logprob"}} (agent.interpret._reader), or {"error": why}.
 """
 
 from __future__ import annotations
@@ -27,10 +29,12 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from agent.interpret._catalogue import ModelError
+from agent.interpret._frame import Listed, ModelReading, grammatical
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +42,20 @@ LOAD_TIMEOUT_S = 120.0  # a Pi reading a model from an SD card
 SCORE_TIMEOUT_S = 10.0  # well under the daemon's hung-thread limit (30 s)
 
 
+@dataclass(frozen=True)
+class ReadingSetup:
+    """The reading adapter to load beside the base model, its task and the config's actions."""
+
+    adapter: Path
+    task: str
+    listed: tuple[Listed, ...] = ()
+
+
 class ModelProcess:
     def __init__(self, path: Path, name: str, threads: int, actions: dict[str, str],
                  score_timeout_s: float = SCORE_TIMEOUT_S,
-                 load_timeout_s: float = LOAD_TIMEOUT_S) -> None:
+                 load_timeout_s: float = LOAD_TIMEOUT_S,
+                 reading: ReadingSetup | None = None) -> None:
         self.name = name
         self.score_timeout_s = score_timeout_s
         self.lock = threading.Lock()  # one request at a time
@@ -50,8 +64,13 @@ class ModelProcess:
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         assert self.proc.stdin is not None and self.proc.stdout is not None  # asked for pipes
         self.requests, self.replies = self.proc.stdin, self.proc.stdout
-        reply = self._ask({"path": str(path), "name": name, "threads": threads,
-                           "actions": actions}, load_timeout_s)
+        self.reading = reading
+        setup: dict[str, Any] = {"path": str(path), "name": name, "threads": threads,
+                                 "actions": actions}
+        if reading:
+            setup["reading"] = {"adapter": str(reading.adapter), "task": reading.task,
+                                "listed": [asdict(a) for a in reading.listed]}
+        reply = self._ask(setup, load_timeout_s)
         if "ready" not in reply:
             self.close()
             raise ModelError(str(reply.get("error", f"the model worker answered {reply!r}")))
@@ -71,6 +90,19 @@ class ModelProcess:
             self._stop()
             raise ModelError(str(reply.get("error", "the model worker answered nonsense")))
         return scores
+
+    def read(self, text: str) -> ModelReading:
+        """The reading adapter's answer for a request; an answer its grammar could not have
+        produced is nonsense: the worker is stopped."""
+        if self.reading is None:
+            raise ModelError("this worker has no reading adapter")
+        reply = self._ask({"read": text}, self.score_timeout_s).get("reading")
+        if not isinstance(reply, dict) or not isinstance(reply.get("answer"), str) or \
+                not isinstance(reply.get("logprob"), float) or reply["logprob"] > 0 or \
+                not grammatical(reply["answer"], self.reading.task, list(self.reading.listed)):
+            self._stop()
+            raise ModelError("the model worker answered nonsense")
+        return ModelReading(reply["answer"], reply["logprob"])
 
     def close(self) -> None:
         """Stop the worker (a request in flight fails at once) and release its pipes."""
@@ -127,6 +159,7 @@ def idle_priority() -> None:
 
 
 def serve(requests: IO[bytes], replies: IO[bytes]) -> int:
+    from agent.interpret._reader import Reader
     from agent.interpret._scorer import ModelScorer
 
     def reply(message: dict[str, Any]) -> None:
@@ -137,13 +170,22 @@ def serve(requests: IO[bytes], replies: IO[bytes]) -> int:
     try:
         scorer = ModelScorer(Path(setup["path"]), setup["name"], setup["threads"],
                              setup["actions"])
-    except (KeyError, OSError, ValueError, RuntimeError) as exc:
+        wanted = setup.get("reading")
+        reader = Reader(Path(setup["path"]), Path(wanted["adapter"]), setup["threads"],
+                        wanted["task"], [Listed(a["name"], a["description"], tuple(a["values"]),
+                                                a["numeric"]) for a in wanted["listed"]]
+                        ) if wanted else None
+    except (KeyError, TypeError, OSError, ValueError, RuntimeError) as exc:
         reply({"error": f"the model could not be loaded: {exc}"})
         return 1
     reply({"ready": scorer.name})
     for line in requests:
         try:
             request = json.loads(line)
+            if "read" in request and reader is not None:
+                reading = reader.read(str(request["read"]))
+                reply({"reading": {"answer": reading.answer, "logprob": reading.logprob}})
+                continue
             reply({"scores": scorer.score(str(request["text"]), list(request["candidates"]))})
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             reply({"error": f"{type(exc).__name__}: {exc}"})
