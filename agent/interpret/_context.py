@@ -20,8 +20,11 @@ from typing import Any
 
 import numpy as np
 
-# Read by libgomp when llama.cpp loads: idle inference threads sleep instead of spinning.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# Read by libgomp when llama.cpp loads: inference threads spin a short while (tens of
+# microseconds) at each of a token's barriers, then sleep. Sleeping at once (OMP_WAIT_POLICY
+# PASSIVE) made a token on 2 threads 4 times slower (62 ms against 10.5: docs/performance.md);
+# spinning without end (the default) burns a core between requests.
+os.environ.setdefault("GOMP_SPINCOUNT", "30000")
 
 
 class LlamaContext:

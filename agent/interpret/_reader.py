@@ -36,6 +36,7 @@ from agent.interpret._frame import (
 # The longest grammatical answer is under this even one byte a token (a byte-level vocabulary);
 # an answer not finished by then is no reading.
 MAX_ANSWER_TOKENS = 64
+SHORTLIST = 64  # tokens the grammar is checked on first
 
 
 class Reader:
@@ -94,17 +95,17 @@ class Reader:
         return ModelReading(b"".join(pieces).decode(errors="replace"), logprob)
 
     def _next(self, logits: Any) -> tuple[int, float]:
-        """The likeliest token the grammar allows, and its log-probability among those."""
-        import llama_cpp
+        """The likeliest token the grammar allows, and its log-probability among those.
 
-        self.view["id"] = self.ids
-        self.view["logit"] = logits
-        self.view["p"] = 0.0
-        self.array.size, self.array.selected, self.array.sorted = len(self.ids), -1, False
-        llama_cpp.llama_sampler_apply(self.grammar, ctypes.byref(self.array))
-        allowed = self.view["logit"][: self.array.size]
-        ids = self.view["id"][: self.array.size]
-        finite = np.isfinite(allowed)
+        The grammar is checked on the likeliest SHORTLIST tokens first (checking all 49,152 cost
+        13 ms a token, most of a reading's CPU); only when it allows none of them, on all. The
+        probability is then renormalized over the allowed tokens of the shortlist: the mass of
+        allowed tokens less likely than every one of them is left out (what calibration
+        measures is this number)."""
+        finite, allowed, ids = self._allowed(np.argpartition(logits, -SHORTLIST)[-SHORTLIST:],
+                                             logits)
+        if not finite.any():
+            finite, allowed, ids = self._allowed(self.ids, logits)
         if not finite.any():
             raise RuntimeError("the grammar allows no token")
         kept, kept_ids = allowed[finite], ids[finite]
@@ -112,3 +113,16 @@ class Reader:
         top = float(kept[best])
         total = math.log(float(np.exp(kept - top).sum()))
         return int(kept_ids[best]), -total
+
+    def _allowed(self, ids: Any, logits: Any) -> tuple[Any, Any, Any]:
+        """Which of these tokens the grammar allows here: (mask, logits, ids)."""
+        import llama_cpp
+
+        n = len(ids)
+        self.view["id"][:n] = ids
+        self.view["logit"][:n] = logits[ids]
+        self.view["p"][:n] = 0.0
+        self.array.size, self.array.selected, self.array.sorted = n, -1, False
+        llama_cpp.llama_sampler_apply(self.grammar, ctypes.byref(self.array))
+        allowed = self.view["logit"][: self.array.size]
+        return np.isfinite(allowed), allowed, self.view["id"][: self.array.size]
