@@ -40,8 +40,8 @@ from agent.interpret._frame import (
 )
 from agent.interpret._text import UNITS as SPOKEN_UNITS
 from agent.interpret._text import quantities, tokens
-from scripts.adapter_voices import Said, correction, say, wrap
-from scripts.adapter_world import (
+from scripts.adapter.voices import Said, correction, say, wrap
+from scripts.adapter.world import (
     ABSENT_THINGS,
     COLOURS,
     DEVICE_TYPES,

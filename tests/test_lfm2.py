@@ -109,7 +109,7 @@ def test_the_runtime_loads_lfm2_as_a_hybrid_model(tiny_lfm2: Path) -> None:
 
 def test_the_scorer_scores_lfm2_exactly(tiny_lfm2: Path) -> None:
     scorer = ModelScorer(tiny_lfm2, "tiny-lfm2", 1, ACTIONS)
-    assert not scorer.rewinds  # a recurrent state: restored, not rewound
+    assert not scorer.context.rewinds  # a recurrent state: restored, not rewound
     probs = scorer.score("turn left please", ["turn_left", "honk"])
     assert math.isclose(sum(probs.values()), 1.0) and all(0 < p < 1 for p in probs.values())
     assert scorer.score("turn left please", ["turn_left", "honk"]) == probs
