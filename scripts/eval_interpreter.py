@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as script
 
 from agent.config import Config, load_config
 from agent.core.decisions import Decision
-from agent.interpret import Interpreter, Scorer
+from agent.interpret import Interpreter, ReadingModel, Scorer
 from agent.safety.gate import Gate
 from agent.text.decide import decide_statically
 
@@ -106,6 +106,7 @@ class Score:
     asked_back: int = 0  # in-scope lines asked back or refused...
     named_right: int = 0  # ...whose question or refusal names the label's action
     latencies: list[float] = field(default_factory=list)
+    whys: list[str] = field(default_factory=list)  # how each line's interpretation came about
     by_decision: Counter[tuple[str, bool]] = field(default_factory=Counter)
     by_form: Counter[tuple[str, bool]] = field(default_factory=Counter)
     misses: list[str] = field(default_factory=list)
@@ -121,6 +122,7 @@ class Score:
             self.needless_stops += 1
         self.rows += 1
         self.latencies.append(latency_ms)
+        self.whys.append(why)
         self.outcomes.append((row, out))
         if row["decision"] == "none":
             self.none_lines += 1
@@ -177,8 +179,10 @@ def _extras(out: Decision) -> str:
 
 
 def evaluate(config: Config, rows: list[dict[str, Any]], scorer: Scorer | None = None,
-             score: Score | None = None, now: datetime = NOW) -> Score:
+             score: Score | None = None, now: datetime = NOW,
+             reader: ReadingModel | None = None) -> Score:
     interpreter = Interpreter(config, scorer)
+    interpreter.reader = reader
     gate = Gate.static(config)
     score = score or Score()
     for row in rows:

@@ -150,3 +150,30 @@ def test_interpret_cli_prints_one_json_line_per_input_in_order(tmp_path: Path) -
     for line in lines:
         assert set(line) >= {"text", "action", "params", "confidence", "route", "decision",
                              "reason", "latency_ms"}
+
+
+EVAL = ROOT / "scripts/eval-data"
+
+
+@pytest.mark.parametrize("config_file, text, action, params", [
+    # a bare fraction of a position is that share of its span (the vent: 0-90 degrees)
+    ("greenhouse.toml", "set the roof vent half open", "vent", {"degrees": 45.0}),
+    ("tank.toml", "move the arm a quarter of the way", "arm_to", {"degrees": 22.5}),
+    # "full" and "all the way up" are levels; "full" beside an amount qualifies it
+    ("workshop.toml", "set the work lamp brightness to full", "lamp_level", {"level": 1.0}),
+    ("workshop.toml", "turn the work lamp all the way up", "lamp_level", {"level": 1.0}),
+    ("../../deploy/examples/rover.toml", "spin left a full 360", "turn",
+     {"direction": "left", "degrees": 360}),
+])
+def test_shares_and_levels_said_as_words(config_file: str, text: str, action: str,
+                                         params: dict[str, Any]) -> None:
+    config = load_config(EVAL / config_file)
+    out = decide_statically(Interpreter(config).interpret(text), config, Gate.static(config))
+    assert (out.decision, out.action, out.params) == ("execute", action, params)
+
+
+@pytest.mark.parametrize("text", ["go forward half", "turn left a quarter"])
+def test_a_share_of_a_motion_is_asked(config: Config, text: str) -> None:
+    """Half of how far? A motion has no span to take a share of: asked, never guessed."""
+    out = decide_statically(Interpreter(config).interpret(text), config, Gate.static(config))
+    assert out.decision == "none" and "of how much" in out.extra["question"]

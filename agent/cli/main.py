@@ -154,7 +154,13 @@ def interpret_texts(config: Config, args: argparse.Namespace) -> int:
     """One JSON line per request, in order; judged against the static policy only."""
     import json
 
-    from agent.interpret import Interpreter, ModelError, RuntimeMissing, load_scorer
+    from agent.interpret import (
+        Interpreter,
+        ModelError,
+        RuntimeMissing,
+        load_reader,
+        load_scorer,
+    )
     from agent.safety.gate import Gate
     from agent.text.decide import decide_statically
 
@@ -171,6 +177,11 @@ def interpret_texts(config: Config, args: argparse.Namespace) -> int:
             log.error("%s", exc)
             return 1
     interpreter = Interpreter(config, scorer)
+    if scorer is not None and config.model.adapter:
+        try:
+            interpreter.reader = load_reader(config, config.model.adapter)
+        except ModelError as exc:  # another base: as the daemon, without the adapter
+            print(f"interpret: {exc}; reading without the adapter", file=sys.stderr)
     gate = Gate.static(config)
     cloud = "offline" if args.offline else "disabled"
     for text in _requests(args):

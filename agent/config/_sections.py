@@ -54,6 +54,9 @@ class ModelConfig(Strict):
     threads: Annotated[int, Field(ge=1, le=64)] = 2
     execute_threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.90
     escalate_threshold: Annotated[float, Field(ge=0.0, le=1.0)] = 0.70
+    # The reading adapter loaded with the model (models/catalogue.toml, table adapters): its
+    # reading is evidence where the rules cannot act alone (docs/interpreter.md); "" for none
+    adapter: str = "reading-frame"
 
 
 class InterpreterConfig(Strict):

@@ -36,10 +36,10 @@ from agent.interpret._catalogue import (
 )
 from agent.interpret._events import EventMatch, EventReader
 from agent.interpret._frame import Call, Frame, ModelReading, parse_call, parse_frame
-from agent.interpret._interpreter import Interpretation, Interpreter, Scorer
+from agent.interpret._interpreter import Interpretation, Interpreter, ReadingModel, Scorer
 from agent.interpret._questions import Asked
 from agent.interpret._time import VagueTime, When, find_time, warm_up
-from agent.interpret._worker import SCORE_TIMEOUT_S, ModelProcess, ReadingSetup
+from agent.interpret._worker import SCORE_TIMEOUT_S, ModelProcess, ReadingSetup, reading_setup
 
 __all__ = [
     "DEFAULT_ADAPTER",
@@ -56,6 +56,7 @@ __all__ = [
     "ModelError",
     "ModelProcess",
     "ModelReading",
+    "ReadingModel",
     "ReadingSetup",
     "RuntimeMissing",
     "Scorer",
@@ -74,6 +75,7 @@ __all__ = [
     "model_args",
     "parse_call",
     "parse_frame",
+    "reading_setup",
     "resolve",
     "runtime_missing",
     "warm_up",

@@ -9,8 +9,11 @@ The work is split by what each part is measured to do well (docs/interpreter.md)
 4. The matcher finds the config's actions that share concepts with each request; the kind of
    evidence (both the operation and the thing named, an exact example, a tie...) gives the
    confidence, read from a table measured on labelled data (agent.interpret._calibrated).
-5. The small model scores candidate actions by token log-probability when the matcher cannot
-   tell, to phrase a question back; what it picks is never executed.
+5. Where the rules cannot act alone, the fine-tuned model's reading (agent.interpret._reader,
+   bound by agent.interpret._binder) is one more kind of evidence, calibrated like the others
+   and weighed by fixed rules (agent.interpret._model_evidence): it never decides a form, a
+   stop or a time, never overrides what the robot lacks, and a disagreement is asked back.
+   Without the adapter, the base model only scores tied actions to phrase a question back.
 
 The text is only ever data: it is matched against the config's vocabulary, and the model
 scores the config's action names after it. Nothing in it can add an action, change a bound or
@@ -30,6 +33,7 @@ from agent.config import Config
 from agent.core.protocol import SentenceForm
 from agent.devices import kind_of
 from agent.interpret._accounting import Accountant
+from agent.interpret._binder import bind_call, bind_frame, listed
 from agent.interpret._calibrated import CONFIDENCE
 from agent.interpret._catalogue import ModelError
 from agent.interpret._evidence import evidence
@@ -43,11 +47,13 @@ from agent.interpret._form import (
     read_form,
     split_and,
 )
+from agent.interpret._frame import ModelReading, parse_call, parse_frame
 from agent.interpret._language import english
 from agent.interpret._lexicon import OPERATION_CONCEPTS, concepts, refers_back, rephrase
 from agent.interpret._matcher import Match, Matcher
+from agent.interpret._model_evidence import wanted, weighed
 from agent.interpret._questions import Asked, Subjects
-from agent.interpret._slots import extract, takes
+from agent.interpret._slots import LEVEL_WORDS, extract, takes
 from agent.interpret._speller import Speller
 from agent.interpret._stops import StopReader
 from agent.interpret._text import quantities, tokens
@@ -65,6 +71,15 @@ class Scorer(Protocol):
     name: str
 
     def score(self, text: str, candidates: list[str]) -> dict[str, float]: ...
+
+
+class ReadingModel(Protocol):
+    """Reads a request with the reading adapter (agent.interpret._reader, or the worker)."""
+
+    @property
+    def task(self) -> str: ...  # "frame" or "call" (agent.interpret._frame)
+
+    def read(self, text: str) -> ModelReading: ...
 
 
 @dataclass(frozen=True)
@@ -113,7 +128,10 @@ class Interpreter:
         self.accountant = Accountant(config, self.matcher)
         self.speller = Speller(self.accountant.known_words(), self.accountant.content_words())
         self.subjects = Subjects(config)
+        self.values = {str(v).lower() for a in config.actions.values()
+                       for spec in a.params.values() for v in spec.enum or []}
         self.scorer = scorer
+        self.reader: ReadingModel | None = None  # the reading adapter, when loaded
         self.stop_action = next(
             (name for name, a in config.actions.items()
              if kind_of(config.devices[a.device].kind).moves
@@ -263,6 +281,9 @@ class Interpreter:
         words = self._with_referent(said, context)
         ranked = self._fitting(self.matcher.rank(words), words)
         if not ranked or ranked[0].score <= 0:
+            if use_model and self.reader is not None:
+                return self._weighed(Interpretation(text, None, why="no action shares a word"),
+                                     text, said, frozenset())
             return self._unmatched(text) if use_model else Interpretation(text, None)
         best = ranked[0]
         found, why = evidence(self.matcher, best, ranked[1] if len(ranked) > 1 else None,
@@ -285,19 +306,26 @@ class Interpreter:
         if accounting.unknown and found not in ("example", "stop"):
             found += "_unexplained"  # its own confidence, measured (scripts/calibrate.py)
             why += f"; not understood: {', '.join(accounting.unknown)}"
-        return Interpretation(text, action, slots.params, CONFIDENCE.get(found, 0.0),
-                              slots.question or (accounting.which if found != "example" else ""),
-                              why, alternatives,
-                              evidence=found,
-                              by_model=by_model, repeat=slots.repeat, pick=slots.pick,
-                              not_here=accounting.lacks or slots.lacks,
-                              unexplained=accounting.unknown)
+        rules = Interpretation(text, action, slots.params, CONFIDENCE.get(found, 0.0),
+                               slots.question or (accounting.which if found != "example" else ""),
+                               why, alternatives,
+                               evidence=found,
+                               by_model=by_model, repeat=slots.repeat, pick=slots.pick,
+                               not_here=accounting.lacks or slots.lacks,
+                               unexplained=accounting.unknown)
+        if not use_model or self.reader is None:
+            return rules
+        return self._weighed(rules, text, words, frozenset({best.action,
+                                                            *(m.action for m in tied)}))
 
     def _fitting(self, ranked: list[Match], words: list[str]) -> list[Match]:
         """The actions that can take the amounts said ("ten feet", "to 20 percent"), when any
         can: a length is no servo's angle, a level no dimmer's step."""
-        amounts = {q.dimension for q in quantities(rephrase(words))
+        said = rephrase(words)
+        amounts = {q.dimension for q in quantities(said)
                    if q.dimension in ("length", "angle", "time", "percent")}
+        if not amounts and (LEVEL_WORDS.keys() - self.values) & set(said):  # "to max"
+            amounts = {"percent"}  # a level, unless an action takes the word as a value
         if not amounts:
             return ranked
         fitting = [m for m in ranked if amounts <= takes(self.config.actions[m.action])]
@@ -354,6 +382,25 @@ class Interpreter:
 
     # ---- the model -------------------------------------------------------------------------
 
+    def _weighed(self, rules: Interpretation, text: str, words: list[str],
+                 candidates: frozenset[str]) -> Interpretation:
+        """The reading adapter's reading weighed in, where the rules cannot act alone."""
+        if self.reader is None or not wanted(rules, self.config.model.execute_threshold):
+            return rules
+        try:
+            reading = self.reader.read(text)
+        except (ModelError, RuntimeError) as exc:
+            log.error("the reading adapter failed: %s; interpreting without it", exc)
+            return rules
+        if self.reader.task == "call":
+            bound = bind_call(self.config, parse_call(reading.answer, listed(self.config)))
+        else:
+            bound = bind_frame(self.config, parse_frame(reading.answer))
+        may_pick = bound is not None and self._may_pick(bound.action)
+        return weighed(rules, bound, reading.probability, config=self.config,
+                       accountant=self.accountant, words=words, candidates=candidates,
+                       may_pick=may_pick)
+
     def _model_scores(self, text: str, candidates: list[str]) -> dict[str, float] | None:
         """The model's probabilities, or None without a model or when it fails: the matcher
         then goes on alone."""
@@ -375,7 +422,7 @@ class Interpreter:
                                   why=f"no action shares a word; model: none {probs[best]:.2f}")
         why = f"no action shares a word; the model suggests {best} ({probs[best]:.2f})"
         return Interpretation(text, best, extract(self.config.actions[best], text).params,
-                              CONFIDENCE.get("model_only", 0.0), why=why, evidence="model_only",
+                              CONFIDENCE.get("suggested", 0.0), why=why, evidence="suggested",
                               by_model=True)
 
 

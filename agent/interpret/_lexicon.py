@@ -45,6 +45,7 @@ GENERIC_DEVICES = frozenset(_EN.words.generic_devices)
 ASSISTANT_NAMES = tuple(_EN.words.assistant_names)
 # Phrases whose words mean something else on their own.
 PHRASES = {tuple(k.split()): v for k, v in _EN.phrases.items()}
+LONGEST_PHRASE = max(map(len, PHRASES), default=2)
 # Phrases that mean something else where a request begins, the verb: "light up the kitchen"
 # is lights on or brighter (people say both), "turn the light up" is brighter.
 LEADING_PHRASES = {tuple(k.split()): v for k, v in _EN.leading_phrases.items()}
@@ -128,9 +129,13 @@ def rephrase(words: list[str]) -> list[str]:
         if pair in LEADING_PHRASES and all(w in FILLER for w in words[:i]):
             out += LEADING_PHRASES[pair].split()
             i += 2
-        elif pair in PHRASES:
-            out += PHRASES[pair].split()
-            i += 2
+            continue
+        # the longest phrase said from here ("all the way up" before any two of its words)
+        said = next((tuple(words[i:i + n]) for n in range(LONGEST_PHRASE, 1, -1)
+                     if tuple(words[i:i + n]) in PHRASES), None)
+        if said is not None:
+            out += PHRASES[said].split()
+            i += len(said)
         else:
             out.append(words[i])
             i += 1

@@ -10,13 +10,13 @@ a question back, never a guess.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from agent.config import ActionConfig, ParamSpec
 from agent.interpret._language import english
 from agent.interpret._lexicon import COLOUR_WORDS, concept, rephrase, spoken_forms
-from agent.interpret._text import UNITS, Quantity, quantities, tokens
+from agent.interpret._text import FRACTIONS, UNITS, Quantity, quantities, tokens
 
 # Suffix of a parameter name -> (dimension, how many base units one of it is)
 NAME_UNITS: tuple[tuple[str, str, float], ...] = (
@@ -32,6 +32,7 @@ _EN = english().requests  # the words: agent/interpret/lang/en/requests.toml
 # A level said as a word, in percent: "lamp to medium" is a level of 0.5; "turn the lights down
 # to medium" to an action that takes no level is asked back, as a number it cannot take is.
 LEVEL_WORDS = dict(_EN.levels)
+POSITION_OPS = frozenset({"angle", "position"})  # an action that sets where a part stands
 # Words that leave a value to the robot when the parameter is named without one: "a different
 # colour", "some random colour", "change the colour of the lights".
 ANY_VALUE = frozenset(_EN.words.any_value)
@@ -84,7 +85,7 @@ def extract(action: ActionConfig, text: str, *, may_pick: bool = False) -> Slots
     numeric = {n: s for n, s in action.params.items()
                if s.type in ("number", "integer") and s.enum is None}
     found = [q for q in quantities(words) if not _is_enum_number(q, words, action)]
-    found += _levels(words, action)
+    found += _levels(words, action, found)
     unclear = _unit_without_number(words, found, numeric)
     if unclear:
         slots.question = f"How much: I heard {unclear} but no number I could read?"
@@ -104,11 +105,21 @@ def extract(action: ActionConfig, text: str, *, may_pick: bool = False) -> Slots
             slots.lacks = slots.lacks or (
                 f"I heard {heard} but this action takes {wanted}: could you say it again?")
             continue
-        if q.dimension is None and unit_of(target)[0] in ("length", "time"):
+        dimension, factor = unit_of(target)
+        if q.dimension is None and _said_as_fraction(words, q) and dimension != "fraction":
+            # "the vent half open": half the span of a position; "go forward half" is no
+            # amount of a motion, and an unbounded position has no span: asked
+            spec = numeric[target]
+            if action.op not in POSITION_OPS or spec.minimum is None or spec.maximum is None \
+                    or spec.maximum <= spec.minimum:
+                said = " ".join(words[q.start:q.end])
+                slots.question = slots.question or f"'{said}' of how much {target}?"
+                continue
+            q = replace(q, value=spec.minimum + q.value * (spec.maximum - spec.minimum))
+        elif q.dimension is None and dimension in ("length", "time"):
             slots.question = slots.question or (  # "go forward 2": metres? centimetres?
                 f"{q.value:g} what: which unit for {target}?")
             continue
-        dimension, factor = unit_of(target)
         value: float | int = (q.value / factor if q.dimension in ("length", "time", "angle")
                               else q.value)
         if dimension == "fraction" and q.dimension == "percent":
@@ -193,11 +204,21 @@ def _choices(spec: ParamSpec) -> str:
     return ", ".join(str(v) for v in spec.enum or [])
 
 
-def _levels(words: list[str], action: ActionConfig) -> list[Quantity]:
-    """Level words that are not one of this action's enum values, as percentages."""
+def _levels(words: list[str], action: ActionConfig, amounts: list[Quantity]
+            ) -> list[Quantity]:
+    """Level words that are not one of this action's enum values, as percentages; none when
+    the request says an amount of its own: the word qualifies it ("a full turn", "spin a
+    full 360")."""
+    if any(q.dimension != "count" for q in amounts):
+        return []
     values = {str(v).lower() for spec in action.params.values() for v in spec.enum or []}
     return [Quantity(LEVEL_WORDS[w], "percent", i, i + 1) for i, w in enumerate(words)
             if w in LEVEL_WORDS and w not in values]
+
+
+def _said_as_fraction(words: list[str], q: Quantity) -> bool:
+    """'half', 'a quarter', 'a third': a share of something, not an amount in a unit."""
+    return any(w in FRACTIONS for w in words[q.start:q.end])
 
 
 def _is_enum_number(q: Quantity, words: list[str], action: ActionConfig) -> bool:

@@ -33,7 +33,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from agent.interpret._catalogue import ModelError
+from agent.config import Config
+from agent.interpret._catalogue import ModelError, adapter_path
 from agent.interpret._frame import Listed, ModelReading, grammatical
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,29 @@ class ReadingSetup:
     adapter: Path
     task: str
     listed: tuple[Listed, ...] = ()
+
+
+def reading_setup(config: Config, model_name: str) -> ReadingSetup | None:
+    """The reading adapter the config names (model.adapter), for the model it runs; None when
+    it names none, when it is missing or does not match its checksum, or when it was trained
+    on another base (it loads only with its own): the model then runs without it, and the
+    journal says why."""
+    if not config.model.adapter:
+        return None
+    from agent.interpret._binder import listed
+
+    try:
+        file, entry = adapter_path(config.model.adapter)
+    except ModelError as exc:  # missing, or not the file its checksum says: never loaded
+        log.warning("%s: the model runs without the reading adapter", exc)
+        return None
+    if entry["base"] != model_name:
+        log.warning("the adapter %s was trained on %s, not %s: the model runs without it "
+                    "(set model.adapter = \"\" to say so)", config.model.adapter,
+                    entry["base"], model_name)
+        return None
+    return ReadingSetup(file, str(entry["task"]),
+                        tuple(listed(config)) if entry["task"] == "call" else ())
 
 
 class ModelProcess:
@@ -81,6 +105,11 @@ class ModelProcess:
 
     def alive(self) -> bool:
         return self.proc.poll() is None
+
+    @property
+    def task(self) -> str:
+        """The reading adapter's task ("" without one)."""
+        return self.reading.task if self.reading else ""
 
     def score(self, text: str, candidates: list[str]) -> dict[str, float]:
         reply = self._ask({"text": text, "candidates": candidates}, self.score_timeout_s)

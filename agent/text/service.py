@@ -37,6 +37,7 @@ from agent.interpret import (
     ModelError,
     ModelProcess,
     model_args,
+    reading_setup,
     runtime_missing,
     warm_up,
 )
@@ -117,7 +118,9 @@ class TextService:
         if self.stopping.wait(delay_s):
             return
         try:
-            model = ModelProcess(*model_args(self.config), self.options.score_timeout_s)
+            args = model_args(self.config)
+            model = ModelProcess(*args, self.options.score_timeout_s,
+                                 reading=reading_setup(self.config, args[1]))
         except (ModelError, OSError) as exc:
             log.error("the local model could not be loaded: %s; the matcher works without it",
                       exc)
@@ -128,9 +131,12 @@ class TextService:
                 return
             self.model = model
             self.interpreter.scorer = model
+            self.interpreter.reader = model if model.reading else None
             self.model_name = model.name
             self.model_state = "ready"
-            log.info("local model %s ready (worker process %d)", model.name, model.pid)
+            log.info("local model %s ready%s (worker process %d)", model.name,
+                     f" with the reading adapter {self.config.model.adapter}"
+                     if model.reading else "", model.pid)
         self.on_status_change()
 
     def _model_lost(self) -> None:
@@ -139,6 +145,7 @@ class TextService:
         self.model.close()
         self.model = None
         self.interpreter.scorer = None
+        self.interpreter.reader = None
         self.model_state = "failed"
         self.on_status_change()
         log.warning("starting a new model worker in %.0f s", self.options.restart_after_s)
