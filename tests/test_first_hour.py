@@ -111,7 +111,7 @@ def test_interpret_without_the_model_runtime_answers_with_the_matcher(tmp_path: 
     assert "Traceback" not in done.stderr
     assert '"action": "headlight_on"' in done.stdout and '"decision": "execute"' in done.stdout
     warning = done.stderr.strip().splitlines()
-    assert len(warning) == 1 and "pip install 'robot-agent[model]'" in warning[0]
+    assert len(warning) == 1 and "scripts/setup --model" in warning[0]
     assert "matcher works alone" in warning[0]
 
 
@@ -119,7 +119,7 @@ def test_doctor_without_the_model_runtime_says_what_to_install(tmp_path: Path) -
     done = robot_agent("doctor", "--config", str(ROVER), cwd=tmp_path, code=WITHOUT_RUNTIME,
                        env={"ROBOT_AGENT_STATE_DIR": str(tmp_path / "state")})
     model = next(line for line in done.stdout.splitlines() if line.startswith("model"))
-    assert model.startswith("model    ok") and "robot-agent[model]" in model
+    assert model.startswith("model    ok") and "scripts/setup --model" in model
 
 
 def test_the_daemon_without_the_model_runtime_says_unavailable(

@@ -37,7 +37,8 @@ class RuntimeMissing(ModelError):
 
 
 RUNTIME_MODULES = ("llama_cpp", "numpy")
-INSTALL_THE_RUNTIME = "pip install 'robot-agent[model]' (scripts/setup and deploy/install.sh do)"
+INSTALL_THE_RUNTIME = ("scripts/setup --model (deploy/install.sh --model on a robot): the runtime "
+                       "and the bundled model; optional, docs/interpreter.md says what it adds")
 
 
 def runtime_missing() -> str:
