@@ -50,7 +50,7 @@ while [ $# -gt 0 ]; do
     --site-broker) SITE_BROKER=1; shift ;;
     --add-robot) ADD_ROBOT=$2; shift 2 ;;
     --password-file) PASSWORD_FILE=$2; shift 2 ;;
-    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -194,8 +194,9 @@ EOT
 }
 
 install_all() {
-  packages mosquitto mosquitto-clients python3-venv python3-dev build-essential cmake \
+  packages mosquitto mosquitto-clients python3-venv python3-dev build-essential \
            pkg-config libsystemd-dev openssl
+  if [ "$MODEL" = 1 ]; then packages cmake; fi  # llama.cpp's build
   if [ "$LIVE" = 1 ]; then
     getent group gpio >/dev/null || { groupadd --system gpio; changed "group gpio"; }
     if id robot-agent >/dev/null 2>&1; then
@@ -245,6 +246,10 @@ install_all() {
       fi
       "$OPT/venv/bin/pip" install -q "$SRC[systemd]"
       changed "$OPT/venv (robot-agent $version)"
+      if [ "$MODEL" = 0 ]; then
+        echo "install.sh: without the local model: the deterministic interpreter answers alone" \
+             "(--model adds it; docs/interpreter.md says what it is measured to add)"
+      fi
     fi
   fi
 

@@ -159,9 +159,9 @@ EVAL = ROOT / "scripts/eval-data"
     # a bare fraction of a position is that share of its span (the vent: 0-90 degrees)
     ("greenhouse.toml", "set the roof vent half open", "vent", {"degrees": 45.0}),
     ("tank.toml", "move the arm a quarter of the way", "arm_to", {"degrees": 22.5}),
-    # "full" and "all the way up" are levels; "full" beside an amount qualifies it
-    ("workshop.toml", "set the work lamp brightness to full", "lamp_level", {"level": 1.0}),
+    # "all the way up" is a level; a level word prefers the action that takes a level
     ("workshop.toml", "turn the work lamp all the way up", "lamp_level", {"level": 1.0}),
+    ("workshop.toml", "work lamp brightness to max", "lamp_level", {"level": 1.0}),
     ("../../deploy/examples/rover.toml", "spin left a full 360", "turn",
      {"direction": "left", "degrees": 360}),
 ])

@@ -141,3 +141,31 @@ def test_the_worker_loads_the_configured_adapter_only_with_its_own_base(
         update={"adapter": "no-such-adapter"})})
     assert reading_setup(missing, DEFAULT_MODEL) is None
     assert "without the reading adapter" in caplog.text and "not lfm2-350m" in caplog.text
+
+
+HOME = load_config(ROOT / "scripts/eval-data/home-current.toml")
+
+
+@pytest.mark.parametrize("config, text, answer", [
+    # forms the form reader let through as low-confidence requests (a review found them):
+    # a word of the form grammar keeps the model out
+    (HOME, "absolutely do NOT open the door", " open door - - - -\n"),
+    (ROVER, "can you tell me the distance to the wall?", " move wheels forward - - -\n"),
+    (ROVER, "scoot fwd and don't honk", " beep horn - - - -\n"),
+    (ROVER, "scoot fwd without honking", " beep horn - - - -\n"),
+    (ROVER, "instead of honking, scoot fwd", " beep horn - - - -\n"),
+    # a value the rules know the action cannot take
+    (ROVER, "make the headlight red", " on light - - - -\n"),
+    # two requests, one of them unknown to the rules: the model reads one, so not asked
+    (ROVER, "turn left and scoot fwd", " turn wheels left - - -\n"),
+    (ROVER, "turn left, then scoot fwd", " turn wheels left - - -\n"),
+])
+def test_what_the_rules_read_as_no_request_now_stays_so(config: Config, text: str,
+                                                        answer: str) -> None:
+    assert decided(config, text, answer)[0] != "execute"
+
+
+@pytest.mark.parametrize("text", ["zoom forward 30 kilos", "scoot fwd 100 times"])
+def test_the_rules_question_about_a_value_stands(text: str) -> None:
+    """The model's direction does not answer the rules' question about how far or how often."""
+    assert decided(ROVER, text, " move wheels forward - - -\n")[0] != "execute"

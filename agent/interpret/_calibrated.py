@@ -18,13 +18,13 @@ CONFIDENCE: dict[str, float] = {
     "colour_as_result": 0.944,  # 46/46
     "tie": 0.123,  # 8/38
     "value_only_unexplained": 0.446,  # 22/38
-    "other_thing": 0.13,  # 8/36
+    "other_thing": 0.086,  # 6/37
     "both_named_unexplained": 0.695,  # 25/30
     "device_only_partly_unexplained": 0.472,  # 17/27
-    "other_value": 0.077,  # 4/24
     "unique_operation_partly_unexplained": 0.418,  # 14/24
+    "other_value": 0.081,  # 4/23
     "other_operation": 0.372,  # 11/20
-    "partial_unexplained": 0.134,  # 5/19
+    "partial_unexplained": 0.127,  # 5/20
     "other_value_unexplained": 0.0,  # 0/16
     "other_thing_unexplained": 0.045,  # 2/15
     "pronoun": 0.666,  # 13/15

@@ -128,8 +128,8 @@ class Interpreter:
         self.accountant = Accountant(config, self.matcher)
         self.speller = Speller(self.accountant.known_words(), self.accountant.content_words())
         self.subjects = Subjects(config)
-        self.values = {str(v).lower() for a in config.actions.values()
-                       for spec in a.params.values() for v in spec.enum or []}
+        self.values = frozenset(str(v).lower() for a in config.actions.values()
+                                for spec in a.params.values() for v in spec.enum or [])
         self.scorer = scorer
         self.reader: ReadingModel | None = None  # the reading adapter, when loaded
         self.stop_action = next(
@@ -190,8 +190,9 @@ class Interpreter:
 
     def _requests(self, text: str, form: Form, now: datetime) -> Interpretation:
         steps: list[Interpretation] = []
-        for part in self._fragments_joined(list(form.parts)):
-            steps += self._steps_of(part, form.context, now)
+        asked = "?" in text  # read as a request, said as a question: not the model's to read
+        for part, joined in self._fragments_joined(list(form.parts)):
+            steps += self._steps_of(part, form.context, now, use_model=not (joined or asked))
         if not form.sequence:  # "I'd love a coffee, could you start the machine?": once
             steps = _repairs_merged(steps)
         stops = [n for n, s in enumerate(steps) if s.evidence == "stop"]
@@ -213,29 +214,31 @@ class Interpreter:
         return action is not None and kind_of(self.config.devices[action.device].kind).is_safe_op(
                                                  action.op)
 
-    def _steps_of(self, part: str, context: str, now: datetime) -> list[Interpretation]:
+    def _steps_of(self, part: str, context: str, now: datetime, use_model: bool
+                  ) -> list[Interpretation]:
         """One request, or two joined by a bare "and" ("turn the lights on and beep") when
         each is clear on its own and they are different actions ("turn left and right" is
-        neither)."""
+        neither). The model reads one request: not a part that may hold two."""
         pieces = split_and(part)
         if len(pieces) > 1:
             steps = [self._request(p, context, now, use_model=False) for p in pieces]
             actions = [s.action for s in steps]
             if all(self._clear(s) for s in steps) and len(set(actions)) == len(actions):
                 return steps
-        return [self._request(part, context, now)]
+        return [self._request(part, context, now, use_model and len(pieces) == 1)]
 
-    def _fragments_joined(self, parts: list[str]) -> list[str]:
-        """"turn right a little, 15 degrees": a part naming nothing is more of the last one."""
-        joined: list[str] = []
+    def _fragments_joined(self, parts: list[str]) -> list[tuple[str, bool]]:
+        """"turn right a little, 15 degrees": a part naming nothing is more of the last one
+        (True: joined so; it may be a request of its own the rules do not know)."""
+        joined: list[tuple[str, bool]] = []
         for part in parts:
             if self.accountant.says_nothing(tokens(part)):
                 continue  # "uh", "can you like": discourse, between the parts that ask
             if joined and not any(self.matcher.known(c)
                                   for c in self.matcher.query(tokens(part))):
-                joined[-1] += " " + part
+                joined[-1] = (f"{joined[-1][0]} {part}", True)
             else:
-                joined.append(part)
+                joined.append((part, False))
         return joined
 
     def _clear(self, step: Interpretation) -> bool:
@@ -385,17 +388,18 @@ class Interpreter:
     def _weighed(self, rules: Interpretation, text: str, words: list[str],
                  candidates: frozenset[str]) -> Interpretation:
         """The reading adapter's reading weighed in, where the rules cannot act alone."""
-        if self.reader is None or not wanted(rules, self.config.model.execute_threshold):
+        if self.reader is None or not wanted(rules, self.config.model.execute_threshold,
+                                             tokens(text), self.values):
             return rules
         try:
             reading = self.reader.read(text)
-        except (ModelError, RuntimeError) as exc:
+            if self.reader.task == "call":
+                bound = bind_call(self.config, parse_call(reading.answer, listed(self.config)))
+            else:
+                bound = bind_frame(self.config, parse_frame(reading.answer))
+        except (ModelError, RuntimeError, ValueError) as exc:  # ValueError: a cut-off answer
             log.error("the reading adapter failed: %s; interpreting without it", exc)
             return rules
-        if self.reader.task == "call":
-            bound = bind_call(self.config, parse_call(reading.answer, listed(self.config)))
-        else:
-            bound = bind_frame(self.config, parse_frame(reading.answer))
         may_pick = bound is not None and self._may_pick(bound.action)
         return weighed(rules, bound, reading.probability, config=self.config,
                        accountant=self.accountant, words=words, candidates=candidates,

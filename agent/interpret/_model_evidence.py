@@ -24,6 +24,7 @@ interpretation.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -31,19 +32,41 @@ from agent.config import Config
 from agent.interpret._accounting import Accountant
 from agent.interpret._binder import Bound
 from agent.interpret._calibrated_model import MODEL_CONFIDENCE
+from agent.interpret._language import english
 from agent.interpret._slots import extract
 
 if TYPE_CHECKING:  # the interpreter's value, which this module's caller builds
     from agent.interpret._interpreter import Interpretation
 
 SURE = 0.90  # a reading's probability from which it is calibrated apart (measured bands)
-RULES_ONLY = frozenset({"stop", "example"})  # evidence the model is never asked about
+# Evidence the model is never asked about: a stop, an exact example, and words the rules know
+# to name something the action is not ("other_value": "make the headlight red")
+RULES_ONLY = frozenset({"stop", "example"})
+_FORMS = english().forms
+# Words of the form grammar (lang/en/forms.toml): a request holding one may be a negation, a
+# condition, a report or a statement the form reader let through ("absolutely do NOT open the
+# door"); the model reads any form as a request, so it is not asked about such a sentence
+FORM_WORDS = frozenset(
+    entry for entry in (*_FORMS.negation.cues, *_FORMS.negation.refraining,
+                        *_FORMS.statements.finite_verbs, *_FORMS.statements.past_time,
+                        *_FORMS.conditions.starts, *_FORMS.conditions.anywhere,
+                        *_FORMS.conditions.leading)
+    if re.fullmatch(r"[a-z']+", entry)  # a word, not a pattern
+) | {w for entry in _FORMS.statements.reported for w in re.findall(r"[a-z]{3,}", entry)
+     } | {"without", "instead"}
 
 
-def wanted(rules: Interpretation, execute_threshold: float) -> bool:
-    """Whether the model is asked: the rules cannot act on the request alone."""
-    return (rules.evidence not in RULES_ONLY and not rules.not_here and
-            (rules.action is None or rules.by_model or rules.confidence < execute_threshold))
+def wanted(rules: Interpretation, execute_threshold: float, words: list[str],
+           values: frozenset[str]) -> bool:
+    """Whether the model is asked: the rules cannot act on the request alone, and nothing in
+    it is the form grammar's (a word of FORM_WORDS that is no value of the config's actions:
+    "left" is a direction, "did" a statement's verb). A question mark, or two requests in one
+    part, keep the model out before this (agent.interpret._interpreter)."""
+    return (rules.evidence not in RULES_ONLY and not rules.evidence.startswith("other_")
+            and not rules.not_here
+            and not any((w in FORM_WORDS and w not in values) or w.endswith("n't")
+                        for w in words)
+            and (rules.action is None or rules.by_model or rules.confidence < execute_threshold))
 
 
 def weighed(rules: Interpretation, bound: Bound | None, probability: float, *,
@@ -72,13 +95,12 @@ def weighed(rules: Interpretation, bound: Bound | None, probability: float, *,
     else:
         kind = f"model_{bound.how}"
     kind += "_sure" if probability >= SURE else "_unsure"
-    filled = bool(slots.question and bound.params)  # the value the rules could not read
     return replace(
         rules, action=bound.action, params={**bound.params, **slots.params},  # agreeing
         # agreeing, the rules' own measured confidence stands: the model's evidence adds
         confidence=max(MODEL_CONFIDENCE.get(kind, 0.0),
                        rules.confidence if rules.action == bound.action else 0.0),
-        question=("" if filled else slots.question) or accounting.which,
+        question=slots.question or accounting.which,  # the rules' question stands
         why=f"{rules.why}; {read}: {kind}", evidence=kind, by_model=False,
         repeat=slots.repeat, pick=slots.pick, unexplained=accounting.unknown)
 

@@ -85,7 +85,7 @@ def extract(action: ActionConfig, text: str, *, may_pick: bool = False) -> Slots
     numeric = {n: s for n, s in action.params.items()
                if s.type in ("number", "integer") and s.enum is None}
     found = [q for q in quantities(words) if not _is_enum_number(q, words, action)]
-    found += _levels(words, action, found)
+    found += _levels(words, action)
     unclear = _unit_without_number(words, found, numeric)
     if unclear:
         slots.question = f"How much: I heard {unclear} but no number I could read?"
@@ -204,13 +204,8 @@ def _choices(spec: ParamSpec) -> str:
     return ", ".join(str(v) for v in spec.enum or [])
 
 
-def _levels(words: list[str], action: ActionConfig, amounts: list[Quantity]
-            ) -> list[Quantity]:
-    """Level words that are not one of this action's enum values, as percentages; none when
-    the request says an amount of its own: the word qualifies it ("a full turn", "spin a
-    full 360")."""
-    if any(q.dimension != "count" for q in amounts):
-        return []
+def _levels(words: list[str], action: ActionConfig) -> list[Quantity]:
+    """Level words that are not one of this action's enum values, as percentages."""
     values = {str(v).lower() for spec in action.params.values() for v in spec.enum or []}
     return [Quantity(LEVEL_WORDS[w], "percent", i, i + 1) for i, w in enumerate(words)
             if w in LEVEL_WORDS and w not in values]
