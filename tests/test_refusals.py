@@ -19,7 +19,7 @@ import pytest
 
 from agent.core.journal import DecisionLog
 from tests.cloudstub import CloudStub
-from tests.conftest import Broker, Client, Running, make_config, start_daemon
+from tests.conftest import Broker, Client, Running, make_config, start_daemon, wait_until
 
 MOVE = {"direction": "forward", "distance_m": 0.3}
 
@@ -142,8 +142,12 @@ def test_every_refusal_is_refused_for_every_input_kind(
     assert (record["status"], record["decision"], record["reason"]) == (
         "refused", "refuse", reason), record
     # (A schedule's acceptance has a line of its own, before its time: not the refusal.)
-    lines = [f for f in journal if f["ID"] == rid and f.get("ACTION") == action
-             and f["DECISION"] != "schedule" and (action or f["DECISION"] == "refuse")]
+    def refusal_lines() -> list[dict[str, str]]:
+        return [f for f in journal if f["ID"] == rid and f.get("ACTION") == action
+                and f["DECISION"] != "schedule" and (action or f["DECISION"] == "refuse")]
+
+    wait_until(refusal_lines)  # the journal's line may follow the MQTT record by a moment
+    lines = refusal_lines()
     assert [(f["DECISION"], f["REASON"], f["PRIORITY"]) for f in lines] == [
         ("refuse", reason, "4")], lines  # 4: warning
     assert all(running.pin(n).state == 0 for n in (4, 14, 17, 18))
