@@ -296,7 +296,7 @@ class Interpreter:
         if best.exact_example and not any(m.exact_example for m in tied):
             tied = []  # the words of its example, and of no other's: no tie
         by_model = False
-        if tied and use_model:
+        if tied and use_model and self.reader is None:  # with the adapter, its reading picks
             probs = self._model_scores(text, [action, *(m.action for m in tied)])
             if probs:  # the matcher cannot tell; the model picks which to ask about
                 action = max(probs, key=lambda a: probs[a])
