@@ -130,6 +130,7 @@ class Interpreter:
         self.subjects = Subjects(config)
         self.values = frozenset(str(v).lower() for a in config.actions.values()
                                 for spec in a.params.values() for v in spec.enum or [])
+        self.level_words = LEVEL_WORDS.keys() - self.values  # unless an action's value
         self.scorer = scorer
         self.reader: ReadingModel | None = None  # the reading adapter, when loaded
         self.stop_action = next(
@@ -327,8 +328,8 @@ class Interpreter:
         said = rephrase(words)
         amounts = {q.dimension for q in quantities(said)
                    if q.dimension in ("length", "angle", "time", "percent")}
-        if not amounts and (LEVEL_WORDS.keys() - self.values) & set(said):  # "to max"
-            amounts = {"percent"}  # a level, unless an action takes the word as a value
+        if not amounts and self.level_words & set(said):  # "to max": a level
+            amounts = {"percent"}
         if not amounts:
             return ranked
         fitting = [m for m in ranked if amounts <= takes(self.config.actions[m.action])]
