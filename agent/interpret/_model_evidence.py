@@ -3,14 +3,17 @@
 The rules read a request first (agent.interpret._interpreter): its form (a negation, question,
 condition or statement), a stop and a time are theirs, read before the model is asked, and the
 model is asked only about a request the rules cannot act on alone (no action shares a word, a
-tie, or evidence under the execute threshold). Its reading, bound to the config by
+tie, or evidence under the execute threshold), and never about one holding a word of the form
+grammar or a question mark, one of two requests in a part, or words the rules read as naming
+something the action is not (`other_*` evidence). Its reading, bound to the config by
 agent.interpret._binder, then counts under these rules, all deterministic:
 
 - no action bound, a value the binder cannot take, or a high-risk action: nothing changes;
 - the rules read another action, or another value of the same one: they disagree, and the
   request is asked back naming both;
 - a word the interpreter knows to name what this robot lacks (a room, an object, a colour, a
-  number it takes none of) keeps the rules' question, whatever the model read;
+  number it takes none of) keeps the rules' question, whatever the model read, and so does the
+  rules' question about a value ("how far?");
 - otherwise the reading is a kind of evidence of its own, by how it came about (`model_agrees`:
   the rules' own low-confidence reading; `model_picks`: one of the rules' tied actions;
   `model_frame`, `model_by_value`: where the rules found nothing) and by band of probability
@@ -39,8 +42,8 @@ if TYPE_CHECKING:  # the interpreter's value, which this module's caller builds
     from agent.interpret._interpreter import Interpretation
 
 SURE = 0.90  # a reading's probability from which it is calibrated apart (measured bands)
-# Evidence the model is never asked about: a stop, an exact example, and words the rules know
-# to name something the action is not ("other_value": "make the headlight red")
+# Evidence the model is never asked about: a stop, an exact example (and any `other_*` kind:
+# words the rules know to name something the action is not, "make the headlight red")
 RULES_ONLY = frozenset({"stop", "example"})
 _FORMS = english().forms
 # Words of the form grammar (lang/en/forms.toml): a request holding one may be a negation, a
@@ -66,7 +69,7 @@ def wanted(rules: Interpretation, execute_threshold: float, words: list[str],
             and not rules.not_here
             and not any((w in FORM_WORDS and w not in values) or w.endswith("n't")
                         for w in words)
-            and (rules.action is None or rules.by_model or rules.confidence < execute_threshold))
+            and (rules.action is None or rules.confidence < execute_threshold))
 
 
 def weighed(rules: Interpretation, bound: Bound | None, probability: float, *,
@@ -88,7 +91,7 @@ def weighed(rules: Interpretation, bound: Bound | None, probability: float, *,
     if any(slots.params.get(k, v) != v for k, v in bound.params.items()):
         return _disagree(rules, f"{read} with {bound.params}: the rules read {slots.params}",
                          bound.action)
-    if rules.action == bound.action and not rules.by_model:
+    if rules.action == bound.action:
         kind = "model_agrees"
     elif rules.action is not None:
         kind = "model_picks"
@@ -101,7 +104,7 @@ def weighed(rules: Interpretation, bound: Bound | None, probability: float, *,
         confidence=max(MODEL_CONFIDENCE.get(kind, 0.0),
                        rules.confidence if rules.action == bound.action else 0.0),
         question=slots.question or accounting.which,  # the rules' question stands
-        why=f"{rules.why}; {read}: {kind}", evidence=kind, by_model=False,
+        why=f"{rules.why}; {read}: {kind}", evidence=kind,
         repeat=slots.repeat, pick=slots.pick, unexplained=accounting.unknown)
 
 
